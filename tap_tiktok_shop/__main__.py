@@ -1,0 +1,5 @@
+"""Run the tap as ``python -m tap_tiktok_shop``."""
+
+from tap_tiktok_shop.tap import TapTikTokShop
+
+TapTikTokShop.cli()

@@ -1,0 +1,206 @@
+"""The base stream: every request policy of the TikTok Shop API lives here.
+
+Streams declare a path, a method, the list key inside ``data`` and their own query/body;
+this class adds the shop cipher and page token, serializes the body once (the signature covers
+those exact bytes), classifies every answer through ``errors.classify`` and retries with
+jittered exponential backoff that honours ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import typing as t
+from urllib.parse import parse_qs, urlsplit
+
+import backoff
+import orjson
+import requests
+from singer_sdk import RESTStream
+from singer_sdk.exceptions import RetriableAPIError
+from singer_sdk.streams.rest import HTTPRequest
+
+from tap_tiktok_shop.auth import ACCESS_TOKEN_HEADER
+from tap_tiktok_shop.errors import (
+    AccessTokenRejectedError,
+    Action,
+    TransientAPIError,
+    classify,
+    raise_for_verdict,
+)
+from tap_tiktok_shop.pagination import ENVELOPE_ATTR, CursorPaginator, data_of
+
+if t.TYPE_CHECKING:
+    from collections.abc import Generator, Iterable
+
+    from backoff.types import Details
+    from singer_sdk.helpers.types import Context, RequestFunc
+    from singer_sdk.streams.rest import PageContext
+
+    from tap_tiktok_shop.auth import TikTokShopAuthenticator
+    from tap_tiktok_shop.tap import TapTikTokShop
+
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+class TikTokShopStream(RESTStream[str | None]):
+    """Base class for every TikTok Shop stream."""
+
+    #: API path, e.g. ``/order/202309/orders/search``.
+    api_path: t.ClassVar[str]
+    #: HTTP method of the endpoint.
+    method: t.ClassVar[str] = "GET"
+    #: Key of the record list inside the answer's ``data``.
+    records_key: t.ClassVar[str]
+    #: Whether the endpoint needs ``shop_cipher`` (everything but /authorization and /seller).
+    shop_scoped: t.ClassVar[bool] = True
+
+    #: Retry policy: attempts, total time, and the exponential base and cap (seconds).
+    retry_max_tries: t.ClassVar[int] = 8
+    retry_max_seconds: t.ClassVar[float] = 600.0
+    retry_base_seconds: t.ClassVar[float] = 1.0
+    retry_cap_seconds: t.ClassVar[float] = 60.0
+
+    payload_as_json = False  # the body is serialized once, here, and signed as sent
+
+    @property
+    def tiktok_tap(self) -> TapTikTokShop:
+        """The tap, with its shared authenticator and shop directory."""
+        return t.cast("TapTikTokShop", self._tap)
+
+    @property
+    def url_base(self) -> str:
+        """The API host (settable so the tap can run against the emulator)."""
+        return str(self.config["api_base_url"]).rstrip("/")
+
+    @property
+    def path(self) -> str:  # type: ignore[override]
+        """The endpoint path."""
+        return self.api_path
+
+    @property
+    def http_method(self) -> str:
+        """The endpoint's HTTP method."""
+        return self.method
+
+    @property
+    def authenticator(self) -> TikTokShopAuthenticator:
+        """The one signer shared by every stream (and its token manager)."""
+        return self.tiktok_tap.authenticator
+
+    @property
+    def timeout(self) -> int:
+        """Per-request timeout in seconds, from ``request_timeout``."""
+        return int(self.config["request_timeout"])
+
+    def query_params(self, context: Context | None) -> dict[str, str]:  # noqa: ARG002
+        """Endpoint-specific query parameters (page size, sort...)."""
+        return {}
+
+    def request_body(self, context: Context | None) -> dict[str, t.Any] | None:  # noqa: ARG002
+        """Endpoint-specific JSON body, or None for bodiless requests."""
+        return None
+
+    def get_http_request(self, *, page: PageContext[str | None]) -> HTTPRequest:
+        """Build one request from the partition context and the page token alone."""
+        context = page.stream_context
+        params: dict[str, t.Any] = {}
+        if self.shop_scoped:
+            params["shop_cipher"] = self.tiktok_tap.shops.cipher(str((context or {})["shop_id"]))
+        params.update(self.query_params(context))
+        if page.next_page_token:
+            params["page_token"] = page.next_page_token
+        body = self.request_body(context)
+        return HTTPRequest(
+            url=self.get_url(context),
+            method=self.http_method,
+            params=params,
+            headers=dict(JSON_HEADERS),
+            data=orjson.dumps(body) if body is not None else None,
+        )
+
+    def get_new_paginator(self) -> CursorPaginator:
+        """Page tokens come in ``data.next_page_token``."""
+        return CursorPaginator()
+
+    def validate_response(self, response: requests.Response) -> None:
+        """Classify the answer; keep the parsed envelope for parsing and pagination."""
+        verdict = classify(response.status_code, response.content, response.headers)
+        if verdict.action is Action.OK:
+            setattr(response, ENVELOPE_ATTR, verdict.payload)
+            return
+        if verdict.action is Action.REFRESH_TOKEN:
+            sent = response.request.headers.get(ACCESS_TOKEN_HEADER) if response.request else None
+            self.authenticator.tokens.reject(str(sent or ""))
+        raise_for_verdict(verdict, self.describe_request(response), response)
+
+    def describe_request(self, response: requests.Response) -> str:
+        """Path and shop of a request, for error lines."""
+        url = (response.request.url if response.request else None) or response.url or ""
+        ciphers = parse_qs(urlsplit(url).query).get("shop_cipher")
+        shop_id = self.tiktok_tap.shops.shop_id_for_cipher(ciphers[0]) if ciphers else None
+        return f"{self.api_path} (shop {shop_id})" if shop_id else self.api_path
+
+    def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
+        """Yield the records of one page."""
+        records = data_of(response).get(self.records_key) or []
+        yield from records
+
+    def request_decorator(self, func: RequestFunc) -> RequestFunc:
+        """Retry transient failures with jittered backoff, bounded in tries and time."""
+        decorated: RequestFunc = backoff.on_exception(
+            self._wait_generator,
+            (
+                RetriableAPIError,
+                ConnectionError,
+                requests.exceptions.Timeout,
+                requests.exceptions.ConnectionError,
+                requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ContentDecodingError,
+            ),
+            max_tries=self.retry_max_tries,
+            max_time=self.retry_max_seconds,
+            jitter=None,
+            on_backoff=self.backoff_handler,
+            on_giveup=self._giveup_handler,
+            logger=None,
+        )(func)
+        return decorated
+
+    def _wait_generator(self) -> Generator[float, BaseException | None, None]:
+        """Exponential backoff with full jitter; a server's Retry-After wins; no wait to refresh."""
+        attempt = 0
+        exc = yield 0.0
+        while True:
+            attempt += 1
+            verdict = getattr(exc, "verdict", None)
+            if isinstance(exc, AccessTokenRejectedError):
+                wait = 0.0
+            elif verdict is not None and verdict.retry_after is not None:
+                wait = min(verdict.retry_after, self.retry_cap_seconds)
+            else:
+                ceiling = min(self.retry_cap_seconds, self.retry_base_seconds * 2**attempt)
+                wait = random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not crypto
+            exc = yield wait
+
+    def backoff_handler(self, details: Details) -> None:
+        """Log one line per retry, without URLs (they carry signatures) or secrets."""
+        exc = details.get("exception")
+        reason = str(exc) if isinstance(exc, TransientAPIError) else type(exc).__name__
+        self.log(
+            "Retrying %s in %.1f s after attempt %d: %s",
+            self.api_path,
+            details.get("wait") or 0.0,
+            details.get("tries"),
+            reason,
+            level=logging.WARNING,
+        )
+
+    def _giveup_handler(self, details: Details) -> None:
+        self.log(
+            "Giving up on %s after %d attempts in %.0f s",
+            self.api_path,
+            details.get("tries"),
+            details.get("elapsed") or 0.0,
+            level=logging.ERROR,
+        )

@@ -1,0 +1,58 @@
+"""Cursor pagination over ``data.next_page_token``, with loop detection across all pages.
+
+The SDK's paginator only notices a token that repeats on consecutive pages; an API that cycles
+(A, B, A, ...) would loop forever, so every token seen in one chain is remembered.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from singer_sdk.pagination import BaseAPIPaginator
+
+from tap_tiktok_shop.errors import TikTokShopAPIError
+
+if t.TYPE_CHECKING:
+    import requests
+
+ENVELOPE_ATTR = "_tiktok_envelope"
+
+
+def envelope_of(response: requests.Response) -> dict[str, t.Any]:
+    """Return the envelope parsed once by the stream's response validation."""
+    envelope: dict[str, t.Any] = getattr(response, ENVELOPE_ATTR)
+    return envelope
+
+
+def data_of(response: requests.Response) -> dict[str, t.Any]:
+    """Return the ``data`` object of a successful answer (empty if the API sent null)."""
+    data = envelope_of(response).get("data")
+    return data if isinstance(data, dict) else {}
+
+
+class CursorPaginator(BaseAPIPaginator[str | None]):
+    """Follows ``next_page_token`` until it is empty; fails on a token seen before."""
+
+    def __init__(self) -> None:
+        """Start on the first page (no token)."""
+        super().__init__(None)
+        self._seen: set[str] = set()
+
+    def get_next(self, response: requests.Response) -> str | None:
+        """Return the next page token, or None on the last page."""
+        token = data_of(response).get("next_page_token") or None
+        if token is not None:
+            token = str(token)
+            if token in self._seen:
+                path = response.request.path_url.split("?", 1)[0] if response.request else ""
+                msg = (
+                    f"{path}: the API returned a page token it had already returned; "
+                    "stopping instead of looping"
+                )
+                raise TikTokShopAPIError(msg)
+            self._seen.add(token)
+        return token
+
+    def continue_if_empty(self, response: requests.Response) -> bool:
+        """Keep going past an empty page when the API still offers a next token."""
+        return bool(data_of(response).get("next_page_token"))

@@ -1,0 +1,134 @@
+"""The tap's settings: declared once here, mirrored by meltano.yml and .secrets.example."""
+
+from __future__ import annotations
+
+import time
+import typing as t
+from dataclasses import dataclass
+
+from singer_sdk import typing as th
+
+from tap_tiktok_shop.errors import ConfigurationError
+from tap_tiktok_shop.windows import parse_instant
+
+DEFAULT_API_BASE_URL = "https://open-api.tiktokglobalshop.com"
+DEFAULT_AUTH_BASE_URL = "https://auth.tiktok-shops.com"
+
+CONFIG_SCHEMA = th.PropertiesList(
+    th.Property(
+        "app_key",
+        th.StringType(min_length=1),
+        required=True,
+        title="App key",
+        description="The app key of your TikTok Shop Partner Center app.",
+    ),
+    th.Property(
+        "app_secret",
+        th.StringType(min_length=1),
+        required=True,
+        secret=True,
+        title="App secret",
+        description="The app secret; signs every request. Never logged.",
+    ),
+    th.Property(
+        "refresh_token",
+        th.StringType(min_length=1),
+        secret=True,
+        title="Refresh token",
+        description=(
+            "Long-lived token from the seller's authorization (see `tap-tiktok-shop-auth`); "
+            "the tap trades it for access tokens as needed. Required unless access_token is set."
+        ),
+    ),
+    th.Property(
+        "access_token",
+        th.StringType(min_length=1),
+        secret=True,
+        title="Access token",
+        description="Optional access token, used until it expires (then refresh_token is used).",
+    ),
+    th.Property(
+        "shop_ids",
+        th.ArrayType(th.StringType(min_length=1)),
+        title="Shop IDs",
+        description="Sync only these shop ids (default: every shop the authorization covers).",
+    ),
+    th.Property(
+        "start_date",
+        th.StringType(min_length=1),
+        title="Start date",
+        description=(
+            "ISO-8601 date or datetime (UTC if no offset): read records updated at or after "
+            "it. Default: the shop's whole history."
+        ),
+    ),
+    th.Property(
+        "end_date",
+        th.StringType(min_length=1),
+        title="End date",
+        description="ISO-8601: read records updated before it (default: when the sync starts).",
+    ),
+    th.Property(
+        "lookback_minutes",
+        th.IntegerType(minimum=0),
+        default=10,
+        title="Lookback (minutes)",
+        description="Re-read this much before each shop's bookmark, to catch late updates.",
+    ),
+    th.Property(
+        "page_size",
+        th.IntegerType(minimum=1, maximum=100),
+        default=100,
+        title="Page size",
+        description="Records per API page (1-100).",
+    ),
+    th.Property(
+        "api_base_url",
+        th.StringType(pattern="^https?://"),
+        default=DEFAULT_API_BASE_URL,
+        title="API base URL",
+        description="Business API host (point it at the emulator for tests and demos).",
+    ),
+    th.Property(
+        "auth_base_url",
+        th.StringType(pattern="^https?://"),
+        default=DEFAULT_AUTH_BASE_URL,
+        title="Auth base URL",
+        description="Token host for access-token refresh.",
+    ),
+    th.Property(
+        "request_timeout",
+        th.IntegerType(minimum=1),
+        default=60,
+        title="Request timeout (seconds)",
+        description="Seconds to wait for one API answer before retrying.",
+    ),
+).to_dict()
+
+
+@dataclass(frozen=True)
+class RunWindow:
+    """The run's time bounds, derived from the settings once at start-up."""
+
+    start: int | None
+    end: int
+
+
+def run_window(config: t.Mapping[str, t.Any], now: float | None = None) -> RunWindow:
+    """Check the settings the schema cannot check and freeze the run's upper bound.
+
+    Raises:
+        ConfigurationError: naming the offending setting.
+    """
+    if not config.get("refresh_token") and not config.get("access_token"):
+        msg = "refresh_token: required (or set access_token)"
+        raise ConfigurationError(msg)
+    started = int(time.time() if now is None else now)
+    start = parse_instant("start_date", config["start_date"]) if config.get("start_date") else None
+    end = started
+    if config.get("end_date"):
+        end = min(parse_instant("end_date", config["end_date"]), started)
+        if start is not None and start > parse_instant("end_date", config["end_date"]):
+            msg = "start_date: must not be after end_date"
+            raise ConfigurationError(msg)
+    return RunWindow(start=start, end=end)

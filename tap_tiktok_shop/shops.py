@@ -1,0 +1,57 @@
+"""The authorized shops of this run: their ciphers, and the ``shop_ids`` filter.
+
+State and records are keyed by the stable shop id; requests need the shop's opaque cipher.
+The directory maps one to the other so that partition contexts carry only ``shop_id``.
+"""
+
+from __future__ import annotations
+
+import threading
+import typing as t
+
+from tap_tiktok_shop.errors import ConfigurationError
+
+
+class ShopDirectory:
+    """Shop id → cipher for the shops this run syncs."""
+
+    def __init__(self, wanted: list[str] | None) -> None:
+        """Remember the configured ``shop_ids`` filter (None: every authorized shop)."""
+        self._wanted = [str(shop_id) for shop_id in wanted] if wanted else None
+        self._ciphers: dict[str, str] = {}
+        self._by_cipher: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def select(self, shops: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
+        """Register the authorized shops and return those this run syncs, in API order.
+
+        Raises:
+            ConfigurationError: if ``shop_ids`` names a shop the authorization does not cover.
+        """
+        with self._lock:
+            for shop in shops:
+                self._ciphers[str(shop["id"])] = str(shop["cipher"])
+                self._by_cipher[str(shop["cipher"])] = str(shop["id"])
+        if self._wanted is None:
+            return shops
+        unknown = [shop_id for shop_id in self._wanted if shop_id not in self._ciphers]
+        if unknown:
+            authorized = ", ".join(sorted(self._ciphers)) or "none"
+            msg = (
+                f"shop_ids: {', '.join(unknown)} not among the shops this authorization "
+                f"covers (authorized: {authorized})"
+            )
+            raise ConfigurationError(msg)
+        return [shop for shop in shops if str(shop["id"]) in self._wanted]
+
+    def cipher(self, shop_id: str) -> str:
+        """Return the cipher to send as ``shop_cipher`` for a shop."""
+        try:
+            return self._ciphers[shop_id]
+        except KeyError:
+            msg = f"shop {shop_id} is not among the authorized shops"
+            raise ConfigurationError(msg) from None
+
+    def shop_id_for_cipher(self, cipher: str) -> str | None:
+        """Return the shop id of a cipher (for error messages)."""
+        return self._by_cipher.get(cipher)

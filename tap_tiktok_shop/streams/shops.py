@@ -1,0 +1,44 @@
+"""The ``shops`` stream: the shops this authorization covers, parent of every shop stream."""
+
+from __future__ import annotations
+
+import typing as t
+
+from singer_sdk import SchemaDirectory, StreamSchema
+
+from tap_tiktok_shop import schemas
+from tap_tiktok_shop.client import TikTokShopStream
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from singer_sdk.helpers.types import Context
+
+
+class ShopsStream(TikTokShopStream):
+    """GET /authorization/202309/shops, filtered by ``shop_ids``."""
+
+    name = "shops"
+    api_path = "/authorization/202309/shops"
+    records_key = "shops"
+    shop_scoped = False  # the API rejects shop_cipher on /authorization paths
+    primary_keys = ("id",)
+    replication_key = None
+    schema = StreamSchema(SchemaDirectory(schemas))
+
+    def get_new_paginator(self) -> None:  # type: ignore[override]
+        """One page holds every authorized shop."""
+        return
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        """Register every authorized shop, then yield the ones this run syncs."""
+        authorized = list(self.request_records(context))
+        yield from self.tiktok_tap.shops.select(authorized)
+
+    def get_child_context(
+        self,
+        record: dict[str, t.Any],
+        context: Context | None,  # noqa: ARG002
+    ) -> dict[str, t.Any]:
+        """Children get only the stable shop id: state is keyed by it."""
+        return {"shop_id": str(record["id"])}

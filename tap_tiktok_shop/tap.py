@@ -1,0 +1,92 @@
+"""The TikTok Shop tap: settings, shared services and the stream list."""
+
+from __future__ import annotations
+
+import sys
+import typing as t
+from functools import cached_property
+
+import requests
+from singer_sdk import Tap
+from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
+
+from tap_tiktok_shop.auth import TikTokShopAuthenticator
+from tap_tiktok_shop.errors import AuthorizationError, ConfigurationError
+from tap_tiktok_shop.settings import CONFIG_SCHEMA, run_window
+from tap_tiktok_shop.shops import ShopDirectory
+from tap_tiktok_shop.streams import STREAM_TYPES
+from tap_tiktok_shop.tokens import TokenClient, TokenManager
+
+if t.TYPE_CHECKING:
+    from singer_sdk.streams import Stream
+
+#: Errors that end a run with their one-line message and exit code 1, without a traceback.
+ONE_LINE_ERRORS = (
+    ConfigurationError,
+    AuthorizationError,
+    FatalAPIError,
+    RetriableAPIError,
+    requests.RequestException,
+)
+
+
+class TapTikTokShop(Tap):
+    """Singer tap for TikTok Shop: every order of every authorized shop, incrementally."""
+
+    name = "tap-tiktok-shop"
+    package_name = "tap-tiktok-shop"
+    config_jsonschema = CONFIG_SCHEMA
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        """Validate the settings and freeze the run's time window before anything runs."""
+        super().__init__(*args, **kwargs)
+        self.run_window = run_window(self.config)
+
+    @property
+    def sync_end(self) -> int:
+        """Upper bound (exclusive) of every read in this run, frozen at start-up."""
+        return self.run_window.end
+
+    @property
+    def start_timestamp(self) -> int | None:
+        """``start_date`` in unix seconds, if set."""
+        return self.run_window.start
+
+    @cached_property
+    def shops(self) -> ShopDirectory:
+        """The authorized shops of this run and the ``shop_ids`` filter."""
+        return ShopDirectory(self.config.get("shop_ids"))
+
+    @cached_property
+    def authenticator(self) -> TikTokShopAuthenticator:
+        """The signer and token manager shared by every stream."""
+        client = TokenClient(
+            app_key=self.config["app_key"],
+            app_secret=self.config["app_secret"],
+            auth_base_url=self.config["auth_base_url"],
+            timeout=self.config["request_timeout"],
+        )
+        tokens = TokenManager(
+            client,
+            refresh_token=self.config.get("refresh_token"),
+            access_token=self.config.get("access_token"),
+        )
+        return TikTokShopAuthenticator(
+            app_key=self.config["app_key"], app_secret=self.config["app_secret"], tokens=tokens
+        )
+
+    def discover_streams(self) -> list[Stream]:
+        """Return one instance of every stream."""
+        return [stream_type(tap=self) for stream_type in STREAM_TYPES]
+
+    @classmethod
+    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
+        """Run the CLI; known failures end with one error line and exit code 1."""
+        try:
+            super().invoke(*args, **kwargs)
+        except ConfigValidationError as exc:
+            cls.logger.error("Invalid config: %s", "; ".join(exc.errors))  # noqa: TRY400
+            sys.exit(1)
+        except ONE_LINE_ERRORS as exc:
+            cls.logger.error("%s", exc)  # noqa: TRY400
+            sys.exit(1)

@@ -1,0 +1,215 @@
+"""Access-token lifecycle: obtain from the refresh token, refresh ahead of expiry or on rejection.
+
+TikTok's token calls are unsigned GETs on the auth host with the tokens under ``data`` and
+absolute expiry timestamps, which the SDK's OAuth authenticator does not model. One manager,
+guarded by a lock, is shared by every stream and thread. Tokens live in memory only.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import typing as t
+from dataclasses import dataclass, field
+
+import backoff
+import orjson
+import requests
+
+from tap_tiktok_shop.errors import AuthorizationError
+
+if t.TYPE_CHECKING:
+    from collections.abc import Callable
+
+LOGGER = logging.getLogger("tap-tiktok-shop")
+
+REFRESH_PATH = "/api/v2/token/refresh"
+EXCHANGE_PATH = "/api/v2/token/get"
+
+
+class _TransientTokenError(Exception):
+    """A token call failed in a way worth retrying (network, 5xx, throttling)."""
+
+
+@dataclass
+class TokenSet:
+    """The tokens and facts one token call returns."""
+
+    access_token: str
+    access_token_expire_in: int | None
+    refresh_token: str | None = None
+    refresh_token_expire_in: int | None = None
+    granted_scopes: list[str] = field(default_factory=list)
+    seller_name: str = ""
+    seller_base_region: str = ""
+    open_id: str = ""
+
+    @classmethod
+    def from_api(cls, data: dict[str, t.Any]) -> TokenSet:
+        """Build from the ``data`` of a token answer."""
+        return cls(
+            access_token=str(data["access_token"]),
+            access_token_expire_in=_int_or_none(data.get("access_token_expire_in")),
+            refresh_token=data.get("refresh_token") or None,
+            refresh_token_expire_in=_int_or_none(data.get("refresh_token_expire_in")),
+            granted_scopes=list(data.get("granted_scopes") or []),
+            seller_name=str(data.get("seller_name") or ""),
+            seller_base_region=str(data.get("seller_base_region") or ""),
+            open_id=str(data.get("open_id") or ""),
+        )
+
+
+def _int_or_none(value: object) -> int | None:
+    return int(value) if isinstance(value, (int, float, str)) and str(value).isdigit() else None
+
+
+class TokenClient:
+    """Calls the auth host's token endpoints (exchange and refresh) on its own session."""
+
+    def __init__(
+        self,
+        *,
+        app_key: str,
+        app_secret: str,
+        auth_base_url: str,
+        timeout: float = 60.0,
+        max_tries: int = 5,
+    ) -> None:
+        """Keep the app credentials; a separate session so the API signer never sees these."""
+        self._app_key = app_key
+        self._app_secret = app_secret
+        self._base = auth_base_url.rstrip("/")
+        self._timeout = timeout
+        self._max_tries = max_tries
+        self._session = requests.Session()
+
+    def refresh(self, refresh_token: str) -> TokenSet:
+        """Trade a refresh token for a new access token."""
+        params = {"refresh_token": refresh_token, "grant_type": "refresh_token"}
+        return self._call(REFRESH_PATH, params, "Refreshing the access token")
+
+    def exchange(self, auth_code: str) -> TokenSet:
+        """Trade an authorization code for an access token and a refresh token."""
+        params = {"auth_code": auth_code, "grant_type": "authorized_code"}
+        return self._call(EXCHANGE_PATH, params, "Exchanging the authorization code")
+
+    def _call(self, path: str, extra: dict[str, str], what: str) -> TokenSet:
+        params = {"app_key": self._app_key, "app_secret": self._app_secret, **extra}
+        retrying = backoff.on_exception(
+            backoff.expo,
+            _TransientTokenError,
+            max_tries=self._max_tries,
+            jitter=backoff.full_jitter,
+            logger=None,
+        )(self._attempt)
+        try:
+            return retrying(path, params, what)
+        except _TransientTokenError as exc:
+            raise AuthorizationError(f"{what} failed: {exc}") from None
+
+    def _attempt(self, path: str, params: dict[str, str], what: str) -> TokenSet:
+        try:
+            response = self._session.get(self._base + path, params=params, timeout=self._timeout)
+        except requests.RequestException as exc:
+            # The URL holds the app secret: never let the library's message through.
+            reason = type(exc).__name__
+            raise _TransientTokenError(f"{reason} while calling {self._base}{path}") from None
+        try:
+            envelope = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            envelope = None
+        if response.status_code == 429 or response.status_code >= 500:
+            raise _TransientTokenError(f"HTTP {response.status_code} from {path}")
+        if not isinstance(envelope, dict):
+            raise _TransientTokenError(f"HTTP {response.status_code} with a non-JSON body")
+        code = envelope.get("code")
+        if code != 0 or not isinstance(envelope.get("data"), dict):
+            message = str(envelope.get("message") or "")[:200]
+            request_id = envelope.get("request_id") or ""
+            raise AuthorizationError(
+                f"{what} failed: API code {code}: {message} (request_id {request_id})"
+            )
+        return TokenSet.from_api(envelope["data"])
+
+
+class TokenManager:
+    """Hands out a valid access token, refreshing it ahead of expiry or after a rejection."""
+
+    RETRY_WINDOW_SECONDS = 300.0
+
+    def __init__(
+        self,
+        client: TokenClient,
+        *,
+        refresh_token: str | None,
+        access_token: str | None = None,
+        refresh_ahead_seconds: int = 600,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """Start from the configured tokens; nothing is fetched until a token is needed."""
+        if not refresh_token and not access_token:
+            msg = "either refresh_token or access_token must be set"
+            raise AuthorizationError(msg)
+        self._client = client
+        self._refresh_token = refresh_token
+        self._clock = clock
+        self._ahead = refresh_ahead_seconds
+        self._lock = threading.Lock()
+        self._current: TokenSet | None = (
+            TokenSet(access_token=access_token, access_token_expire_in=None)
+            if access_token
+            else None
+        )
+        # The token a rejection-driven refresh produced, and when: refused again soon after,
+        # refreshing does not help (revoked authorization, wrong app).
+        self._forced: tuple[str, float] | None = None
+        self.refresh_count = 0
+
+    @property
+    def current(self) -> TokenSet | None:
+        """The token set in use (None before the first call)."""
+        return self._current
+
+    def access_token(self) -> str:
+        """Return a token valid for at least ``refresh_ahead_seconds`` (refreshing if needed)."""
+        with self._lock:
+            if self._current is None or self._expires_soon(self._current):
+                self._refresh_locked()
+            assert self._current is not None
+            return self._current.access_token
+
+    def reject(self, token: str) -> None:
+        """Record that the API refused ``token``; the next ``access_token()`` refreshes.
+
+        A token that a rejection-driven refresh produced and that is refused again within
+        ``RETRY_WINDOW_SECONDS`` means refreshing does not help: that raises instead of looping.
+        """
+        with self._lock:
+            if self._current is None or self._current.access_token != token:
+                return  # another thread already replaced it
+            if self._forced and self._forced[0] == token:
+                if self._clock() - self._forced[1] < self.RETRY_WINDOW_SECONDS:
+                    msg = "the API refused a freshly refreshed access token; re-authorize the app"
+                    raise AuthorizationError(msg)
+            self._refresh_locked()
+            assert self._current is not None
+            self._forced = (self._current.access_token, self._clock())
+
+    def _expires_soon(self, tokens: TokenSet) -> bool:
+        expiry = tokens.access_token_expire_in
+        return expiry is not None and expiry - self._ahead <= self._clock()
+
+    def _refresh_locked(self) -> None:
+        if not self._refresh_token:
+            msg = "the access token expired and no refresh_token is configured"
+            raise AuthorizationError(msg)
+        tokens = self._client.refresh(self._refresh_token)
+        self.refresh_count += 1
+        if tokens.refresh_token and tokens.refresh_token != self._refresh_token:
+            LOGGER.warning(
+                "TikTok returned a new refresh token; this run uses it. Store the new one with "
+                "`tap-tiktok-shop-auth refresh` before the old one stops working."
+            )
+            self._refresh_token = tokens.refresh_token
+        self._current = tokens
