@@ -22,7 +22,7 @@ if t.TYPE_CHECKING:
 
     from tap_tiktok_shop.tokens import TokenManager
 
-ACCESS_TOKEN_HEADER = "x-tts-access-token"
+ACCESS_TOKEN_HEADER = "x-tts-access-token"  # noqa: S105 - a header name
 _MANAGED_PARAMS = frozenset({"app_key", "timestamp", "sign", "access_token"})
 
 

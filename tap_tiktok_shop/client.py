@@ -47,7 +47,7 @@ class TikTokShopStream(RESTStream[str | None]):
     """Base class for every TikTok Shop stream."""
 
     #: API path, e.g. ``/order/202309/orders/search``.
-    api_path: t.ClassVar[str]
+    path: str
     #: HTTP method of the endpoint.
     method: t.ClassVar[str] = "GET"
     #: Key of the record list inside the answer's ``data``.
@@ -73,15 +73,9 @@ class TikTokShopStream(RESTStream[str | None]):
         """The API host (settable so the tap can run against the emulator)."""
         return str(self.config["api_base_url"]).rstrip("/")
 
-    @property
-    def path(self) -> str:  # type: ignore[override]
-        """The endpoint path."""
-        return self.api_path
-
-    @property
-    def http_method(self) -> str:
-        """The endpoint's HTTP method."""
-        return self.method
+    def __init__(self, tap: TapTikTokShop) -> None:
+        """Create the stream with its endpoint's HTTP method."""
+        super().__init__(tap=tap, http_method=self.method)
 
     @property
     def authenticator(self) -> TikTokShopAuthenticator:
@@ -93,11 +87,11 @@ class TikTokShopStream(RESTStream[str | None]):
         """Per-request timeout in seconds, from ``request_timeout``."""
         return int(self.config["request_timeout"])
 
-    def query_params(self, context: Context | None) -> dict[str, str]:  # noqa: ARG002
+    def query_params(self, context: Context | None) -> dict[str, str]:
         """Endpoint-specific query parameters (page size, sort...)."""
         return {}
 
-    def request_body(self, context: Context | None) -> dict[str, t.Any] | None:  # noqa: ARG002
+    def request_body(self, context: Context | None) -> dict[str, t.Any] | None:
         """Endpoint-specific JSON body, or None for bodiless requests."""
         return None
 
@@ -139,7 +133,7 @@ class TikTokShopStream(RESTStream[str | None]):
         url = (response.request.url if response.request else None) or response.url or ""
         ciphers = parse_qs(urlsplit(url).query).get("shop_cipher")
         shop_id = self.tiktok_tap.shops.shop_id_for_cipher(ciphers[0]) if ciphers else None
-        return f"{self.api_path} (shop {shop_id})" if shop_id else self.api_path
+        return f"{self.path} (shop {shop_id})" if shop_id else self.path
 
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
         """Yield the records of one page."""
@@ -189,7 +183,7 @@ class TikTokShopStream(RESTStream[str | None]):
         reason = str(exc) if isinstance(exc, TransientAPIError) else type(exc).__name__
         self.log(
             "Retrying %s in %.1f s after attempt %d: %s",
-            self.api_path,
+            self.path,
             details.get("wait") or 0.0,
             details.get("tries"),
             reason,
@@ -199,7 +193,7 @@ class TikTokShopStream(RESTStream[str | None]):
     def _giveup_handler(self, details: Details) -> None:
         self.log(
             "Giving up on %s after %d attempts in %.0f s",
-            self.api_path,
+            self.path,
             details.get("tries"),
             details.get("elapsed") or 0.0,
             level=logging.ERROR,

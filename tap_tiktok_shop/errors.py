@@ -134,7 +134,7 @@ def classify(status: int, body: bytes, headers: t.Mapping[str, str]) -> Verdict:
         envelope = None
     if not isinstance(envelope, dict) or not isinstance(envelope.get("code"), int):
         # An HTML error page or a truncated body: gateways produce these transiently.
-        retriable = status == 200 or status == 429 or status >= 500
+        retriable = status in {200, 429} or status >= 500
         snippet = "response body is not a JSON envelope"
         action = Action.RETRY if retriable else Action.FAIL
         return Verdict(action, status, None, snippet, "", retry_after)

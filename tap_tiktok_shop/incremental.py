@@ -31,7 +31,7 @@ class ShopIncrementalStream(TikTokShopStream):
     #: Whether the endpoint's upper time bound is inclusive (products) or exclusive.
     inclusive_upper_bound: t.ClassVar[bool] = False
 
-    def get_replication_key_signpost(self, context: Context | None) -> int:  # noqa: ARG002
+    def get_replication_key_signpost(self, context: Context | None = None) -> int:
         """Never let a bookmark pass the run's frozen end."""
         return self.tiktok_tap.sync_end
 

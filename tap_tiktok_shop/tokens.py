@@ -188,10 +188,11 @@ class TokenManager:
         with self._lock:
             if self._current is None or self._current.access_token != token:
                 return  # another thread already replaced it
-            if self._forced and self._forced[0] == token:
-                if self._clock() - self._forced[1] < self.RETRY_WINDOW_SECONDS:
-                    msg = "the API refused a freshly refreshed access token; re-authorize the app"
-                    raise AuthorizationError(msg)
+            forced = self._forced
+            recent = forced is not None and self._clock() - forced[1] < self.RETRY_WINDOW_SECONDS
+            if forced and forced[0] == token and recent:
+                msg = "the API refused a freshly refreshed access token; re-authorize the app"
+                raise AuthorizationError(msg)
             self._refresh_locked()
             assert self._current is not None
             self._forced = (self._current.access_token, self._clock())

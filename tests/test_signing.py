@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import parse_qsl
 
 import requests
 
@@ -101,8 +102,6 @@ def test_authenticator_keeps_blank_values_and_signs_raw_page_tokens():
     ).prepare()
     _signer(time.time())(request)
     parsed = requests.utils.urlparse(request.url)
-    from urllib.parse import parse_qsl
-
     params = parse_qsl(parsed.query, keep_blank_values=True)
     assert ("empty", "") in params
     assert ("page_token", token) in params

@@ -18,7 +18,7 @@ class OrdersStream(ShopIncrementalStream):
     """POST /order/202309/orders/search, ascending by ``update_time``, per shop."""
 
     name = "orders"
-    api_path = "/order/202309/orders/search"
+    path = "/order/202309/orders/search"
     method = "POST"
     records_key = "orders"
     primary_keys = ("id",)
@@ -26,7 +26,7 @@ class OrdersStream(ShopIncrementalStream):
     parent_stream_type = ShopsStream
     schema = StreamSchema(SchemaDirectory(schemas))
 
-    def query_params(self, context: Context | None) -> dict[str, str]:  # noqa: ARG002
+    def query_params(self, context: Context | None) -> dict[str, str]:
         """Always send the sort: the API's default order is DESC by create_time."""
         return {
             "page_size": str(self.config["page_size"]),

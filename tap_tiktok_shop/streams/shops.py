@@ -19,7 +19,7 @@ class ShopsStream(TikTokShopStream):
     """GET /authorization/202309/shops, filtered by ``shop_ids``."""
 
     name = "shops"
-    api_path = "/authorization/202309/shops"
+    path = "/authorization/202309/shops"
     records_key = "shops"
     shop_scoped = False  # the API rejects shop_cipher on /authorization paths
     primary_keys = ("id",)
@@ -38,7 +38,7 @@ class ShopsStream(TikTokShopStream):
     def get_child_context(
         self,
         record: dict[str, t.Any],
-        context: Context | None,  # noqa: ARG002
+        context: Context | None,
     ) -> dict[str, t.Any]:
         """Children get only the stable shop id: state is keyed by it."""
         return {"shop_id": str(record["id"])}

@@ -1,0 +1,76 @@
+"""Command line: run the emulator until SIGTERM/SIGINT, printing its base URL first."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from types import FrameType
+
+from tiktok_shop_emulator.config import EmulatorConfig
+from tiktok_shop_emulator.server import Emulator
+
+
+def parse_args(argv: list[str] | None = None) -> EmulatorConfig:
+    """Map command-line options onto an EmulatorConfig."""
+    d = EmulatorConfig()
+    p = argparse.ArgumentParser(prog="python -m tiktok_shop_emulator",
+                                description="Local TikTok Shop Open API emulator.")
+    p.add_argument("--host", default=d.host)
+    p.add_argument("--port", type=int, default=d.port, help="0 picks a free port")
+    p.add_argument("--shops", type=int, default=d.shops)
+    p.add_argument("--orders-per-shop", type=int, default=d.orders_per_shop)
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--history-days", type=int, default=d.history_days)
+    p.add_argument("--latency-ms", type=float, default=d.latency_ms)
+    p.add_argument("--qps-limit", type=int, default=d.qps_limit, help="0 = unlimited")
+    p.add_argument("--app-key", default=d.app_key)
+    p.add_argument("--app-secret", default=d.app_secret)
+    p.add_argument("--refresh-token", default=d.refresh_token)
+    p.add_argument("--token-lifetime", type=int, default=d.token_lifetime)
+    p.add_argument("--rotate-refresh-token", action="store_true")
+    p.add_argument("--clock-offset-seconds", type=float, default=d.clock_offset_seconds)
+    p.add_argument("--fail-rate", type=float, default=d.fail_rate)
+    p.add_argument("--mutate-every-n-pages", type=int, default=d.mutate_every_n_pages)
+    p.add_argument("--mutate-count", type=int, default=d.mutate_count)
+    p.add_argument("--stale-update-time-probability", type=float,
+                   default=d.stale_update_time_probability)
+    p.add_argument("--granted-scopes", default=",".join(d.granted_scopes),
+                   help="comma-separated scope keys")
+    a = p.parse_args(argv)
+    return EmulatorConfig(
+        host=a.host, port=a.port, shops=a.shops, orders_per_shop=a.orders_per_shop, seed=a.seed,
+        history_days=a.history_days, latency_ms=a.latency_ms, qps_limit=a.qps_limit,
+        app_key=a.app_key, app_secret=a.app_secret, refresh_token=a.refresh_token,
+        token_lifetime=a.token_lifetime, rotate_refresh_token=a.rotate_refresh_token,
+        clock_offset_seconds=a.clock_offset_seconds, fail_rate=a.fail_rate,
+        mutate_every_n_pages=a.mutate_every_n_pages, mutate_count=a.mutate_count,
+        stale_update_time_probability=a.stale_update_time_probability,
+        granted_scopes=[s for s in a.granted_scopes.split(",") if s],
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start the emulator, print the base URL as the first stdout line, serve until a signal."""
+    config = parse_args(argv)
+    stop = threading.Event()
+
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    emulator = Emulator(config)
+    print(emulator.start(), flush=True)
+    print(f"serving {config.shops} shops x {config.orders_per_shop} orders", file=sys.stderr)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        emulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

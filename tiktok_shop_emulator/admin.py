@@ -1,0 +1,132 @@
+"""HTTP admin endpoints, so a standalone emulator process can be steered like the Python API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from tiktok_shop_emulator.config import RUNTIME_KNOBS
+from tiktok_shop_emulator.http_types import Request, Response, plain_json
+
+if TYPE_CHECKING:
+    from tiktok_shop_emulator.server import Emulator
+
+
+class AdminError(Exception):
+    """A bad admin request; answered with HTTP 400 and the message."""
+
+
+def _body(req: Request) -> dict[str, Any]:
+    """Parse an admin JSON body (empty means {})."""
+    if not req.body.strip():
+        return {}
+    try:
+        data = orjson.loads(req.body)
+    except orjson.JSONDecodeError as exc:
+        raise AdminError("body is not valid JSON") from exc
+    if not isinstance(data, dict):
+        raise AdminError("body must be a JSON object")
+    return data
+
+
+def _shop_id(data: dict[str, Any]) -> str:
+    """Return the shop_id argument, required."""
+    shop_id = data.get("shop_id")
+    if not isinstance(shop_id, str) or not shop_id:
+        raise AdminError("shop_id (string) is required")
+    return shop_id
+
+
+def _update_orders(emu: Emulator, req: Request) -> Any:
+    """POST /__admin__/update_orders {"shop_id", "count", "seed"?} -> {"ids": [...]}."""
+    data = _body(req)
+    count = data.get("count", 1)
+    seed = data.get("seed")
+    if not isinstance(count, int) or count < 0:
+        raise AdminError("count must be a non-negative integer")
+    if seed is not None and not isinstance(seed, int):
+        raise AdminError("seed must be an integer")
+    return {"ids": emu.update_orders(_shop_id(data), count, seed=seed)}
+
+
+def _faults(emu: Emulator, req: Request) -> Any:
+    """POST /__admin__/faults {"kind", "count"?, "path_prefix"?, ...opts}."""
+    data = _body(req)
+    kind = data.pop("kind", None)
+    if not isinstance(kind, str):
+        raise AdminError("kind (string) is required")
+    count = data.pop("count", 1)
+    prefix = data.pop("path_prefix", "/")
+    try:
+        emu.faults.add(kind, int(count), str(prefix), **data)
+    except ValueError as exc:
+        raise AdminError(str(exc)) from exc
+    return {"ok": True}
+
+
+def _config(emu: Emulator, req: Request) -> Any:
+    """POST /__admin__/config {knob: value, ...} changes runtime knobs; GET shows them."""
+    if req.method == "POST":
+        for key, value in _body(req).items():
+            if key not in RUNTIME_KNOBS:
+                raise AdminError(f"{key} is not a runtime knob; allowed: {sorted(RUNTIME_KNOBS)}")
+            setattr(emu.config, key, list(value) if key == "granted_scopes" else value)
+    return {key: getattr(emu.config, key) for key in sorted(RUNTIME_KNOBS)}
+
+
+def _orders(emu: Emulator, req: Request) -> Any:
+    """GET /__admin__/orders?shop_id=... -> compact rows of one shop."""
+    return {"orders": emu.orders_for_shop(_shop_id(dict(req.query)))}
+
+
+def _simple(action: Callable[[Emulator], Any]) -> Callable[[Emulator, Request], Any]:
+    """Wrap an argument-free emulator action as an admin handler."""
+    return lambda emu, req: action(emu)
+
+
+def _ok(action: Callable[[], None]) -> dict[str, bool]:
+    """Run an action that returns nothing and answer {"ok": true}."""
+    action()
+    return {"ok": True}
+
+
+def _deauthorize(emu: Emulator, req: Request) -> Any:
+    """POST /__admin__/deauthorize_shop {"shop_id"}."""
+    emu.deauthorize_shop(_shop_id(_body(req)))
+    return {"ok": True}
+
+
+_ROUTES: dict[tuple[str, str], Callable[[Emulator, Request], Any]] = {
+    ("GET", "/__admin__/stats"): _simple(lambda emu: emu.stats.to_json()),
+    ("POST", "/__admin__/reset_stats"): _simple(lambda emu: _ok(emu.stats.reset)),
+    ("GET", "/__admin__/shops"): _simple(
+        lambda emu: {"shops": [{**s.public(), "authorized": s.authorized}
+                               for s in emu.shop_objects()]}),
+    ("GET", "/__admin__/orders"): _orders,
+    ("POST", "/__admin__/update_orders"): _update_orders,
+    ("POST", "/__admin__/faults"): _faults,
+    ("GET", "/__admin__/config"): _config,
+    ("POST", "/__admin__/config"): _config,
+    ("POST", "/__admin__/deauthorize_shop"): _deauthorize,
+    ("POST", "/__admin__/revoke_refresh_token"): _simple(
+        lambda emu: _ok(emu.revoke_refresh_token)),
+    ("POST", "/__admin__/expire_access_tokens"): _simple(
+        lambda emu: _ok(emu.expire_access_tokens)),
+    ("POST", "/__admin__/auth_code"): _simple(lambda emu: {"auth_code": emu.issue_auth_code()}),
+    ("POST", "/__admin__/access_token"): _simple(
+        lambda emu: {"access_token": emu.issue_access_token()}),
+}
+
+
+def handle_admin(emu: Emulator, req: Request) -> Response:
+    """Answer an /__admin__/ request with bare JSON (400 on bad input, 404 if unknown)."""
+    handler = _ROUTES.get((req.method, req.path))
+    if handler is None:
+        return plain_json({"error": f"no admin endpoint {req.method} {req.path}"}, 404)
+    try:
+        return plain_json(handler(emu, req))
+    except (AdminError, KeyError) as exc:
+        message = str(exc) if isinstance(exc, AdminError) else f"unknown {exc}"
+        return plain_json({"error": message}, 400)

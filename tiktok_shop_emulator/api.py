@@ -1,0 +1,246 @@
+"""Routing and the API's own rules: auth host, common checks of business calls, endpoints."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urlencode
+
+import orjson
+
+from tiktok_shop_emulator import signing
+from tiktok_shop_emulator.admin import handle_admin
+from tiktok_shop_emulator.data import Shop, update_orders
+from tiktok_shop_emulator.faults import Fault
+from tiktok_shop_emulator.http_types import (
+    HTML,
+    HTML_200,
+    HTML_502,
+    HTML_504,
+    JSON,
+    Request,
+    Response,
+    envelope,
+    request_id,
+)
+from tiktok_shop_emulator.search import SearchError, parse_search, run_search
+from tiktok_shop_emulator.tokens import AccessState, TokenResult
+
+if TYPE_CHECKING:
+    from tiktok_shop_emulator.server import Emulator
+
+TOO_MANY = 36009002
+INTERNAL = 36009003
+PARAM = 36009004
+BAD_PATH = 36009009
+BAD_METHOD = 36009010
+BAD_CONTENT_TYPE = 36009022
+SHOP_MISMATCH = 101000
+TOKEN_EXPIRED = 105002
+NO_SCOPE = 105005
+BAD_SIGN = 106001
+NO_CIPHER = 106013
+_TIMESTAMP = re.compile(r"\d{10}")
+_TOKEN_PATHS = {"/api/v2/token/get": "exchange", "/api/v2/token/refresh": "refresh"}
+_TOO_MANY_MSG = "Too many requests. You've made too many requests in a short period of time."
+
+
+@dataclass(frozen=True)
+class Route:
+    """A business endpoint: method, scope key, whether it needs shop_cipher, and its handler."""
+
+    method: str
+    scope: str
+    shop_scoped: bool
+    handler: Callable[[Api, Request, Shop | None, bool], Response]
+
+
+class Api:
+    """Turns a Request into a Response using the emulator's data, tokens, faults and limits."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        """Bind to one emulator instance."""
+        self.emu = emulator
+
+    def handle(self, req: Request) -> Response:
+        """Dispatch to the auth host, the consent page, admin, or the business API."""
+        if req.path.startswith("/__admin__/"):
+            return handle_admin(self.emu, req)
+        if req.path in _TOKEN_PATHS:
+            operation = getattr(self.emu.tokens, _TOKEN_PATHS[req.path])
+            return self._token(operation, req)
+        if req.path == "/open/authorize":
+            return self._authorize(req)
+        route = ROUTES.get(req.path)
+        if route is None:
+            return envelope(BAD_PATH, "Invalid path", status=404, now=self.emu.now())
+        if req.method != route.method:
+            return envelope(BAD_METHOD, "Invalid http method", status=405, now=self.emu.now())
+        return self._business(req, route)
+
+    def _token(self, operation: Callable[[dict[str, str]], TokenResult], req: Request) -> Response:
+        """Answer a token call (unsigned GET) with the envelope."""
+        if req.method != "GET":
+            return envelope(BAD_METHOD, "Invalid http method", status=405, now=self.emu.now())
+        result = operation(req.query)
+        return envelope(result.code, result.message, result.data, now=self.emu.now())
+
+    def _authorize(self, req: Request) -> Response:
+        """Fake seller consent: redirect at once to the redirect URI with a fresh auth code."""
+        target = req.query.get("redirect_uri") or self.emu.config.redirect_uri
+        params = {"code": self.emu.issue_auth_code()}
+        if req.query.get("state"):
+            params["state"] = req.query["state"]
+        location = target + ("&" if "?" in target else "?") + urlencode(params)
+        return Response(302, b"", HTML, headers=[("Location", location)])
+
+    def _fault(self, fault: Fault) -> Response | None:
+        """Turn a scripted fault into its response; None means "carry on normally"."""
+        if fault.kind == "slow":
+            time.sleep(float(fault.opts.get("seconds", 1.0)))
+            return None
+        make = _FAULT_RESPONSES.get(fault.kind)
+        if make is None:  # repeat_page_token: answer normally, the handler bends the token
+            return None
+        resp = make(self.emu.now())
+        if fault.kind == "rate_limit" and "retry_after" in fault.opts:
+            resp.headers.append(("Retry-After", str(fault.opts["retry_after"])))
+        return resp
+
+    def _business(self, req: Request, route: Route) -> Response:
+        """Run the common checks in the API's order, then the endpoint handler."""
+        emu, config = self.emu, self.emu.config
+        if config.latency_ms > 0:
+            time.sleep(config.latency_ms / 1000.0)
+        fault = emu.faults.take(req.path)
+        if fault is None and config.fail_rate > 0 and emu.rng.random() < config.fail_rate:
+            fault = Fault("http503", 1)
+        if fault is not None:
+            answer = self._fault(fault)
+            if answer is not None:
+                return answer
+        now = emu.now()
+        failed = self._check_caller(req, now) or self._check_token(req, route, now)
+        if failed is not None:
+            return failed
+        shop, failed = self._check_shop(req, route, now)
+        if failed is not None:
+            return failed
+        repeat = fault is not None and fault.kind == "repeat_page_token"
+        return route.handler(self, req, shop, repeat)
+
+    def _check_caller(self, req: Request, now: float) -> Response | None:
+        """Rate limit, app_key, timestamp window and signature, in that order."""
+        config, query = self.emu.config, req.query
+        key = (query.get("app_key", ""), query.get("shop_cipher", ""), req.path)
+        if not self.emu.limiter.allow(key, config.qps_limit):
+            return envelope(TOO_MANY, _TOO_MANY_MSG, status=429, now=now)
+        if query.get("app_key") != config.app_key:
+            return envelope(PARAM, "Invalid app_key", now=now)
+        stamp = query.get("timestamp", "")
+        if not _TIMESTAMP.fullmatch(stamp) or not now - 300 <= int(stamp) <= now + 30:
+            return envelope(PARAM, "Invalid timestamp: the timestamp is expired or in the future",
+                            now=now)
+        if "sign" not in query:
+            return envelope(PARAM, "Invalid parameter: sign is required", now=now)
+        if not signing.verify(config.app_secret, req.path, req.pairs, req.body,
+                              content_type=req.headers.get("content-type"),
+                              signature=query["sign"]):
+            return envelope(BAD_SIGN, "Invalid credentials. The 'sign' query parameter is "
+                            "invalid.", status=401, now=now)
+        return None
+
+    def _check_token(self, req: Request, route: Route, now: float) -> Response | None:
+        """Access token header (missing, unknown, expired) and the endpoint's scope."""
+        state = self.emu.tokens.check_access(req.headers.get("x-tts-access-token"))
+        if state is AccessState.UNKNOWN:
+            return envelope(PARAM, "Invalid access token", status=401, now=now)
+        if state is AccessState.EXPIRED:
+            return envelope(TOKEN_EXPIRED, "Access token is expired", status=401, now=now)
+        if route.scope not in self.emu.config.granted_scopes:
+            return envelope(NO_SCOPE, "you should apply auth pkg for this api", now=now)
+        return None
+
+    def _check_shop(self, req: Request, route: Route,
+                    now: float) -> tuple[Shop | None, Response | None]:
+        """shop_cipher: forbidden on /authorization, required and authorized elsewhere."""
+        cipher = req.query.get("shop_cipher")
+        if not route.shop_scoped:
+            if cipher is not None:
+                return None, envelope(PARAM, "Unexpected identifier: shop_cipher", now=now)
+            return None, None
+        if not cipher:
+            return None, envelope(NO_CIPHER, "shop_cipher is required", now=now)
+        shop = self.emu.shop_by_cipher(cipher)
+        if shop is None or not shop.authorized:
+            return None, envelope(SHOP_MISMATCH, "The access token is not valid for this shop",
+                                  now=now)
+        return shop, None
+
+    def shops(self, req: Request, shop: Shop | None, repeat: bool) -> Response:
+        """GET /authorization/202309/shops: the shops this authorization still covers."""
+        shops = [s.public() for s in self.emu.shop_objects() if s.authorized]
+        return envelope(0, "Success", {"shops": shops}, now=self.emu.now())
+
+    def search_orders(self, req: Request, shop: Shop | None, repeat: bool) -> Response:
+        """POST /order/202309/orders/search: one keyset page of full orders."""
+        emu, config = self.emu, self.emu.config
+        now = emu.now()
+        assert shop is not None
+        content_type = (req.headers.get("content-type") or "").lower()
+        if not content_type.startswith("application/json"):
+            return envelope(BAD_CONTENT_TYPE, "Invalid content type: application/json is "
+                            "required", now=now)
+        try:
+            query = parse_search(shop.id, req.query, req.body)
+            page = run_search(shop, query, int(now), rng=emu.rng, repeat_token=repeat,
+                              stale_probability=config.stale_update_time_probability)
+        except SearchError as exc:
+            return envelope(PARAM, exc.message, now=now)
+        orders = b",".join([emu.builder.body(shop, row) for row in page.rows])
+        body = b"".join((
+            b'{"code":0,"message":"Success","request_id":"', request_id(now).encode(),
+            b'","data":{"next_page_token":', orjson.dumps(page.next_page_token),
+            b',"total_count":', str(page.total_count).encode(), b',"orders":[', orders, b"]}}",
+        ))
+        with shop.lock:
+            shop.pages_served += 1
+            every = config.mutate_every_n_pages
+            if every > 0 and config.mutate_count > 0 and shop.pages_served % every == 0:
+                update_orders(shop, config.mutate_count, int(emu.now()), emu.rng)
+        return Response(200, body, JSON, code=0)
+
+
+def _truncated(now: float) -> Response:
+    """A success envelope that the server will cut short after promising its full length."""
+    body = orjson.dumps({"code": 0, "message": "Success", "request_id": request_id(now),
+                         "data": {"orders": [], "next_page_token": "", "total_count": 0}})
+    return Response(200, body, JSON, code=0, action="truncated")
+
+
+_INTERNAL_MSG = "Internal error, please retry later"
+_FAULT_RESPONSES: dict[str, Callable[[float], Response]] = {
+    "http500": lambda now: envelope(INTERNAL, _INTERNAL_MSG, status=500, now=now),
+    "http502": lambda now: Response(502, HTML_502, HTML),
+    "http503": lambda now: envelope(INTERNAL, "Service Unavailable, please retry later",
+                                    status=503, now=now),
+    "http504": lambda now: Response(504, HTML_504, HTML),
+    "rate_limit": lambda now: envelope(TOO_MANY, _TOO_MANY_MSG, status=429, now=now),
+    "rate_limit_200": lambda now: envelope(TOO_MANY, _TOO_MANY_MSG, now=now),
+    "internal_200": lambda now: envelope(INTERNAL, _INTERNAL_MSG, now=now),
+    "reset": lambda now: Response(0, b"", action="reset"),
+    "truncated": _truncated,
+    "html_200": lambda now: Response(200, HTML_200, HTML),
+    "expired_token": lambda now: envelope(TOKEN_EXPIRED, "Access token is expired", status=401,
+                                          now=now),
+    "invalid_token": lambda now: envelope(PARAM, "Invalid access token", status=401, now=now),
+    "invalid_page_token": lambda now: envelope(PARAM, "Invalid page_token", now=now),
+}
+
+ROUTES: dict[str, Route] = {
+    "/authorization/202309/shops": Route("GET", "seller.authorization.info", False, Api.shops),
+    "/order/202309/orders/search": Route("POST", "seller.order.info", True, Api.search_orders),
+}

@@ -1,0 +1,60 @@
+"""Settings of one emulator instance, so tests and the CLI can tune data, limits and faults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DEFAULT_SCOPES: tuple[str, ...] = (
+    "seller.authorization.info",
+    "seller.order.info",
+    "seller.product.basic",
+    "seller.return_refund.basic",
+    "seller.finance.info",
+)
+
+# Knobs that may be changed while the emulator runs (also through POST /__admin__/config).
+RUNTIME_KNOBS: frozenset[str] = frozenset(
+    {
+        "latency_ms",
+        "qps_limit",
+        "clock_offset_seconds",
+        "fail_rate",
+        "granted_scopes",
+        "mutate_every_n_pages",
+        "mutate_count",
+        "stale_update_time_probability",
+        "rotate_refresh_token",
+        "token_lifetime",
+    }
+)
+
+
+@dataclass
+class EmulatorConfig:
+    """All emulator knobs; those in RUNTIME_KNOBS may be changed on a live emulator."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    shops: int = 3
+    orders_per_shop: int = 1000
+    seed: int = 1
+    history_days: int = 365
+    latency_ms: float = 0.0
+    qps_limit: int = 0
+    app_key: str = "demo_app_key"
+    app_secret: str = "demo_app_secret"  # noqa: S105 (fake credentials of a local fake)
+    refresh_token: str = "demo_refresh_token"  # noqa: S105
+    token_lifetime: int = 604800
+    refresh_token_lifetime: int = 365 * 86400
+    auth_code_lifetime: int = 1800
+    rotate_refresh_token: bool = False
+    granted_scopes: list[str] = field(default_factory=lambda: list(DEFAULT_SCOPES))
+    redirect_uri: str = "http://127.0.0.1:8976/callback"
+    seller_name: str = "Demo Seller"
+    clock_offset_seconds: float = 0.0
+    fail_rate: float = 0.0
+    mutate_every_n_pages: int = 0
+    mutate_count: int = 0
+    stale_update_time_probability: float = 0.0
+    stats_history: int = 10000
+    order_cache_size: int = 10000
