@@ -18,6 +18,7 @@ import orjson
 import requests
 from singer_sdk import RESTStream
 from singer_sdk.exceptions import RetriableAPIError
+from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams.rest import HTTPRequest
 
 from tap_tiktok_shop.auth import ACCESS_TOKEN_HEADER
@@ -29,6 +30,7 @@ from tap_tiktok_shop.errors import (
     raise_for_verdict,
 )
 from tap_tiktok_shop.pagination import ENVELOPE_ATTR, CursorPaginator, data_of
+from tap_tiktok_shop.records import RecordFitter
 
 if t.TYPE_CHECKING:
     from collections.abc import Generator, Iterable
@@ -62,6 +64,9 @@ class TikTokShopStream(RESTStream[str | None]):
     retry_cap_seconds: t.ClassVar[float] = 60.0
 
     payload_as_json = False  # the body is serialized once, here, and signed as sent
+    # Records are fitted to the schema by ``post_process`` (see records.py) instead of the
+    # SDK's generic per-field conformance, which costs most of the tap's CPU.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
     @property
     def tiktok_tap(self) -> TapTikTokShop:
@@ -76,6 +81,23 @@ class TikTokShopStream(RESTStream[str | None]):
     def __init__(self, tap: TapTikTokShop) -> None:
         """Create the stream with its endpoint's HTTP method."""
         super().__init__(tap=tap, http_method=self.method)
+        self._fitter = RecordFitter(self.schema)
+
+    def post_process(
+        self,
+        row: dict[str, t.Any],
+        context: Context | None = None,
+    ) -> dict[str, t.Any] | None:
+        """Drop properties the schema does not declare; name new API fields once."""
+        new_fields = self._fitter.fit(row)
+        if new_fields:
+            self.log(
+                "The API returned fields %s's schema does not declare (dropped): %s",
+                self.name,
+                ", ".join(sorted(new_fields)),
+                level=logging.WARNING,
+            )
+        return row
 
     @property
     def authenticator(self) -> TikTokShopAuthenticator:

@@ -12,6 +12,7 @@ from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, Retriabl
 
 from tap_tiktok_shop.auth import TikTokShopAuthenticator
 from tap_tiktok_shop.errors import AuthorizationError, ConfigurationError
+from tap_tiktok_shop.output import OrjsonSingerWriter
 from tap_tiktok_shop.settings import CONFIG_SCHEMA, run_window
 from tap_tiktok_shop.shops import ShopDirectory
 from tap_tiktok_shop.streams import STREAM_TYPES
@@ -36,6 +37,7 @@ class TapTikTokShop(Tap):
     name = "tap-tiktok-shop"
     package_name = "tap-tiktok-shop"
     config_jsonschema = CONFIG_SCHEMA
+    message_writer_class = OrjsonSingerWriter
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         """Validate the settings and freeze the run's time window before anything runs."""

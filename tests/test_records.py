@@ -1,0 +1,74 @@
+"""The cheap record path: schema pruning and the orjson Singer writer (issue 6)."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+
+import jsonschema
+from singer_sdk.singerlib.encoding.simple import RecordMessage, StateMessage
+
+from tap_tiktok_shop import schemas
+from tap_tiktok_shop.output import OrjsonSingerWriter
+from tap_tiktok_shop.records import RecordFitter
+
+SCHEMAS = Path(schemas.__file__).parent
+
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "payment": {"type": ["object", "null"], "properties": {"sub_total": {"type": "string"}}},
+        "line_items": {
+            "type": ["array", "null"],
+            "items": {"type": ["object", "null"], "properties": {"sku_id": {"type": "string"}}},
+        },
+        "order_rights": {"type": ["array", "null"], "items": {"type": ["integer", "null"]}},
+    },
+}
+
+
+def test_unknown_fields_are_dropped_at_every_depth_and_reported_once():
+    fitter = RecordFitter(SCHEMA)
+    record = {
+        "id": "1",
+        "brand_new": 1,
+        "payment": {"sub_total": "1.00", "new_fee": "0.10"},
+        "line_items": [{"sku_id": "a", "gift_wrap": True}, {"sku_id": "b"}],
+        "order_rights": [1, 2],
+    }
+    assert fitter.fit(record) == {"brand_new", "payment.new_fee", "line_items.gift_wrap"}
+    assert record == {
+        "id": "1",
+        "payment": {"sub_total": "1.00"},
+        "line_items": [{"sku_id": "a"}, {"sku_id": "b"}],
+        "order_rights": [1, 2],
+    }
+    again = {"id": "2", "brand_new": 2, "payment": None, "line_items": None}
+    assert fitter.fit(again) == set()  # already reported
+    assert "brand_new" not in again
+
+
+def test_fitted_emulator_order_validates_against_the_orders_schema(emulator):
+    shop = emulator.shops()[0]["id"]
+    order = emulator.order(shop, emulator.orders_for_shop(shop)[0]["id"])
+    order["shop_id"] = shop
+    schema = json.loads((SCHEMAS / "orders.json").read_text())
+    RecordFitter(schema).fit(order)
+    jsonschema.Draft7Validator(schema).validate(order)
+
+
+def test_writer_emits_json_lines_and_flushes_on_state(capsysbinary):
+    writer = OrjsonSingerWriter()
+    moment = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
+    writer.write_message(RecordMessage(stream="s", record={"a": 1}, time_extracted=moment))
+    writer.write_message(StateMessage(value={"bookmarks": {}}))
+    lines = capsysbinary.readouterr().out.decode().splitlines()
+    assert json.loads(lines[0]) == {
+        "type": "RECORD",
+        "stream": "s",
+        "record": {"a": 1},
+        "time_extracted": "2026-01-02T03:04:05+00:00",
+    }
+    assert json.loads(lines[1]) == {"type": "STATE", "value": {"bookmarks": {}}}
