@@ -76,10 +76,16 @@ def count_records(stdout: bytes, stream: str = "orders") -> int:
     return stdout.count(needle)
 
 
+def expect(condition: bool, message: str) -> None:
+    """Stop the benchmark when a run did not do the work it was timed for."""
+    if not condition:
+        raise SystemExit(f"benchmark invalid: {message}")
+
+
 def median(values: list[float]) -> float:
     """The median of some figures."""
     return statistics.median(values)
 
 
-__all__ = ["ChildRun", "count_records", "machine_info", "median", "run_measured",
+__all__ = ["ChildRun", "count_records", "expect", "machine_info", "median", "run_measured",
            "tap_command"]

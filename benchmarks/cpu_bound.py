@@ -16,7 +16,14 @@ import os
 import sys
 import tempfile
 
-from benchmarks.common import count_records, machine_info, median, run_measured, tap_command
+from benchmarks.common import (
+    count_records,
+    expect,
+    machine_info,
+    median,
+    run_measured,
+    tap_command,
+)
 from tiktok_shop_emulator import Emulator, EmulatorConfig
 
 
@@ -36,7 +43,8 @@ def main() -> None:
             "api_base_url": emu.base_url, "auth_base_url": emu.base_url,
         }, tmp)
         warm = run_measured(command)  # also warms the emulator's order cache
-        assert warm.returncode == 0 and count_records(warm.stdout) == args.orders
+        expect(warm.returncode == 0, "the tap failed")
+        expect(count_records(warm.stdout) == args.orders, "the tap missed orders")
         orders_file = os.path.join(tmp, "orders.jsonl")
         with open(orders_file, "w") as handle:
             for line in warm.stdout.splitlines():
@@ -48,8 +56,8 @@ def main() -> None:
         for _ in range(args.runs):
             tap = run_measured(command)
             ref = run_measured(reference)
-            assert count_records(tap.stdout) == args.orders
-            assert count_records(ref.stdout) == args.orders, (ref.returncode, count_records(ref.stdout))
+            expect(count_records(tap.stdout) == args.orders, "the tap missed orders")
+            expect(count_records(ref.stdout) == args.orders, "the reference missed orders")
             tap_rates.append(args.orders / tap.cpu)
             ref_rates.append(args.orders / ref.cpu)
             ratios.append(tap_rates[-1] / ref_rates[-1])
