@@ -11,18 +11,22 @@ from __future__ import annotations
 import logging
 import random
 import typing as t
+from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 import backoff
 import orjson
 import requests
+from requests.adapters import HTTPAdapter
 from singer_sdk import RESTStream
 from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
-from singer_sdk.streams.rest import HTTPRequest
+from singer_sdk.pagination import SinglePagePaginator
+from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from tap_tiktok_shop.auth import ACCESS_TOKEN_HEADER
 from tap_tiktok_shop.errors import (
+    RATE_LIMITED,
     AccessTokenRejectedError,
     Action,
     TransientAPIError,
@@ -33,16 +37,24 @@ from tap_tiktok_shop.pagination import ENVELOPE_ATTR, CursorPaginator, data_of
 from tap_tiktok_shop.records import RecordFitter
 
 if t.TYPE_CHECKING:
-    from collections.abc import Generator, Iterable
+    from collections.abc import Generator, Iterable, Iterator
 
     from backoff.types import Details
     from singer_sdk.helpers.types import Context, RequestFunc
-    from singer_sdk.streams.rest import PageContext
 
     from tap_tiktok_shop.auth import TikTokShopAuthenticator
     from tap_tiktok_shop.tap import TapTikTokShop
 
 JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+@dataclass(frozen=True)
+class Page:
+    """One answer: its records, its raw body (for spooling) and the API's total count."""
+
+    records: list[dict[str, t.Any]]
+    raw: bytes
+    total_count: int | None
 
 
 class TikTokShopStream(RESTStream[str | None]):
@@ -82,6 +94,16 @@ class TikTokShopStream(RESTStream[str | None]):
         """Create the stream with its endpoint's HTTP method."""
         super().__init__(tap=tap, http_method=self.method)
         self._fitter = RecordFitter(self.schema)
+        # One pooled connection per concurrent reader (prefetch workers + the main thread).
+        adapter = HTTPAdapter(pool_maxsize=int(self.config["parallel_shops"]) + 2)
+        self.requests_session.mount("http://", adapter)
+        self.requests_session.mount("https://", adapter)
+
+    def start_read_ahead(self, context: Context) -> None:
+        """Begin fetching this stream's records for one partition ahead of the SDK.
+
+        The base stream does not read ahead; shop-partitioned streams override this.
+        """
 
     def post_process(
         self,
@@ -116,6 +138,55 @@ class TikTokShopStream(RESTStream[str | None]):
     def request_body(self, context: Context | None) -> dict[str, t.Any] | None:
         """Endpoint-specific JSON body, or None for bodiless requests."""
         return None
+
+    def iter_pages(self, context: Context | None) -> Iterator[Page]:
+        """Every page of one read, following ``next_page_token`` (the one pagination loop)."""
+        paginator = self.get_new_paginator() or SinglePagePaginator()
+        send = self.request_decorator(self._send)
+        with self.get_http_request_counter() as counter:
+            counter.with_context(context)
+            while not paginator.finished:
+                page: PageContext[str | None] = PageContext(
+                    stream_context=context, next_page_token=paginator.current_value
+                )
+                http = self.get_http_request(page=page)
+                prepared = self.build_prepared_request(
+                    method=http.method,
+                    url=http.url,
+                    params=http.encode_params(),
+                    headers=http.headers,
+                    data=http.data,
+                )
+                response = send(prepared, context)
+                counter.increment()
+                total = data_of(response).get("total_count")
+                yield Page(
+                    list(self.parse_response(response)),
+                    response.content,
+                    total if isinstance(total, int) else None,
+                )
+                paginator.advance(response)
+
+    def request_records(self, context: Context | None) -> Iterator[dict[str, t.Any]]:
+        """The records of one read, page after page."""
+        for page in self.iter_pages(context):
+            yield from page.records
+
+    def records_of_raw_page(self, raw: bytes) -> list[dict[str, t.Any]]:
+        """The records of a page body kept aside by the prefetcher (already validated)."""
+        data = orjson.loads(raw).get("data") or {}
+        return list(data.get(self.records_key) or [])
+
+    def _send(
+        self, prepared: requests.PreparedRequest, context: Context | None
+    ) -> requests.Response:
+        """One attempt: sign (fresh timestamp), send, classify."""
+        del context  # part of the SDK's request-function signature
+        response = self.requests_session.send(
+            self.authenticator(prepared), timeout=self.timeout, allow_redirects=self.allow_redirects
+        )
+        self.validate_response(response)
+        return response
 
     def get_http_request(self, *, page: PageContext[str | None]) -> HTTPRequest:
         """Build one request from the partition context and the page token alone."""
@@ -163,7 +234,21 @@ class TikTokShopStream(RESTStream[str | None]):
         yield from records
 
     def request_decorator(self, func: RequestFunc) -> RequestFunc:
-        """Retry transient failures with jittered backoff, bounded in tries and time."""
+        """Pace every attempt, and retry transient failures with jittered, bounded backoff."""
+        limiter = self.tiktok_tap.rate_limiter
+
+        def paced(prepared_request: requests.PreparedRequest, context: Context | None) -> t.Any:
+            key = ((context or {}).get("shop_id"), self.path)
+            limiter.acquire(key)
+            try:
+                response = func(prepared_request, context)
+            except TransientAPIError as exc:
+                if exc.verdict.status == 429 or exc.verdict.code == RATE_LIMITED:
+                    limiter.throttled(key)
+                raise
+            limiter.succeeded(key)
+            return response
+
         decorated: RequestFunc = backoff.on_exception(
             self._wait_generator,
             (
@@ -180,7 +265,7 @@ class TikTokShopStream(RESTStream[str | None]):
             on_backoff=self.backoff_handler,
             on_giveup=self._giveup_handler,
             logger=None,
-        )(func)
+        )(paced)
         return decorated
 
     def _wait_generator(self) -> Generator[float, BaseException | None, None]:

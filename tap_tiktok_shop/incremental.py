@@ -54,18 +54,38 @@ class ShopIncrementalStream(TikTokShopStream):
         start, end = (context or {})[WINDOW_KEY]
         return Window(start=start, end=end)
 
-    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        """Read the shop's window; the SDK advances the bookmark when it completes."""
+    def _read_key(self, context: Context | None) -> tuple[str, str]:
+        return (self.name, str((context or {})["shop_id"]))
+
+    def _window_context(self, context: Context | None) -> dict[str, t.Any] | None:
+        """The request context of the shop's read, or None when its window is empty."""
         window = self.read_window_for(context)
         if window.empty:
-            self.log("Nothing to read for %s: window [%d, %d) is empty", context, *(
-                window.start, window.end))
+            return None
+        return {**(context or {}), WINDOW_KEY: (window.start, window.end)}
+
+    def start_read_ahead(self, context: Context) -> None:
+        """Queue this shop's read on the prefetcher; its window is fixed now, from state."""
+        read_context = self._window_context(context)
+        if read_context is not None:
+            self.tiktok_tap.prefetcher.submit(
+                self._read_key(context),
+                lambda: self.iter_pages(read_context),
+                self.records_of_raw_page,
+            )
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        """Read the shop's window; the SDK advances the bookmark when it completes."""
+        prefetcher = self.tiktok_tap.prefetcher
+        key = self._read_key(context)
+        if prefetcher.has(key):
+            self.log("Reading %s for shop %s (fetched ahead)", self.name, key[1])
+            yield from prefetcher.consume(key)
             return
-        self.log(
-            "Reading %s for shop %s: update_time in [%d, %d)",
-            self.name,
-            (context or {}).get("shop_id"),
-            window.start,
-            window.end,
-        )
-        yield from self.request_records({**(context or {}), WINDOW_KEY: (window.start, window.end)})
+        read_context = self._window_context(context)
+        if read_context is None:
+            self.log("Nothing to read for %s of shop %s: empty window", self.name, key[1])
+            return
+        start, end = read_context[WINDOW_KEY]
+        self.log("Reading %s for shop %s: [%d, %d)", self.name, key[1], start, end)
+        yield from self.request_records(read_context)

@@ -97,6 +97,26 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="Token host for access-token refresh.",
     ),
     th.Property(
+        "parallel_shops",
+        th.IntegerType(minimum=1, maximum=32),
+        default=8,
+        title="Parallel shops",
+        description=(
+            "How many shops' pages are fetched at once (records are still emitted shop by "
+            "shop, so state stays exact)."
+        ),
+    ),
+    th.Property(
+        "requests_per_second",
+        th.NumberType(minimum=0),
+        default=40,
+        title="Requests per second",
+        description=(
+            "Client-side limit per shop and API endpoint (the API allows 50); 0 disables it. "
+            "The tap slows down further by itself when the API answers 429."
+        ),
+    ),
+    th.Property(
         "request_timeout",
         th.IntegerType(minimum=1),
         default=60,

@@ -13,6 +13,8 @@ from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, Retriabl
 from tap_tiktok_shop.auth import TikTokShopAuthenticator
 from tap_tiktok_shop.errors import AuthorizationError, ConfigurationError
 from tap_tiktok_shop.output import OrjsonSingerWriter
+from tap_tiktok_shop.prefetch import Prefetcher
+from tap_tiktok_shop.ratelimit import RateLimiter
 from tap_tiktok_shop.settings import CONFIG_SCHEMA, run_window
 from tap_tiktok_shop.shops import ShopDirectory
 from tap_tiktok_shop.streams import STREAM_TYPES
@@ -58,6 +60,16 @@ class TapTikTokShop(Tap):
     def shops(self) -> ShopDirectory:
         """The authorized shops of this run and the ``shop_ids`` filter."""
         return ShopDirectory(self.config.get("shop_ids"))
+
+    @cached_property
+    def rate_limiter(self) -> RateLimiter:
+        """Request pacing per shop and endpoint, shared by every stream and thread."""
+        return RateLimiter(float(self.config["requests_per_second"]))
+
+    @cached_property
+    def prefetcher(self) -> Prefetcher:
+        """Reads shops ahead in parallel while records are emitted shop by shop."""
+        return Prefetcher(workers=int(self.config["parallel_shops"]))
 
     @cached_property
     def authenticator(self) -> TikTokShopAuthenticator:

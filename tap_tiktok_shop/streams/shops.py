@@ -33,7 +33,22 @@ class ShopsStream(TikTokShopStream):
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """Register every authorized shop, then yield the ones this run syncs."""
         authorized = list(self.request_records(context))
-        yield from self.tiktok_tap.shops.select(authorized)
+        shops = self.tiktok_tap.shops.select(authorized)
+        self.read_ahead(shops)
+        yield from shops
+
+    def read_ahead(self, shops: list[dict[str, t.Any]]) -> None:
+        """Start the shops' child reads in the order the SDK will consume them."""
+        children = [
+            child
+            for child in self.child_streams
+            if isinstance(child, TikTokShopStream)
+            and (child.selected or child.has_selected_descendents)
+        ]
+        for shop in shops:
+            context = self.get_child_context(shop, None)
+            for child in children:
+                child.start_read_ahead(context)
 
     def get_child_context(
         self,
