@@ -109,7 +109,7 @@ def _credential_options(command: Callable[..., None]) -> Callable[..., None]:
         click.option("--auth-base-url", help="Token host (default: the tap's auth_base_url)."),
         click.option("--api-base-url", help="API host (default: the tap's api_base_url)."),
     ]
-    return functools.reduce(lambda decorated, option: option(decorated), options, command)
+    return functools.reduce(lambda decorated, option: option(decorated), reversed(options), command)
 
 
 def _output_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -121,7 +121,7 @@ def _output_options(command: Callable[..., None]) -> Callable[..., None]:
                      help="Merge the TAP_TIKTOK_SHOP_* lines into this .env file, mode 0600."),
         click.option("--show-secrets", is_flag=True, help="Also print the token values."),
     ]
-    return functools.reduce(lambda decorated, option: option(decorated), options, command)
+    return functools.reduce(lambda decorated, option: option(decorated), reversed(options), command)
 
 
 def _format_option(command: Callable[..., None]) -> Callable[..., None]:
@@ -143,7 +143,7 @@ def _consent_options(command: Callable[..., None]) -> Callable[..., None]:
         click.option("--authorize-base-url", help="Another authorization host, or the "
                                                   "authorization link copied from Partner Center."),
     ]
-    return functools.reduce(lambda decorated, option: option(decorated), options, command)
+    return functools.reduce(lambda decorated, option: option(decorated), reversed(options), command)
 
 
 def _settings(common: dict[str, t.Any]) -> Settings:
