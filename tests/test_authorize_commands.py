@@ -10,11 +10,9 @@ import subprocess
 import sys
 import typing as t
 from dataclasses import dataclass
-from pathlib import Path
-from pkgutil import resolve_name
+from importlib.metadata import entry_points
 
 import pytest
-import tomllib
 from click.testing import CliRunner
 from dotenv import dotenv_values
 
@@ -100,6 +98,26 @@ def test_exchange_writes_a_private_env_and_reports_without_secrets(emulator, tmp
     }
 
 
+def test_the_written_env_file_configures_the_tap(emulator, tmp_path):
+    env_file = tmp_path / ".env"
+    first = authorized_ids(emulator)[1]
+    done = run(emulator, "exchange", "--code", emulator.issue_auth_code(), "--shop-id", first,
+               *app(emulator), "--write-env", str(env_file), env=secret_env(emulator))
+    assert done.exit_code == 0, done.stderr
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_TIKTOK_SHOP_")}
+    env.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    env.update(TAP_TIKTOK_SHOP_API_BASE_URL=emulator.base_url,
+               TAP_TIKTOK_SHOP_AUTH_BASE_URL=emulator.base_url)
+    tap = subprocess.run([sys.executable, "-m", "tap_tiktok_shop", "--config", "ENV"],
+                         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120,
+                         check=False)
+    assert tap.returncode == 0, tap.stderr
+    assert_no_secrets(tap.stdout + tap.stderr, emulator.issued_secrets())
+    records = [json.loads(line) for line in tap.stdout.splitlines()]
+    shops = [m["record"]["id"] for m in records if m.get("stream") == "shops" and "record" in m]
+    assert shops == [first]
+
+
 def test_show_secrets_prints_the_tokens(emulator):
     result = CliRunner().invoke(cli, ["exchange", "--code", emulator.issue_auth_code(),
                                       *app(emulator), "--show-secrets"], env=secret_env(emulator))
@@ -136,6 +154,15 @@ def test_exchange_with_an_unknown_shop_id_keeps_the_tokens_and_fails(emulator, t
     saved = json.loads(config.read_text())
     assert saved["refresh_token"] == emulator.config.refresh_token
     assert "shop_ids" not in saved
+
+
+def test_an_authorization_without_the_orders_scope_is_flagged(emulator_factory, tmp_path):
+    emu = emulator_factory(shops=1, orders_per_shop=1,
+                           granted_scopes=["seller.authorization.info"])
+    done = run(emu, "exchange", "--code", emu.issue_auth_code(), *app(emu),
+               "--write-env", str(tmp_path / ".env"), env=secret_env(emu))
+    assert done.exit_code == 0, done.stderr
+    assert "does not grant seller.order.info" in done.stderr
 
 
 def test_a_reused_or_expired_code_is_one_error_line(emulator, tmp_path):
@@ -295,15 +322,11 @@ def test_url_and_the_module_entry_point(tmp_path):
     state = link.split("state=")[1]
     assert len(state) >= 24
     assert f"state: {state}" in done.stderr
-    again = subprocess.run(
-        [sys.executable, "-m", "tap_tiktok_shop.authorize", "url", "--service-id", "7001",
-         "--region", "GB"], capture_output=True, text=True, timeout=60, cwd=REPO, env=env,
-        check=False)
+    again = CliRunner().invoke(cli, ["url", "--service-id", "7001", "--region", "GB"])
     assert again.stdout.startswith("https://services.tiktokshop.com/open/authorize?")
     assert again.stdout.split("state=")[1].strip() != state  # a new random state each time
 
 
-def test_the_console_script_is_declared():
-    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
-    assert resolve_name(scripts["tap-tiktok-shop-auth"]) is cli
-    assert Path(REPO / "tap_tiktok_shop" / "authorize" / "__main__.py").is_file()
+def test_the_console_script_is_declared_and_installed():
+    (script,) = entry_points(group="console_scripts", name="tap-tiktok-shop-auth")
+    assert script.load() is cli
