@@ -60,3 +60,8 @@ class TikTokShopAuthenticator(APIAuthenticatorBase):
         request.url = urlunsplit((scheme, netloc, path, urlencode(params), fragment))
         request.headers[ACCESS_TOKEN_HEADER] = self.tokens.access_token()
         return request
+
+    def reject_token_of(self, response: requests.Response) -> None:
+        """Report that the API refused the access token the request of ``response`` carried."""
+        sent = response.request.headers.get(ACCESS_TOKEN_HEADER) if response.request else None
+        self.tokens.reject(str(sent or ""))

@@ -24,7 +24,6 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import SinglePagePaginator
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
-from tap_tiktok_shop.auth import ACCESS_TOKEN_HEADER
 from tap_tiktok_shop.errors import (
     RATE_LIMITED,
     AccessTokenRejectedError,
@@ -217,8 +216,7 @@ class TikTokShopStream(RESTStream[str | None]):
             setattr(response, ENVELOPE_ATTR, verdict.payload)
             return
         if verdict.action is Action.REFRESH_TOKEN:
-            sent = response.request.headers.get(ACCESS_TOKEN_HEADER) if response.request else None
-            self.authenticator.tokens.reject(str(sent or ""))
+            self.authenticator.reject_token_of(response)
         raise_for_verdict(verdict, self.describe_request(response), response)
 
     def describe_request(self, response: requests.Response) -> str:

@@ -26,6 +26,15 @@ LOGGER = logging.getLogger("tap-tiktok-shop")
 
 REFRESH_PATH = "/api/v2/token/refresh"
 EXCHANGE_PATH = "/api/v2/token/get"
+#: What the user can do about a token error, by API code (codes seen in the wild, not listed
+#: in the official docs).
+TOKEN_ERROR_HINTS = {
+    36004005: "authorization codes work once and expire 30 minutes after consent; authorize again",
+    36004001: (
+        "the seller's authorization has ended or was revoked; authorize again with "
+        "`tap-tiktok-shop-auth login`"
+    ),
+}
 
 
 class _TransientTokenError(Exception):
@@ -127,9 +136,9 @@ class TokenClient:
         if code != 0 or not isinstance(envelope.get("data"), dict):
             message = str(envelope.get("message") or "")[:200]
             request_id = envelope.get("request_id") or ""
-            raise AuthorizationError(
-                f"{what} failed: API code {code}: {message} (request_id {request_id})"
-            )
+            text = f"{what} failed: API code {code}: {message} (request_id {request_id})"
+            hint = TOKEN_ERROR_HINTS.get(code) if isinstance(code, int) else None
+            raise AuthorizationError(f"{text}; {hint}" if hint else text)
         return TokenSet.from_api(envelope["data"])
 
 

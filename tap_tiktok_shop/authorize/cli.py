@@ -1,0 +1,375 @@
+"""The ``tap-tiktok-shop-auth`` command line: url, login, exchange, refresh and shops.
+
+Every failure the user can fix ends with one ``Error:`` line on stderr and a non-zero exit
+(2 for a wrong command line, 1 otherwise), never a traceback. Results go to stdout, progress
+and warnings to stderr. Token values are printed only with ``--show-secrets``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import sys
+import typing as t
+import webbrowser
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+
+from tap_tiktok_shop.authorize import api, report
+from tap_tiktok_shop.authorize.consent import (
+    LoopbackListener,
+    Redirect,
+    authorization_url,
+    check_state,
+    loopback_target,
+    new_state,
+    parse_redirect,
+)
+from tap_tiktok_shop.authorize.outputs import Destinations, tap_settings
+from tap_tiktok_shop.authorize.sources import Settings, env_name, gather
+from tap_tiktok_shop.errors import AuthorizationError, ConfigurationError
+from tap_tiktok_shop.shops import ShopDirectory
+from tap_tiktok_shop.tokens import TokenManager
+
+if t.TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tap_tiktok_shop.tokens import TokenSet
+
+#: Errors that end a command with their own one-line message.
+ONE_LINE_ERRORS = (AuthorizationError, ConfigurationError, FatalAPIError, RetriableAPIError)
+USAGE_EXIT_CODE = 2
+
+
+class _UsageLine(click.ClickException):
+    """A wrong command line, told in one line (click would print the usage block too)."""
+
+    exit_code = USAGE_EXIT_CODE
+
+
+def _one_line_usage(exc: click.UsageError) -> click.ClickException:
+    where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+    return _UsageLine(exc.format_message() + where)
+
+
+class _OneLineErrors(click.Group):
+    """Turns usage errors and the tap's known failures into one ``Error:`` line."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: t.Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            raise _one_line_usage(exc) from None
+
+    def invoke(self, ctx: click.Context) -> t.Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise _one_line_usage(exc) from None
+        except ONE_LINE_ERRORS as exc:
+            raise click.ClickException(str(exc)) from None
+        except OSError as exc:  # a file the helper reads or writes, never a token call
+            raise click.ClickException(f"{exc.filename or ''}: {exc.strerror or exc}") from None
+
+
+@click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Authorize TikTok Shop shops for tap-tiktok-shop and keep the tokens working.
+
+    Start with `login`: it sends the seller to TikTok's consent page, receives the redirect,
+    trades the code for tokens, lists the authorized shops and writes the tap's config.
+    """
+
+
+# --- options shared by several commands ----------------------------------------------------
+
+_PATH = click.Path(dir_okay=False, path_type=Path)
+
+
+def _credential_options(command: Callable[..., None]) -> Callable[..., None]:
+    options = [
+        click.option("--config", "config_path", type=_PATH,
+                     help="Read settings from this tap config JSON."),
+        click.option("--env-file", type=_PATH,
+                     help="Read TAP_TIKTOK_SHOP_* settings from this .env file."),
+        click.option("--app-key", help=f"App key (default: {env_name('app_key')})."),
+        click.option("--app-secret", help=(
+            f"App secret (default: {env_name('app_secret')}; prefer it or a file: command "
+            "lines are visible to other users).")),
+        click.option("--auth-base-url", help="Token host (default: the tap's auth_base_url)."),
+        click.option("--api-base-url", help="API host (default: the tap's api_base_url)."),
+    ]
+    return functools.reduce(lambda decorated, option: option(decorated), reversed(options), command)
+
+
+def _output_options(command: Callable[..., None]) -> Callable[..., None]:
+    options = [
+        click.option("--write-config", type=_PATH,
+                     help="Merge app_key, app_secret, refresh_token (and shop_ids) into this "
+                          "tap config JSON, mode 0600."),
+        click.option("--write-env", type=_PATH,
+                     help="Merge the TAP_TIKTOK_SHOP_* lines into this .env file, mode 0600."),
+        click.option("--show-secrets", is_flag=True, help="Also print the token values."),
+    ]
+    return functools.reduce(lambda decorated, option: option(decorated), reversed(options), command)
+
+
+def _format_option(command: Callable[..., None]) -> Callable[..., None]:
+    return click.option("--format", "output_format", type=click.Choice(["text", "json"]),
+                        default="text", show_default=True, help="Output format.")(command)
+
+
+def _shop_id_option(command: Callable[..., None]) -> Callable[..., None]:
+    return click.option("--shop-id", "shop_ids", multiple=True,
+                        help="Sync only this shop (repeatable; default: every authorized "
+                             "shop). Written as shop_ids.")(command)
+
+
+def _consent_options(command: Callable[..., None]) -> Callable[..., None]:
+    options = [
+        click.option("--service-id", help="Your app's service id (Partner Center, app page)."),
+        click.option("--region", help="Two-letter market of the shops: US uses the US "
+                                      "authorization page, other markets the global one."),
+        click.option("--authorize-base-url", help="Another authorization host, or the "
+                                                  "authorization link copied from Partner Center."),
+    ]
+    return functools.reduce(lambda decorated, option: option(decorated), reversed(options), command)
+
+
+def _settings(common: dict[str, t.Any]) -> Settings:
+    options = {key: common.pop(key) for key in
+               ("app_key", "app_secret", "auth_base_url", "api_base_url")}
+    return gather(options, config_path=common.pop("config_path"),
+                  env_file=common.pop("env_file"), environ=os.environ)
+
+
+@dataclass(frozen=True)
+class _Output:
+    """Where a command puts the tokens it obtains, and how it reports."""
+
+    files: Destinations
+    show_secrets: bool
+    json: bool
+
+    @classmethod
+    def of(cls, common: dict[str, t.Any], command: str) -> _Output:
+        """Take the output options; fail before any token call if the tokens would be lost."""
+        files = Destinations(common.pop("write_config"), common.pop("write_env"))
+        output = cls(files, common.pop("show_secrets"), common.pop("output_format") == "json")
+        if not (files.paths() or output.show_secrets):
+            msg = (f"{command}: nothing would keep the tokens; give --write-config PATH, "
+                   "--write-env PATH or --show-secrets")
+            raise click.UsageError(msg)
+        files.check()
+        return output
+
+    def save(self, settings: Settings, refresh_token: str, shop_ids: list[str] | None) -> list[str]:
+        """Write the files asked for; return one line per file written."""
+        return self.files.save(tap_settings(
+            app_key=settings.require("app_key"), app_secret=settings.require("app_secret"),
+            refresh_token=refresh_token, shop_ids=shop_ids))
+
+
+def _emit(lines: list[str], facts: dict[str, t.Any], *, as_json: bool) -> None:
+    click.echo(report.as_json(facts) if as_json else "\n".join(lines))
+
+
+def _warn(text: str) -> None:
+    click.echo(text, err=True)
+
+
+# --- commands ------------------------------------------------------------------------------
+
+@cli.command()
+@_consent_options
+@click.option("--state", help="Use this state instead of a random one.")
+def url(*, service_id: str | None, region: str | None, authorize_base_url: str | None,
+        state: str | None) -> None:
+    """Print the seller authorization URL (with a random state)."""
+    state = state.strip() if state and state.strip() else new_state()
+    click.echo(authorization_url(service_id=service_id, state=state, region=region,
+                                 base_url=authorize_base_url))
+    _warn(f"state: {state} (the redirect must carry it: "
+          f"`exchange --redirect-url URL --expect-state {state}` checks it)")
+
+
+@cli.command()
+@_consent_options
+@click.option("--redirect-uri", help="Your app's redirect URL as registered in Partner Center. "
+                                     "On http://127.0.0.1:PORT/... or http://localhost:PORT/... "
+                                     "the helper receives the redirect itself.")
+@click.option("--paste", is_flag=True, help="Read the redirect URL from the terminal, even "
+                                            "when the redirect URL is on loopback.")
+@click.option("--no-browser", is_flag=True, help="Do not try to open the URL in a browser.")
+@click.option("--wait", type=click.FloatRange(min=0.1), default=600.0, show_default=True,
+              help="Seconds to wait for the redirect on loopback.")
+@_shop_id_option
+@_credential_options
+@_output_options
+@_format_option
+def login(*, service_id: str | None, region: str | None, authorize_base_url: str | None,
+          redirect_uri: str | None, paste: bool, no_browser: bool, wait: float,
+          shop_ids: tuple[str, ...], **common: t.Any) -> None:
+    """Authorize interactively: consent page, redirect, tokens, shops, config."""
+    settings = _settings(common)
+    output = _Output.of(common, "login")
+    settings.require("app_key")
+    settings.require("app_secret")
+    state = new_state()
+    link = authorization_url(service_id=service_id, state=state, region=region,
+                             base_url=authorize_base_url)
+    if not paste and loopback_target(redirect_uri) is not None:
+        assert redirect_uri is not None
+        with LoopbackListener(redirect_uri, state) as listener:
+            _show_link(link, no_browser)
+            _warn(f"Waiting for the redirect to {redirect_uri} ...")
+            redirect = listener.wait(wait)
+    else:
+        _show_link(link, no_browser)
+        _warn("After accepting, the browser goes to your redirect URL: copy that whole URL "
+              "from the address bar and paste it here (or just the code), then press Enter:")
+        redirect = parse_redirect(sys.stdin.readline())
+        _check_pasted(redirect, state)
+    _finish(settings, output, redirect.code, list(shop_ids))
+
+
+@cli.command()
+@click.option("--code", help="The authorization code from the redirect.")
+@click.option("--redirect-url", help="The whole URL the browser was redirected to.")
+@click.option("--expect-state", help="The state `url` printed; the redirect URL must carry it.")
+@_shop_id_option
+@_credential_options
+@_output_options
+@_format_option
+def exchange(*, code: str | None, redirect_url: str | None, expect_state: str | None,
+             shop_ids: tuple[str, ...], **common: t.Any) -> None:
+    """Trade an authorization code for tokens, non-interactively (for scripts)."""
+    if bool(code) == bool(redirect_url):
+        msg = "give either --code or --redirect-url"
+        raise click.UsageError(msg)
+    if expect_state and not redirect_url:
+        msg = "--expect-state needs --redirect-url (a bare code carries no state)"
+        raise click.UsageError(msg)
+    settings = _settings(common)
+    output = _Output.of(common, "exchange")
+    if redirect_url:
+        redirect = parse_redirect(redirect_url)
+        if expect_state:
+            check_state(redirect, expect_state)
+        else:
+            _warn("Note: the redirect's state was not checked (no --expect-state)")
+    else:
+        redirect = Redirect(code=str(code).strip(), state=None, from_url=False)
+    _finish(settings, output, redirect.code, list(shop_ids))
+
+
+@cli.command()
+@_credential_options
+@_output_options
+@_format_option
+def refresh(**common: t.Any) -> None:
+    """Trade the refresh token for a new access token; show when each token expires."""
+    settings = _settings(common)
+    output = _Output.of(common, "refresh")
+    old = settings.require("refresh_token")
+    tokens = api.token_client(settings).refresh(old)
+    current = tokens.refresh_token or old
+    saved = output.save(settings, current, None)
+    rotated = current != old
+    lines = report.token_lines(tokens, show_secrets=output.show_secrets)
+    lines.append("TikTok issued a new refresh token; the old one may stop working."
+                 if rotated else "The refresh token is unchanged.")
+    facts = {**report.token_facts(tokens, show_secrets=output.show_secrets),
+             "refresh_token_rotated": rotated, "saved": [str(p) for p in output.files.paths()]}
+    _emit(lines + saved, facts, as_json=output.json)
+
+
+@cli.command()
+@_credential_options
+@_format_option
+def shops(output_format: str, **common: t.Any) -> None:
+    """List the shops the authorization covers (id, name, region, seller type, cipher)."""
+    settings = _settings(common)
+    client = api.token_client(settings)
+    access_token = settings.get("access_token")
+    refresh_token = settings.get("refresh_token")
+    if not access_token:
+        # Refresh here rather than inside the token manager, to see a replaced refresh token.
+        tokens = client.refresh(settings.require("refresh_token"))
+        access_token = tokens.access_token
+        if tokens.refresh_token and tokens.refresh_token != refresh_token:
+            _warn("Warning: TikTok issued a new refresh token, which `shops` does not save; "
+                  "if the old one stops working, authorize again with `login`")
+            refresh_token = tokens.refresh_token
+    manager = TokenManager(client, refresh_token=refresh_token, access_token=access_token)
+    found = api.authorized_shops(settings.require("api_base_url"), api.signer(settings, manager))
+    rows = report.shop_rows(found, api.SHOP_FIELDS)
+    text = report.shops_table(found, api.SHOP_FIELDS) if found else "No authorized shops."
+    _emit([text], {"shops": rows}, as_json=output_format == "json")
+
+
+# --- steps shared by login and exchange ----------------------------------------------------
+
+def _show_link(link: str, no_browser: bool) -> None:
+    _warn("Open this URL, logged in as the shop's main account, and accept:")
+    _warn(f"  {link}")
+    if not no_browser and sys.stdin.isatty():
+        with contextlib.suppress(webbrowser.Error):
+            webbrowser.open(link)
+
+
+def _check_pasted(redirect: Redirect, state: str) -> None:
+    if redirect.from_url:
+        check_state(redirect, state)
+    else:
+        _warn("Note: a bare code carries no state, so it could not be checked")
+
+
+def _finish(settings: Settings, output: _Output, code: str,
+            shop_ids: list[str]) -> None:
+    """Exchange the code, list and narrow the shops, save and report."""
+    client = api.token_client(settings)
+    tokens = client.exchange(code)
+    if not tokens.refresh_token:
+        msg = "the token answer has no refresh_token"
+        raise AuthorizationError(msg)
+    found = api.authorized_shops(settings.require("api_base_url"),
+                                 api.signer_for(settings, client, tokens))
+    wanted: list[str] | None = list(dict.fromkeys(shop_ids)) or None
+    unknown: ConfigurationError | None = None
+    try:
+        ShopDirectory(wanted).select(found)
+    except ConfigurationError as exc:
+        unknown, wanted = exc, None
+    saved = output.save(settings, tokens.refresh_token, wanted)
+    warning = report.scope_warning(tokens)
+    if warning:
+        _warn(warning)
+    _report_authorization(tokens, found, wanted, saved, output)
+    if unknown is not None:
+        msg = f"{unknown}; saved the other settings without shop_ids"
+        raise ConfigurationError(msg)
+
+
+def _report_authorization(tokens: TokenSet, found: list[dict[str, t.Any]],
+                          wanted: list[str] | None, saved: list[str],
+                          output: _Output) -> None:
+    lines = report.token_lines(tokens, show_secrets=output.show_secrets)
+    lines.append(f"Authorized shops ({len(found)}):")
+    lines.append(report.shops_table(found, api.SHOP_FIELDS))
+    if wanted:
+        lines.append(f"The tap will sync only: {', '.join(wanted)}")
+    facts = {**report.token_facts(tokens, show_secrets=output.show_secrets),
+             "shops": report.shop_rows(found, api.SHOP_FIELDS), "shop_ids": wanted,
+             "saved": [str(path) for path in output.files.paths()]}
+    _emit(lines + saved, facts, as_json=output.json)

@@ -1,0 +1,134 @@
+"""Where the helper finds credentials and hosts: options, then named files, then the environment.
+
+The names are the tap's own settings, so a tap config JSON (``--config``), a Meltano ``.env``
+(``--env-file``) or exported ``TAP_TIKTOK_SHOP_*`` variables all work. A command-line option
+wins over a file the user named, which wins over ambient environment variables.
+"""
+
+from __future__ import annotations
+
+import json
+import typing as t
+from dataclasses import dataclass
+
+from dotenv import dotenv_values
+
+from tap_tiktok_shop.errors import ConfigurationError
+from tap_tiktok_shop.settings import DEFAULT_API_BASE_URL, DEFAULT_AUTH_BASE_URL
+
+if t.TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
+ENV_PREFIX = "TAP_TIKTOK_SHOP_"
+#: The tap settings the helper reads.
+KNOWN_SETTINGS = (
+    "app_key",
+    "app_secret",
+    "refresh_token",
+    "access_token",
+    "api_base_url",
+    "auth_base_url",
+)
+DEFAULTS = {"api_base_url": DEFAULT_API_BASE_URL, "auth_base_url": DEFAULT_AUTH_BASE_URL}
+_URL_SETTINGS = ("api_base_url", "auth_base_url")
+
+
+def env_name(setting: str) -> str:
+    """Return the environment variable (and ``.env`` key) of a tap setting."""
+    return ENV_PREFIX + setting.upper()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved settings of one helper command."""
+
+    values: dict[str, str]
+
+    def get(self, key: str) -> str | None:
+        """Return a setting, or None if no source has it."""
+        return self.values.get(key)
+
+    def require(self, key: str) -> str:
+        """Return a setting that the command cannot do without.
+
+        Raises:
+            ConfigurationError: naming the setting and where it can come from.
+        """
+        value = self.values.get(key)
+        if not value:
+            option = f"--{key.replace('_', '-')}, " if key in {"app_key", "app_secret"} else ""
+            msg = (
+                f"{key}: not set (give {option}{env_name(key)}, or a --config or --env-file "
+                "that has it)"
+            )
+            raise ConfigurationError(msg)
+        return value
+
+
+def gather(
+    options: Mapping[str, str | None],
+    *,
+    config_path: Path | None,
+    env_file: Path | None,
+    environ: Mapping[str, str],
+) -> Settings:
+    """Merge the sources in order of precedence and check the host URLs.
+
+    Raises:
+        ConfigurationError: if a named file cannot be read or a URL is malformed.
+    """
+    layers: list[Mapping[str, t.Any]] = [
+        DEFAULTS,
+        {key: environ[env_name(key)] for key in KNOWN_SETTINGS if env_name(key) in environ},
+    ]
+    if env_file is not None:
+        layers.append(_read_env_file(env_file))
+    if config_path is not None:
+        layers.append(read_json_object(config_path))
+    layers.append(options)
+    values: dict[str, str] = {}
+    for layer in layers:
+        for key in KNOWN_SETTINGS:
+            value = layer.get(key)
+            if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
+                values[key] = str(value).strip()
+    for key in _URL_SETTINGS:
+        if not values[key].startswith(("http://", "https://")):
+            msg = f"{key}: must start with http:// or https://"
+            raise ConfigurationError(msg)
+    return Settings(values)
+
+
+def read_json_object(path: Path) -> dict[str, t.Any]:
+    """Read a JSON object from a file (a tap config).
+
+    Raises:
+        ConfigurationError: naming the file, if it cannot be read or holds no JSON object.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        msg = f"{path}: cannot read ({exc.strerror or type(exc).__name__})"
+        raise ConfigurationError(msg) from None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        msg = f"{path}: not a JSON object"
+        raise ConfigurationError(msg)
+    return data
+
+
+def _read_env_file(path: Path) -> dict[str, str]:
+    """Read the tap's settings from a ``.env`` file (Meltano's convention)."""
+    if not path.is_file():
+        msg = f"{path}: no such file"
+        raise ConfigurationError(msg)
+    values = dotenv_values(path)
+    return {
+        key: str(values[env_name(key)])
+        for key in KNOWN_SETTINGS
+        if values.get(env_name(key)) is not None
+    }
