@@ -1,35 +1,55 @@
-"""Shared machinery for per-shop incremental streams (orders today; returns, products later).
+"""Shared machinery for per-shop incremental streams: one time window per shop and run.
 
-Why bookmarks only move when a shop's read completes: the API sorts by ``update_time`` but
-documents that a returned record may carry an ``update_time`` refreshed past the filter while
-the search ran, so the greatest value seen is not a safe resume point mid-read. The stream is
-therefore declared unsorted: the SDK keeps the running maximum as a progress marker and
-promotes it to the bookmark only when the shop's partition finishes, capped by the signpost at
-the run's frozen ``end``. A run that dies midway leaves that shop's bookmark where it was.
+Why bookmarks only move when a shop's read completes: the APIs either sort by time but may
+return a record whose time was refreshed past the filter while the search ran (orders,
+returns), or do not sort at all (products), so the greatest value seen is not a safe resume
+point mid-read. The streams are therefore declared unsorted: the SDK keeps the running maximum
+as a progress marker and promotes it to the bookmark only when the shop's partition finishes,
+capped by the signpost at the run's frozen ``end``. A run that dies midway leaves that shop's
+bookmark where it was.
+
+Endpoints differ in how a window is sent: the time field's name, JSON body (POST searches)
+or query string (finance GETs), and an exclusive (``_lt``) or inclusive (``_le``) upper bound.
+Subclasses declare those as class attributes; the requests are built here, once.
 """
 
 from __future__ import annotations
 
 import typing as t
 
-from tap_tiktok_shop.client import TikTokShopStream
+from tap_tiktok_shop.per_shop import PerShopStream
 from tap_tiktok_shop.windows import Window, bookmark_value, read_window
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
     from singer_sdk.helpers.types import Context
 
-#: Context key holding the frozen read window of one shop (never part of state).
+#: Context key holding the read window of one request (never part of state).
 WINDOW_KEY = "_window"
 
 
-class ShopIncrementalStream(TikTokShopStream):
+class ShopIncrementalStream(PerShopStream):
     """A shop-partitioned stream read over a time window and bookmarked per shop."""
 
     is_sorted = False  # see the module docstring
-    #: Whether the endpoint's upper time bound is inclusive (products) or exclusive.
+    #: Prefix of the endpoint's time filters (``<field>_ge``...); default: the replication key.
+    time_filter_field: t.ClassVar[str | None] = None
+    #: Whether the time filters go in the JSON body (POST searches) or the query string (GETs).
+    filters_in_body: t.ClassVar[bool] = True
+    #: Whether the endpoint's upper time bound is inclusive (``_le``) rather than ``_lt``.
     inclusive_upper_bound: t.ClassVar[bool] = False
+    #: The field to sort by (always ascending), or None when the endpoint offers no sort.
+    sort_field: t.ClassVar[str | None] = None
+    #: Query parameters the endpoint requires beyond paging, sort and time filters.
+    fixed_params: t.ClassVar[Mapping[str, str]] = {}
+    #: The setting that says how far before the bookmark to re-read, and its unit in seconds.
+    lookback_setting: t.ClassVar[tuple[str, int]] = ("lookback_minutes", 60)
+
+    @property
+    def filter_field(self) -> str:
+        """The name the endpoint's time filters start with."""
+        return self.time_filter_field or str(self.replication_key)
 
     def get_replication_key_signpost(self, context: Context | None = None) -> int:
         """Never let a bookmark pass the run's frozen end."""
@@ -42,10 +62,11 @@ class ShopIncrementalStream(TikTokShopStream):
         bookmark = None
         if state.get("replication_key") == self.replication_key:
             bookmark = bookmark_value(shop_id, state.get("replication_key_value"))
+        setting, unit = self.lookback_setting
         return read_window(
             bookmark=bookmark,
             start_date=self.tiktok_tap.start_timestamp,
-            lookback_seconds=int(self.config["lookback_minutes"]) * 60,
+            lookback_seconds=int(self.config[setting]) * unit,
             end=self.tiktok_tap.sync_end,
         )
 
@@ -54,18 +75,39 @@ class ShopIncrementalStream(TikTokShopStream):
         start, end = (context or {})[WINDOW_KEY]
         return Window(start=start, end=end)
 
-    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+    def time_filters(self, context: Context | None) -> dict[str, int]:
+        """The window as the endpoint's filters: ``_ge`` inclusive, then ``_lt`` or ``_le``."""
+        window = self.window_of(context)
+        field = self.filter_field
+        if self.inclusive_upper_bound:  # same range in whole seconds: t <= end - 1
+            return {f"{field}_ge": window.start, f"{field}_le": window.end - 1}
+        return {f"{field}_ge": window.start, f"{field}_lt": window.end}
+
+    def query_params(self, context: Context | None) -> dict[str, str]:
+        """Page size, sort (always sent: defaults differ per endpoint) and GET filters."""
+        params = {"page_size": str(self.page_size), **self.fixed_params}
+        if self.sort_field:
+            params.update(sort_field=self.sort_field, sort_order="ASC")
+        if not self.filters_in_body:
+            params.update({key: str(value) for key, value in self.time_filters(context).items()})
+        return params
+
+    def request_body(self, context: Context | None) -> dict[str, t.Any] | None:
+        """The time filters, for endpoints that take them in a JSON body."""
+        return self.time_filters(context) if self.filters_in_body else None
+
+    def read(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """Read the shop's window; the SDK advances the bookmark when it completes."""
         window = self.read_window_for(context)
+        shop_id = (context or {}).get("shop_id")
         if window.empty:
-            self.log("Nothing to read for %s: window [%d, %d) is empty", context, *(
-                window.start, window.end))
+            self.log("Nothing to read for %s of shop %s: window [%d, %d) is empty",
+                     self.name, shop_id, window.start, window.end)
             return
-        self.log(
-            "Reading %s for shop %s: update_time in [%d, %d)",
-            self.name,
-            (context or {}).get("shop_id"),
-            window.start,
-            window.end,
-        )
+        self.log("Reading %s for shop %s: %s in [%d, %d)",
+                 self.name, shop_id, self.filter_field, window.start, window.end)
+        yield from self.read_window(context, window)
+
+    def read_window(self, context: Context | None, window: Window) -> Iterable[dict[str, t.Any]]:
+        """Yield every record of one window (products override this to split windows)."""
         yield from self.request_records({**(context or {}), WINDOW_KEY: (window.start, window.end)})

@@ -34,6 +34,9 @@ class ShopsStream(TikTokShopStream):
         """Register every authorized shop, then yield the ones this run syncs."""
         authorized = list(self.request_records(context))
         yield from self.tiktok_tap.shops.select(authorized)
+        # The SDK syncs a shop's child streams before asking for the next shop, so every
+        # shop stream has run by now.
+        self.tiktok_tap.fail_if_nothing_synced()
 
     def get_child_context(
         self,
