@@ -50,6 +50,7 @@ NO_SCOPE = 105005
 BAD_SIGN = 106001
 NO_CIPHER = 106013
 INVALID_VERSION = 36009014
+CAP_EXCEEDED = 12052180
 _TIMESTAMP = re.compile(r"\d{10}")
 _TOKEN_PATHS = {"/api/v2/token/get": "exchange", "/api/v2/token/refresh": "refresh"}
 _TOO_MANY_MSG = "Too many requests. You've made too many requests in a short period of time."
@@ -258,6 +259,10 @@ _FAULT_RESPONSES: dict[str, Callable[[float], Response]] = {
                                           now=now),
     "invalid_token": lambda now: envelope(PARAM, "Invalid access token", status=401, now=now),
     "invalid_page_token": lambda now: envelope(PARAM, "Invalid page_token", now=now),
+    "result_cap": lambda now: envelope(CAP_EXCEEDED, "The total number of search results can "
+                                       "not exceed 10000.", now=now),
+    "scope_missing": lambda now: envelope(NO_SCOPE, "you should apply auth pkg for this api",
+                                          now=now),
 }
 
 _RETURNS_SCOPE = "seller.return_refund.basic"

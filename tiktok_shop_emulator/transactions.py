@@ -20,7 +20,7 @@ from tiktok_shop_emulator.shapes import default_for, load_shape
 TRANSACTION_SHAPE = "statement_transactions_202501"
 CURRENT_VERSION = "202501"
 DAY = 86400
-MAX_PER_STATEMENT = 8
+MAX_PER_STATEMENT = 20
 _MONEY_OBJECTS = ("fee_tax_breakdown", "revenue_breakdown", "shipping_cost_breakdown",
                   "supplementary_component")
 

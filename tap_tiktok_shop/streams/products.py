@@ -13,6 +13,7 @@ from __future__ import annotations
 import typing as t
 
 from singer_sdk import SchemaDirectory, StreamSchema
+from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_tiktok_shop import schemas
 from tap_tiktok_shop.errors import ResultCapError, TikTokShopAPIError
@@ -43,6 +44,10 @@ class ProductsStream(ShopIncrementalStream):
     replication_key = "update_time"
     inclusive_upper_bound = True
     required_scope = "seller.product.basic"
+    # Shops list tens of thousands of products, each with nested SKUs, prices and stock; the
+    # SDK's recursive type conformance was over half the CPU of a large sync. The API's own
+    # types already match the schema, so only the top level is conformed.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.ROOT_ONLY
     parent_stream_type = ShopsStream
     schema = StreamSchema(SchemaDirectory(schemas))
 
