@@ -74,7 +74,7 @@ class ScopeGate:
         """The failure line when streams were skipped and no selected stream synced."""
         if not self.skipped or any(stream.name in self.synced for stream in selected):
             return None
-        return " ".join(self.skipped.values())
+        return "No selected stream could sync. " + " ".join(self.skipped.values())
 
 
 def _with_descendants(stream: Stream) -> list[Stream]:

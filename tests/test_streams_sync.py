@@ -15,6 +15,7 @@ import jsonschema
 import pytest
 
 from tap_tiktok_shop.tap import TapTikTokShop
+from tap_tiktok_shop.windows import Window
 from tests.conftest import TapRun, run_tap, tap_config
 
 if t.TYPE_CHECKING:
@@ -135,11 +136,24 @@ def test_full_sync_then_only_changes(emulator_factory, tmp_path):
     emitted = {(s["shop_id"], s["id"]) for s in again["statements"]}
     read = {(r["shop_id"], r["statement_id"]) for r in second.records("statement_transactions")}
     assert read == emitted
-    assert len(second.records("orders")) < 20
+    order_marks = _bookmarks(first.last_state, "orders")
+    assert {(o["shop_id"], o["id"]) for o in second.records("orders")} == {
+        (shop, row["id"]) for shop in shops for row in emu.orders_for_shop(shop)
+        if row["update_time"] >= order_marks[shop] - lookback}
     assert _bookmarks(second.last_state, "returns")[shops[0]] > _bookmarks(
         first.last_state, "returns")[shops[0]]
     assert _bookmarks(second.last_state, "products")[shops[1]] > _bookmarks(
         first.last_state, "products")[shops[1]]
+
+
+def test_bad_finance_lookback_is_one_line_naming_the_setting(emulator, tmp_path):
+    run = run_tap(tmp_path, emulator, tap_config(emulator, finance_lookback_days=-1))
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    errors = run.error_lines()
+    assert len(errors) == 1, run.stderr
+    assert "finance_lookback_days" in errors[0]
+    assert run.stdout == ""
 
 
 def test_finance_without_lookback_misses_a_status_change(emulator_factory, tmp_path):
@@ -325,3 +339,9 @@ def test_catalog_selection_calls_only_what_it_needs(emulator_factory, tmp_path):
     assert len(children.records("statement_transactions")) == sum(
         len(emu.statement_transactions(shop["id"], statement["id"]))
         for shop in emu.shops() for statement in emu.records("statements", shop["id"]))
+
+
+def test_windows_split_in_two_without_gap_or_overlap():
+    first, second = Window(10, 21).halves() or (None, None)
+    assert (first, second) == (Window(10, 15), Window(15, 21))
+    assert Window(7, 8).halves() is None
