@@ -121,9 +121,12 @@ def _page_size(endpoint: Endpoint, query: Mapping[str, str]) -> int:
     return size
 
 
-def parse(endpoint: Endpoint, scope_key: str, query: Mapping[str, str],
+def parse(endpoint: Endpoint, fingerprint_key: str, query: Mapping[str, str],
           body: bytes) -> Parsed:
-    """Validate query and body against the endpoint's rules (unknown parameters are errors)."""
+    """Validate query and body against the endpoint's rules (unknown parameters are errors).
+
+    ``fingerprint_key`` (endpoint and shop) and the filters bind page tokens to their query.
+    """
     allowed = COMMON_QUERY | {"page_size"} | set(endpoint.query)
     if endpoint.sort_fields:
         allowed |= {"sort_field", "sort_order"}
@@ -147,7 +150,7 @@ def parse(endpoint: Endpoint, scope_key: str, query: Mapping[str, str],
         if name in query:
             filters[name] = _checked(endpoint, name, check, query[name])
     filters.update(_body_filters(endpoint, body))
-    canonical = orjson.dumps([scope_key, sort_field, query.get("sort_order"), filters],
+    canonical = orjson.dumps([fingerprint_key, sort_field, query.get("sort_order"), filters],
                              option=orjson.OPT_SORT_KEYS)
     return Parsed(size, sort_field, query.get("sort_order") == "DESC", filters,
                   query.get("page_token") or None, hashlib.sha256(canonical).digest()[:8])
