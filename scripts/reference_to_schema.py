@@ -1,9 +1,11 @@
 """Generate a stream's JSON schema from an API shape file of ``../shared/reference``.
 
 Usage: python scripts/reference_to_schema.py REFERENCE.json OUT.json [--required id ...]
+       [--context statement_id ...]
 
 Every field becomes nullable (the API omits fields freely); the types are the API's own
-(integers for unix seconds, strings for money). ``shop_id`` is added: every record carries it.
+(integers for unix seconds, strings for money). ``shop_id`` is added: every record carries it;
+``--context`` adds other required string keys a child stream copies from its parent.
 """
 
 from __future__ import annotations
@@ -32,14 +34,17 @@ def main() -> None:
     parser.add_argument("reference", type=pathlib.Path)
     parser.add_argument("out", type=pathlib.Path)
     parser.add_argument("--required", nargs="*", default=["id"])
+    parser.add_argument("--context", nargs="*", default=[])
     args = parser.parse_args()
     shape = json.loads(args.reference.read_text())
     schema = to_schema(shape)
     schema["type"] = "object"
     schema["properties"]["shop_id"] = {"type": "string", "description": "The shop's id."}
+    for key in args.context:
+        schema["properties"][key] = {"type": "string", "description": "From the parent record."}
     for key in args.required:
         schema["properties"][key]["type"] = schema["properties"][key]["type"][0]
-    schema["required"] = [*args.required, "shop_id"]
+    schema["required"] = [*args.required, *args.context, "shop_id"]
     args.out.write_text(json.dumps(schema, indent=1) + "\n")
 
 

@@ -67,6 +67,8 @@ class TikTokShopStream(RESTStream[str | None]):
     records_key: t.ClassVar[str]
     #: Whether the endpoint needs ``shop_cipher`` (everything but /authorization and /seller).
     shop_scoped: t.ClassVar[bool] = True
+    #: The page sizes the endpoint accepts; ``page_size`` is clamped into this range.
+    page_size_range: t.ClassVar[tuple[int, int]] = (1, 100)
 
     #: Retry policy: attempts, total time, and the exponential base and cap (seconds).
     retry_max_tries: t.ClassVar[int] = 8
@@ -129,6 +131,12 @@ class TikTokShopStream(RESTStream[str | None]):
     def timeout(self) -> int:
         """Per-request timeout in seconds, from ``request_timeout``."""
         return int(self.config["request_timeout"])
+
+    @property
+    def page_size(self) -> int:
+        """The ``page_size`` setting, clamped into the range this endpoint accepts."""
+        low, high = self.page_size_range
+        return min(max(int(self.config["page_size"]), low), high)
 
     def query_params(self, context: Context | None) -> dict[str, str]:
         """Endpoint-specific query parameters (page size, sort...)."""

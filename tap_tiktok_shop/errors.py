@@ -29,6 +29,8 @@ CATCH_ALL = 36009004
 SCOPE_MISSING = 105005
 #: The token is not valid for this shop (e.g. the seller de-authorized it).
 SHOP_NOT_AUTHORIZED = 101000
+#: Product search refuses to page past its 10,000th result; narrow the time window.
+RESULT_CAP = 12052180
 #: How much of an API message is quoted in an error line.
 MAX_MESSAGE_CHARS = 200
 
@@ -74,6 +76,10 @@ class TikTokShopAPIError(FatalAPIError):
 
 class ScopeMissingError(TikTokShopAPIError):
     """The app or the seller's authorization lacks the API package an endpoint needs."""
+
+
+class ResultCapError(TikTokShopAPIError):
+    """A search matched more results than the endpoint lets a client page through."""
 
 
 class ShopNotAuthorizedError(TikTokShopAPIError):
@@ -164,6 +170,7 @@ def raise_for_verdict(verdict: Verdict, where: str, response: requests.Response)
         AccessTokenRejectedError: when the token must be refreshed.
         ScopeMissingError: when the app lacks the endpoint's scope.
         ShopNotAuthorizedError: when the token does not cover the shop.
+        ResultCapError: when a search matched more results than can be paged through.
         TikTokShopAPIError: on every other error.
     """
     if verdict.action is Action.OK:
@@ -177,6 +184,8 @@ def raise_for_verdict(verdict: Verdict, where: str, response: requests.Response)
         raise ScopeMissingError(text, verdict)
     if verdict.code == SHOP_NOT_AUTHORIZED:
         raise ShopNotAuthorizedError(text, verdict)
+    if verdict.code == RESULT_CAP:
+        raise ResultCapError(text, verdict)
     if verdict.code == CATCH_ALL and "timestamp" in verdict.message.lower():
         text += "; check that this machine's clock is correct (NTP)"
     raise TikTokShopAPIError(text, verdict)

@@ -1,35 +1,61 @@
-"""Shared machinery for per-shop incremental streams (orders today; returns, products later).
+"""Shared machinery for per-shop incremental streams: one time window per shop and run.
 
-Why bookmarks only move when a shop's read completes: the API sorts by ``update_time`` but
-documents that a returned record may carry an ``update_time`` refreshed past the filter while
-the search ran, so the greatest value seen is not a safe resume point mid-read. The stream is
-therefore declared unsorted: the SDK keeps the running maximum as a progress marker and
-promotes it to the bookmark only when the shop's partition finishes, capped by the signpost at
-the run's frozen ``end``. A run that dies midway leaves that shop's bookmark where it was.
+Why bookmarks only move when a shop's read completes: the APIs either sort by time but may
+return a record whose time was refreshed past the filter while the search ran (orders,
+returns), or do not sort at all (products), so the greatest value seen is not a safe resume
+point mid-read. The streams are therefore declared unsorted: the SDK keeps the running maximum
+as a progress marker and promotes it to the bookmark only when the shop's partition finishes,
+capped by the signpost at the run's frozen ``end``. A run that dies midway leaves that shop's
+bookmark where it was.
+
+Endpoints differ in how a window is sent: the time field's name, JSON body (POST searches)
+or query string (finance GETs), and an exclusive (``_lt``) or inclusive (``_le``) upper bound.
+Subclasses declare those as class attributes; the requests are built here, once.
 """
 
 from __future__ import annotations
 
 import typing as t
 
-from tap_tiktok_shop.client import TikTokShopStream
+from tap_tiktok_shop.errors import ScopeMissingError
+from tap_tiktok_shop.per_shop import PerShopStream
 from tap_tiktok_shop.windows import Window, bookmark_value, read_window
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator, Mapping
 
     from singer_sdk.helpers.types import Context
 
-#: Context key holding the frozen read window of one shop (never part of state).
+    from tap_tiktok_shop.client import Page
+
+#: Context key holding the read window of one request (never part of state).
 WINDOW_KEY = "_window"
 
 
-class ShopIncrementalStream(TikTokShopStream):
+class ShopIncrementalStream(PerShopStream):
     """A shop-partitioned stream read over a time window and bookmarked per shop."""
 
     is_sorted = False  # see the module docstring
-    #: Whether the endpoint's upper time bound is inclusive (products) or exclusive.
+    #: Prefix of the endpoint's time filters (``<field>_ge``...); default: the replication key.
+    time_filter_field: t.ClassVar[str | None] = None
+    #: Whether the time filters go in the JSON body (POST searches) or the query string (GETs).
+    filters_in_body: t.ClassVar[bool] = True
+    #: Whether the endpoint's upper time bound is inclusive (``_le``) rather than ``_lt``.
     inclusive_upper_bound: t.ClassVar[bool] = False
+    #: The field to sort by (always ascending), or None when the endpoint offers no sort.
+    sort_field: t.ClassVar[str | None] = None
+    #: Query parameters the endpoint requires beyond paging, sort and time filters.
+    fixed_params: t.ClassVar[Mapping[str, str]] = {}
+    #: The setting that says how far before the bookmark to re-read, and its unit in seconds.
+    lookback_setting: t.ClassVar[tuple[str, int]] = ("lookback_minutes", 60)
+    #: Whether a shop's window may be fetched ahead in parallel (see prefetch.py); streams
+    #: that reshape their reads while paging (products split windows) read in place.
+    reads_ahead: t.ClassVar[bool] = True
+
+    @property
+    def filter_field(self) -> str:
+        """The name the endpoint's time filters start with."""
+        return self.time_filter_field or str(self.replication_key)
 
     def get_replication_key_signpost(self, context: Context | None = None) -> int:
         """Never let a bookmark pass the run's frozen end."""
@@ -42,10 +68,11 @@ class ShopIncrementalStream(TikTokShopStream):
         bookmark = None
         if state.get("replication_key") == self.replication_key:
             bookmark = bookmark_value(shop_id, state.get("replication_key_value"))
+        setting, unit = self.lookback_setting
         return read_window(
             bookmark=bookmark,
             start_date=self.tiktok_tap.start_timestamp,
-            lookback_seconds=int(self.config["lookback_minutes"]) * 60,
+            lookback_seconds=int(self.config[setting]) * unit,
             end=self.tiktok_tap.sync_end,
         )
 
@@ -54,27 +81,66 @@ class ShopIncrementalStream(TikTokShopStream):
         start, end = (context or {})[WINDOW_KEY]
         return Window(start=start, end=end)
 
+    def time_filters(self, context: Context | None) -> dict[str, int]:
+        """The window as the endpoint's filters: ``_ge`` inclusive, then ``_lt`` or ``_le``."""
+        window = self.window_of(context)
+        field = self.filter_field
+        if self.inclusive_upper_bound:  # same range in whole seconds: t <= end - 1
+            return {f"{field}_ge": window.start, f"{field}_le": window.end - 1}
+        return {f"{field}_ge": window.start, f"{field}_lt": window.end}
+
+    def query_params(self, context: Context | None) -> dict[str, str]:
+        """Page size, sort (always sent: defaults differ per endpoint) and GET filters."""
+        params = {"page_size": str(self.page_size), **self.fixed_params}
+        if self.sort_field:
+            params.update(sort_field=self.sort_field, sort_order="ASC")
+        if not self.filters_in_body:
+            params.update({key: str(value) for key, value in self.time_filters(context).items()})
+        return params
+
+    def request_body(self, context: Context | None) -> dict[str, t.Any] | None:
+        """The time filters, for endpoints that take them in a JSON body."""
+        return self.time_filters(context) if self.filters_in_body else None
+
     def _read_key(self, context: Context | None) -> tuple[str, str]:
         return (self.name, str((context or {})["shop_id"]))
 
-    def _window_context(self, context: Context | None) -> dict[str, t.Any] | None:
-        """The request context of the shop's read, or None when its window is empty."""
-        window = self.read_window_for(context)
-        if window.empty:
-            return None
-        return {**(context or {}), WINDOW_KEY: (window.start, window.end)}
-
     def start_read_ahead(self, context: Context) -> None:
         """Queue this shop's read on the prefetcher; its window is fixed now, from state."""
-        read_context = self._window_context(context)
-        if read_context is not None:
-            self.tiktok_tap.prefetcher.submit(
-                self._read_key(context),
-                lambda: self.iter_pages(read_context),
-                self.records_of_raw_page,
-            )
+        if not self.reads_ahead or self.tiktok_tap.scopes.missing(self.required_scope):
+            return
+        window = self.read_window_for(context)
+        if window.empty:
+            return
+        read_context = {**context, WINDOW_KEY: (window.start, window.end)}
+        prober = self.tiktok_tap.scopes.claim_probe(self.required_scope)
+        self.tiktok_tap.prefetcher.submit(
+            self._read_key(context),
+            lambda: self._gated_pages(read_context, prober=prober),
+            self.records_of_raw_page,
+        )
 
-    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+    def _gated_pages(self, context: Context, *, prober: bool) -> Iterator[Page]:
+        """A read-ahead's pages; only the first read of a scope runs before it is known."""
+        gate = self.tiktok_tap.scopes
+        scope = self.required_scope
+        if not prober:
+            gate.wait_settled(scope)
+        try:
+            if gate.missing(scope):
+                return
+            for page in self.iter_pages(context):
+                if prober:
+                    gate.settle(scope)
+                yield page
+        except ScopeMissingError:
+            gate.refuse(scope)
+            raise
+        finally:
+            if prober:
+                gate.settle(scope)
+
+    def read(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """Read the shop's window; the SDK advances the bookmark when it completes."""
         prefetcher = self.tiktok_tap.prefetcher
         key = self._read_key(context)
@@ -82,10 +148,16 @@ class ShopIncrementalStream(TikTokShopStream):
             self.log("Reading %s for shop %s (fetched ahead)", self.name, key[1])
             yield from prefetcher.consume(key)
             return
-        read_context = self._window_context(context)
-        if read_context is None:
-            self.log("Nothing to read for %s of shop %s: empty window", self.name, key[1])
+        window = self.read_window_for(context)
+        shop_id = (context or {}).get("shop_id")
+        if window.empty:
+            self.log("Nothing to read for %s of shop %s: window [%d, %d) is empty",
+                     self.name, shop_id, window.start, window.end)
             return
-        start, end = read_context[WINDOW_KEY]
-        self.log("Reading %s for shop %s: [%d, %d)", self.name, key[1], start, end)
-        yield from self.request_records(read_context)
+        self.log("Reading %s for shop %s: %s in [%d, %d)",
+                 self.name, shop_id, self.filter_field, window.start, window.end)
+        yield from self.read_window(context, window)
+
+    def read_window(self, context: Context | None, window: Window) -> Iterable[dict[str, t.Any]]:
+        """Yield every record of one window (products override this to split windows)."""
+        yield from self.request_records({**(context or {}), WINDOW_KEY: (window.start, window.end)})

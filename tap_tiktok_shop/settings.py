@@ -76,6 +76,16 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="Re-read this much before each shop's bookmark, to catch late updates.",
     ),
     th.Property(
+        "finance_lookback_days",
+        th.IntegerType(minimum=0),
+        default=7,
+        title="Finance lookback (days)",
+        description=(
+            "Finance streams re-read this many days before each shop's bookmark on every run: "
+            "payments and statements change status (PROCESSING to PAID) after creation."
+        ),
+    ),
+    th.Property(
         "page_size",
         th.IntegerType(minimum=1, maximum=100),
         default=100,

@@ -11,10 +11,12 @@ from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
 from tap_tiktok_shop.auth import TikTokShopAuthenticator
-from tap_tiktok_shop.errors import AuthorizationError, ConfigurationError
+from tap_tiktok_shop.errors import AuthorizationError, ConfigurationError, ScopeMissingError
 from tap_tiktok_shop.output import OrjsonSingerWriter
+from tap_tiktok_shop.per_shop import PerShopStream
 from tap_tiktok_shop.prefetch import Prefetcher
 from tap_tiktok_shop.ratelimit import RateLimiter
+from tap_tiktok_shop.scopes import ScopeGate
 from tap_tiktok_shop.settings import CONFIG_SCHEMA, run_window
 from tap_tiktok_shop.shops import ShopDirectory
 from tap_tiktok_shop.streams import STREAM_TYPES
@@ -34,7 +36,7 @@ ONE_LINE_ERRORS = (
 
 
 class TapTikTokShop(Tap):
-    """Singer tap for TikTok Shop: every order of every authorized shop, incrementally."""
+    """Singer tap for TikTok Shop: orders, returns, products and finance of every shop."""
 
     name = "tap-tiktok-shop"
     package_name = "tap-tiktok-shop"
@@ -89,9 +91,34 @@ class TapTikTokShop(Tap):
             app_key=self.config["app_key"], app_secret=self.config["app_secret"], tokens=tokens
         )
 
+    @cached_property
+    def scopes(self) -> ScopeGate:
+        """Which API packages the app lacks; skips the streams that need them."""
+
+        def granted() -> list[str] | None:
+            current = self.authenticator.tokens.current
+            return current.granted_scopes if current else None
+
+        return ScopeGate(granted, self.logger)
+
     def discover_streams(self) -> list[Stream]:
         """Return one instance of every stream."""
         return [stream_type(tap=self) for stream_type in STREAM_TYPES]
+
+    def fail_if_nothing_synced(self) -> None:
+        """Stop with the skip line(s) when missing scopes kept out every selected shop stream.
+
+        Raises:
+            ScopeMissingError: when streams were skipped and no selected shop stream synced.
+        """
+        selected: list[Stream] = [
+            stream
+            for stream in self.streams.values()
+            if isinstance(stream, PerShopStream) and stream.selected
+        ]
+        failure = self.scopes.nothing_synced(selected)
+        if failure:
+            raise ScopeMissingError(failure)
 
     @classmethod
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]

@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 import typing as t
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import backoff
 import orjson
@@ -49,7 +49,8 @@ class TokenSet:
     access_token_expire_in: int | None
     refresh_token: str | None = None
     refresh_token_expire_in: int | None = None
-    granted_scopes: list[str] = field(default_factory=list)
+    #: The API packages the seller granted; None when unknown (a configured access token).
+    granted_scopes: list[str] | None = None
     seller_name: str = ""
     seller_base_region: str = ""
     open_id: str = ""
@@ -62,11 +63,15 @@ class TokenSet:
             access_token_expire_in=_int_or_none(data.get("access_token_expire_in")),
             refresh_token=data.get("refresh_token") or None,
             refresh_token_expire_in=_int_or_none(data.get("refresh_token_expire_in")),
-            granted_scopes=list(data.get("granted_scopes") or []),
+            granted_scopes=_scopes_or_none(data.get("granted_scopes")),
             seller_name=str(data.get("seller_name") or ""),
             seller_base_region=str(data.get("seller_base_region") or ""),
             open_id=str(data.get("open_id") or ""),
         )
+
+
+def _scopes_or_none(value: object) -> list[str] | None:
+    return [str(scope) for scope in value] if isinstance(value, list) else None
 
 
 def _int_or_none(value: object) -> int | None:

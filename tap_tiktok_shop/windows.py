@@ -26,6 +26,13 @@ class Window:
         """True when nothing can fall inside."""
         return self.start >= self.end
 
+    def halves(self) -> tuple[Window, Window] | None:
+        """The window cut in two at its middle second, or None if it is one second wide."""
+        if self.end - self.start < 2:
+            return None
+        middle = (self.start + self.end) // 2
+        return Window(self.start, middle), Window(middle, self.end)
+
 
 def parse_instant(setting: str, value: str) -> int:
     """Parse an ISO-8601 date or datetime setting to unix seconds (naive means UTC).

@@ -10,6 +10,7 @@ import typing as t
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import orjson
 import pytest
 
 from tiktok_shop_emulator import Emulator, EmulatorConfig
@@ -93,14 +94,20 @@ def run_tap(
         command += ["--catalog", str(tmp_path / "catalog.json")]
     command += args or []
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_TIKTOK_SHOP_")}
-    done = subprocess.run(
-        command, capture_output=True, text=True, timeout=timeout, cwd=REPO, env=env, check=False
-    )
+    # Files, not pipes: the emulator serves from this process, and draining a pipe here would
+    # compete with it for the GIL (a large sync took twice as long).
+    out_path, err_path = tmp_path / "stdout.jsonl", tmp_path / "stderr.log"
+    with out_path.open("wb") as out, err_path.open("wb") as err:
+        done = subprocess.run(
+            command, stdout=out, stderr=err, timeout=timeout, cwd=REPO, env=env, check=False
+        )
+    stdout = out_path.read_text(encoding="utf-8")
+    stderr = err_path.read_text(encoding="utf-8")
     messages = []
-    for line in done.stdout.splitlines():
-        messages.append(json.loads(line))  # stdout must hold Singer messages only
-    assert_no_secrets(done.stdout + done.stderr, secret_values(emu, config))
-    return TapRun(done.returncode, done.stdout, done.stderr, messages)
+    for line in stdout.splitlines():
+        messages.append(orjson.loads(line))  # stdout must hold Singer messages only
+    assert_no_secrets(stdout + stderr, secret_values(emu, config))
+    return TapRun(done.returncode, stdout, stderr, messages)
 
 
 @pytest.fixture

@@ -9,6 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from tap_tiktok_shop.scopes import package_of
+from tap_tiktok_shop.settings import CONFIG_SCHEMA
+from tap_tiktok_shop.streams import STREAM_TYPES
+from tap_tiktok_shop.streams.shops import ShopsStream
+
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE = REPO.parent / "shared" / "reference"
 sys.path.insert(0, str(REPO / "scripts"))
@@ -16,7 +21,16 @@ sys.path.insert(0, str(REPO / "scripts"))
 import update_readme_settings  # noqa: E402
 
 #: stream name -> the API shape file its schema must cover
-SCHEMA_REFERENCES = {"orders": "order_shape_search_202309.json"}
+SCHEMA_REFERENCES = {
+    "orders": "order_shape_search_202309.json",
+    "returns": "returns_search_202309.json",
+    "cancellations": "cancellations_search_202309.json",
+    "products": "products_search_202502.json",
+    "statements": "statements_202309.json",
+    "statement_transactions": "statement_transactions_202501.json",
+    "payments": "payments_202309.json",
+    "withdrawals": "withdrawals_202309.json",
+}
 
 
 def test_readme_settings_table_is_generated_from_about():
@@ -58,3 +72,45 @@ def test_coverage_check_catches_a_missing_field():
     shape = {"a": "string", "b": {"c": "integer"}}
     schema = {"properties": {"a": {"type": ["string", "null"]}, "b": {"properties": {}}}}
     assert _missing(shape, schema, "x") == ["x.b.c"]
+
+
+def _readme_streams() -> dict[str, list[str]]:
+    readme = (REPO / "README.md").read_text()
+    table = readme.split("<!-- streams:start -->", 1)[1].split("<!-- streams:end -->", 1)[0]
+    rows = [line.strip("|").split("|") for line in table.strip().splitlines()[2:]]
+    return {cells[0].strip().strip("`"): [cell.strip() for cell in cells] for cells in rows}
+
+
+def test_readme_streams_table_matches_the_code():
+    rows = _readme_streams()
+    assert list(rows) == [stream.name for stream in STREAM_TYPES]
+    for stream in STREAM_TYPES:
+        _, endpoint, keys, replication, scope, parent = rows[stream.name]
+        assert endpoint == f"{stream.method} `{stream.path}`"
+        assert keys == ", ".join(f"`{key}`" for key in stream.primary_keys)
+        if stream.replication_key:
+            assert replication == f"`{stream.replication_key}`"
+        else:
+            assert not replication.startswith("`")
+        required = getattr(stream, "required_scope", "seller.authorization.info")
+        if stream is ShopsStream:
+            assert required == "seller.authorization.info"
+        assert scope == f"{package_of(required)} (`{required}`)"
+        expected_parent = stream.parent_stream_type.name if stream.parent_stream_type else ""
+        assert parent == (f"`{expected_parent}`" if expected_parent else "")
+
+
+def test_every_shop_stream_has_a_reference_shape():
+    assert set(SCHEMA_REFERENCES) == {stream.name for stream in STREAM_TYPES} - {"shops"}
+
+
+#: Settings the SDK adds to every tap (capabilities), not the tap's own.
+SDK_SETTINGS = ("stream_map", "faker_config", "flattening_", "batch_config")
+
+
+def test_secrets_example_mirrors_the_settings():
+    example = (REPO / ".secrets.example").read_text()
+    names = [name for name in CONFIG_SCHEMA["properties"] if not name.startswith(SDK_SETTINGS)]
+    assert "finance_lookback_days" in names
+    for name in names:
+        assert f"TAP_TIKTOK_SHOP_{name.upper()}=" in example, name

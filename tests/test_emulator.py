@@ -421,6 +421,7 @@ EXPECTED_FAULTS: dict[str, tuple[int, int | None]] = {
     "http504": (504, None), "rate_limit": (429, 36009002), "rate_limit_200": (200, 36009002),
     "internal_200": (200, 36009003), "html_200": (200, None), "expired_token": (401, 105002),
     "invalid_token": (401, 36009004), "invalid_page_token": (200, 36009004),
+    "result_cap": (200, 12052180), "scope_missing": (200, 105005),
 }
 
 

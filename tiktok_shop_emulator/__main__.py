@@ -21,6 +21,12 @@ def parse_args(argv: list[str] | None = None) -> EmulatorConfig:
     p.add_argument("--port", type=int, default=d.port, help="0 picks a free port")
     p.add_argument("--shops", type=int, default=d.shops)
     p.add_argument("--orders-per-shop", type=int, default=d.orders_per_shop)
+    p.add_argument("--returns-per-shop", type=int, default=d.returns_per_shop)
+    p.add_argument("--cancellations-per-shop", type=int, default=d.cancellations_per_shop)
+    p.add_argument("--products-per-shop", type=int, default=d.products_per_shop)
+    p.add_argument("--statement-days", type=int, default=d.statement_days,
+                   help="days of daily statements (and their payments)")
+    p.add_argument("--withdrawals-per-shop", type=int, default=d.withdrawals_per_shop)
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--history-days", type=int, default=d.history_days)
     p.add_argument("--latency-ms", type=float, default=d.latency_ms)
@@ -41,6 +47,9 @@ def parse_args(argv: list[str] | None = None) -> EmulatorConfig:
     a = p.parse_args(argv)
     return EmulatorConfig(
         host=a.host, port=a.port, shops=a.shops, orders_per_shop=a.orders_per_shop, seed=a.seed,
+        returns_per_shop=a.returns_per_shop, cancellations_per_shop=a.cancellations_per_shop,
+        products_per_shop=a.products_per_shop, statement_days=a.statement_days,
+        withdrawals_per_shop=a.withdrawals_per_shop,
         history_days=a.history_days, latency_ms=a.latency_ms, qps_limit=a.qps_limit,
         app_key=a.app_key, app_secret=a.app_secret, refresh_token=a.refresh_token,
         token_lifetime=a.token_lifetime, rotate_refresh_token=a.rotate_refresh_token,

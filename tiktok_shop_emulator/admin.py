@@ -51,6 +51,28 @@ def _update_orders(emu: Emulator, req: Request) -> Any:
     return {"ids": emu.update_orders(_shop_id(data), count, seed=seed)}
 
 
+def _update_records(emu: Emulator, req: Request) -> Any:
+    """POST /__admin__/update_records {"kind", "shop_id", "count", "seed"?} -> {"ids": [...]}.
+
+    kind: returns | cancellations | products | payments (PROCESSING -> PAID).
+    """
+    data = _body(req)
+    kind, count, seed = data.get("kind"), data.get("count", 1), data.get("seed")
+    if not isinstance(kind, str):
+        raise AdminError("kind (string) is required")
+    if not isinstance(count, int) or count < 0:
+        raise AdminError("count must be a non-negative integer")
+    if seed is not None and not isinstance(seed, int):
+        raise AdminError("seed must be an integer")
+    return {"ids": emu.update_records(kind, _shop_id(data), count, seed=seed)}
+
+
+def _records(emu: Emulator, req: Request) -> Any:
+    """GET /__admin__/records?kind=...&shop_id=... -> compact rows of one kind of one shop."""
+    kind = req.query.get("kind", "")
+    return {kind: emu.records(kind, _shop_id(dict(req.query)))}
+
+
 def _faults(emu: Emulator, req: Request) -> Any:
     """POST /__admin__/faults {"kind", "count"?, "path_prefix"?, ...opts}."""
     data = _body(req)
@@ -106,6 +128,8 @@ _ROUTES: dict[tuple[str, str], Callable[[Emulator, Request], Any]] = {
                                for s in emu.shop_objects()]}),
     ("GET", "/__admin__/orders"): _orders,
     ("POST", "/__admin__/update_orders"): _update_orders,
+    ("GET", "/__admin__/records"): _records,
+    ("POST", "/__admin__/update_records"): _update_records,
     ("POST", "/__admin__/faults"): _faults,
     ("GET", "/__admin__/config"): _config,
     ("POST", "/__admin__/config"): _config,

@@ -14,6 +14,12 @@ import orjson
 from tiktok_shop_emulator import signing
 from tiktok_shop_emulator.admin import handle_admin
 from tiktok_shop_emulator.data import Shop, update_orders
+from tiktok_shop_emulator.domains import (
+    LISTINGS,
+    TRANSACTIONS_PATH,
+    listing_handler,
+    statement_transactions,
+)
 from tiktok_shop_emulator.faults import Fault
 from tiktok_shop_emulator.http_types import (
     HTML,
@@ -43,6 +49,8 @@ TOKEN_EXPIRED = 105002
 NO_SCOPE = 105005
 BAD_SIGN = 106001
 NO_CIPHER = 106013
+INVALID_VERSION = 36009014
+CAP_EXCEEDED = 12052180
 _TIMESTAMP = re.compile(r"\d{10}")
 _TOKEN_PATHS = {"/api/v2/token/get": "exchange", "/api/v2/token/refresh": "refresh"}
 _TOO_MANY_MSG = "Too many requests. You've made too many requests in a short period of time."
@@ -74,12 +82,25 @@ class Api:
             return self._token(operation, req)
         if req.path == "/open/authorize":
             return self._authorize(req)
-        route = ROUTES.get(req.path)
-        if route is None:
-            return envelope(BAD_PATH, "Invalid path", status=404, now=self.emu.now())
+        route = self._route(req.path)
+        if isinstance(route, Response):
+            return route
         if req.method != route.method:
             return envelope(BAD_METHOD, "Invalid http method", status=405, now=self.emu.now())
         return self._business(req, route)
+
+    def _route(self, path: str) -> Route | Response:
+        """The business route of a path, or the answer to an unknown path or version."""
+        route = ROUTES.get(path)
+        versioned = TRANSACTIONS_PATH.fullmatch(path) if route is None else None
+        if versioned is not None:
+            route = VERSIONED_ROUTES.get((TRANSACTIONS_PATH.pattern, versioned[1]))
+            if route is None:  # e.g. 202309, retired for statement transactions
+                return envelope(INVALID_VERSION, "The version name is invalid, please check "
+                                "and retry.", now=self.emu.now())
+        if route is None:
+            return envelope(BAD_PATH, "Invalid path", status=404, now=self.emu.now())
+        return route
 
     def _token(self, operation: Callable[[dict[str, str]], TokenResult], req: Request) -> Response:
         """Answer a token call (unsigned GET) with the envelope."""
@@ -160,7 +181,7 @@ class Api:
             return envelope(PARAM, "Invalid access token", status=401, now=now)
         if state is AccessState.EXPIRED:
             return envelope(TOKEN_EXPIRED, "Access token is expired", status=401, now=now)
-        if route.scope not in self.emu.config.granted_scopes:
+        if not self.emu.tokens.has_scope(req.headers.get("x-tts-access-token"), route.scope):
             return envelope(NO_SCOPE, "you should apply auth pkg for this api", now=now)
         return None
 
@@ -238,9 +259,32 @@ _FAULT_RESPONSES: dict[str, Callable[[float], Response]] = {
                                           now=now),
     "invalid_token": lambda now: envelope(PARAM, "Invalid access token", status=401, now=now),
     "invalid_page_token": lambda now: envelope(PARAM, "Invalid page_token", now=now),
+    "result_cap": lambda now: envelope(CAP_EXCEEDED, "The total number of search results can "
+                                       "not exceed 10000.", now=now),
+    "scope_missing": lambda now: envelope(NO_SCOPE, "you should apply auth pkg for this api",
+                                          now=now),
 }
 
+_RETURNS_SCOPE = "seller.return_refund.basic"
+_FINANCE_SCOPE = "seller.finance.info"
 ROUTES: dict[str, Route] = {
     "/authorization/202309/shops": Route("GET", "seller.authorization.info", False, Api.shops),
     "/order/202309/orders/search": Route("POST", "seller.order.info", True, Api.search_orders),
+    "/return_refund/202309/returns/search": Route(
+        "POST", _RETURNS_SCOPE, True, listing_handler(LISTINGS["returns"])),
+    "/return_refund/202309/cancellations/search": Route(
+        "POST", _RETURNS_SCOPE, True, listing_handler(LISTINGS["cancellations"])),
+    "/product/202502/products/search": Route(
+        "POST", "seller.product.basic", True, listing_handler(LISTINGS["products"])),
+    "/finance/202309/statements": Route(
+        "GET", _FINANCE_SCOPE, True, listing_handler(LISTINGS["statements"])),
+    "/finance/202309/payments": Route(
+        "GET", _FINANCE_SCOPE, True, listing_handler(LISTINGS["payments"])),
+    "/finance/202309/withdrawals": Route(
+        "GET", _FINANCE_SCOPE, True, listing_handler(LISTINGS["withdrawals"])),
+}
+#: Routes whose path carries an id: (path pattern, API version) -> route.
+VERSIONED_ROUTES: dict[tuple[str, str], Route] = {
+    (TRANSACTIONS_PATH.pattern, "202501"): Route("GET", _FINANCE_SCOPE, True,
+                                                 statement_transactions),
 }

@@ -58,3 +58,8 @@ class EmulatorConfig:
     stale_update_time_probability: float = 0.0
     stats_history: int = 10000
     order_cache_size: int = 10000
+    returns_per_shop: int = 40
+    cancellations_per_shop: int = 25
+    products_per_shop: int = 60
+    statement_days: int = 30  # one statement (and one payment) per day, newest first
+    withdrawals_per_shop: int = 12

@@ -137,7 +137,7 @@ class Shop:
             self.version += 1
 
 
-def _digits(rng: random.Random, prefix: str, length: int) -> str:
+def digits(rng: random.Random, prefix: str, length: int) -> str:
     """Return a numeric string of `length` digits starting with `prefix`."""
     rest = length - len(prefix)
     return prefix + str(rng.randrange(10 ** (rest - 1), 10**rest))
@@ -159,7 +159,7 @@ def _catalogue(rng: random.Random, shop_no: int, region: Region) -> list[Sku]:
     product_no = 0
     while len(skus) < CATALOGUE_SIZE:
         product_no += 1
-        product_id = _digits(rng, "1729", 19)
+        product_id = digits(rng, "1729", 19)
         name = f"{rng.choice(ADJECTIVES)} {rng.choice(PRODUCTS)}"
         original = _price(rng, region)
         seller_pct = rng.choice((0, 0, 0, 10, 15, 20))
@@ -171,7 +171,7 @@ def _catalogue(rng: random.Random, shop_no: int, region: Region) -> list[Sku]:
             sale = original - seller - platform
             skus.append(Sku(
                 product_id=product_id,
-                sku_id=_digits(rng, "1729", 19),
+                sku_id=digits(rng, "1729", 19),
                 product_name=name,
                 sku_name=variant,
                 seller_sku=f"DS{shop_no}-{product_no:03d}-{variant_no:02d}",
@@ -186,9 +186,9 @@ def _catalogue(rng: random.Random, shop_no: int, region: Region) -> list[Sku]:
 def _shop(rng: random.Random, index: int, used: set[str]) -> Shop:
     """Build the public identity of shop number `index` (0-based)."""
     region = REGION_CYCLE[index % len(REGION_CYCLE)]
-    shop_id = _digits(rng, "749", 16)
+    shop_id = digits(rng, "749", 16)
     while shop_id in used:
-        shop_id = _digits(rng, "749", 16)
+        shop_id = digits(rng, "749", 16)
     used.add(shop_id)
     seller_type = "LOCAL" if rng.random() < 0.7 else "CROSS_BORDER"
     prefix = "GCP_" if region == "US" else "ROW_"
@@ -205,7 +205,7 @@ def _orders(shop: Shop, rng: random.Random, count: int, *, start: int, history_d
     cap = start - UPDATE_LAG_CAP
     low = start - history_days * 86400
     span = max(1, cap - low)
-    buyers = [_digits(rng, "7494", 19) for _ in range(max(20, count // 3))]
+    buyers = [digits(rng, "7494", 19) for _ in range(max(20, count // 3))]
     cum_status = list(_cum(_STATUS_WEIGHTS))
     cum_units = list(_cum(_UNIT_WEIGHTS))
     n_skus = len(shop.catalogue)
@@ -253,7 +253,7 @@ def build_shops(config: EmulatorConfig, start: int) -> list[Shop]:
         rng = random.Random(f"tts-emulator:{config.seed}:shop:{index}")  # noqa: S311 (fake data)
         shop = _shop(rng, index, used_shops)
         shop.catalogue = _catalogue(rng, index + 1, shop.info)
-        shop.warehouses = [_digits(rng, "7068", 19) for _ in range(rng.randint(1, 2))]
+        shop.warehouses = [digits(rng, "7068", 19) for _ in range(rng.randint(1, 2))]
         orng = random.Random(f"tts-emulator:{config.seed}:orders:{index}")  # noqa: S311
         _orders(shop, orng, config.orders_per_shop, start=start, history_days=config.history_days,
                 used=used_orders)

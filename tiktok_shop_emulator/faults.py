@@ -12,6 +12,7 @@ FAULT_KINDS: frozenset[str] = frozenset({
     "rate_limit", "rate_limit_200", "internal_200",
     "reset", "slow", "truncated", "html_200",
     "expired_token", "invalid_token", "invalid_page_token", "repeat_page_token",
+    "result_cap", "scope_missing",
 })
 
 

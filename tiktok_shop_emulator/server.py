@@ -20,6 +20,7 @@ import orjson
 from tiktok_shop_emulator.api import INTERNAL, Api
 from tiktok_shop_emulator.config import EmulatorConfig
 from tiktok_shop_emulator.data import Shop, build_shops, update_orders
+from tiktok_shop_emulator.domains import LISTED_BY, Domains
 from tiktok_shop_emulator.faults import FaultInjector
 from tiktok_shop_emulator.http_types import Request, Response, envelope
 from tiktok_shop_emulator.orders import OrderBuilder
@@ -168,6 +169,7 @@ class Emulator:
         self.stats: Stats = Stats(self.config.stats_history)
         self.limiter: RateLimiter = RateLimiter()
         self.rng = random.Random(f"tts-emulator:{self.config.seed}:runtime")  # noqa: S311
+        self.domains: Domains = Domains(self.config, int(self.started_at), self.builder)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -254,6 +256,49 @@ class Emulator:
         rng = random.Random(seed) if seed is not None else self.rng  # noqa: S311
         return update_orders(self._shop(shop_id), count, int(self.now()), rng)
 
+    def records(self, kind: str, shop_id: str) -> list[dict[str, Any]]:
+        """Compact current rows of one kind of record of a shop, oldest first.
+
+        Kinds: returns, cancellations, products, statements, payments, withdrawals; ordered by
+        the time a client syncs them on.
+        """
+        return self.domains.table(kind, self._shop(shop_id)).compact(LISTED_BY[kind])
+
+    def record(self, kind: str, shop_id: str, record_id: str) -> dict[str, Any]:
+        """The full current object of one record, as its endpoint would serve it."""
+        shop = self._shop(shop_id)
+        row = self.domains.table(kind, shop).rows[record_id]
+        result: dict[str, Any] = orjson.loads(orjson.dumps(self.domains.render(kind, shop, row)))
+        return result
+
+    def statement_transactions(self, shop_id: str, statement_id: str) -> list[dict[str, Any]]:
+        """Every transaction of one statement, as the 202501 endpoint serves them."""
+        shop = self._shop(shop_id)
+        statement = self.domains.table("statements", shop).rows[statement_id]
+        return self.domains.transactions.build(shop, statement)
+
+    def update_records(self, kind: str, shop_id: str, count: int, *,
+                       seed: int | None = None) -> list[str]:
+        """Change `count` records of a shop and return their ids.
+
+        Returns and cancellations advance their status, products are edited (both with
+        update_time = now); payments go from PROCESSING to PAID, with their statements.
+        """
+        rng = random.Random(seed) if seed is not None else self.rng  # noqa: S311
+        return self.domains.update(kind, self._shop(shop_id), count, int(self.now()), rng)
+
+    def update_returns(self, shop_id: str, count: int) -> list[str]:
+        """Advance `count` returns of a shop to their next status (update_time = now)."""
+        return self.update_records("returns", shop_id, count)
+
+    def update_products(self, shop_id: str, count: int) -> list[str]:
+        """Edit `count` products of a shop (price, stock, maybe status; update_time = now)."""
+        return self.update_records("products", shop_id, count)
+
+    def update_payments(self, shop_id: str, count: int) -> list[str]:
+        """Pay up to `count` PROCESSING payments of a shop; their statements become PAID."""
+        return self.update_records("payments", shop_id, count)
+
     def deauthorize_shop(self, shop_id: str) -> None:
         """Remove a shop from the authorization: listed no more, its cipher answers 101000."""
         self._shop(shop_id).authorized = False
@@ -274,9 +319,9 @@ class Emulator:
         """Mint a single-use auth code valid for 30 minutes."""
         return self.tokens.issue_auth_code()
 
-    def issue_access_token(self) -> str:
-        """Mint a valid access token without the token endpoints."""
-        return self.tokens.issue_access_token()
+    def issue_access_token(self, scopes: list[str] | None = None) -> str:
+        """Mint a valid access token without the token endpoints (optionally fewer scopes)."""
+        return self.tokens.issue_access_token(scopes)
 
     def issued_secrets(self) -> list[str]:
         """Every secret known or issued (app secret, tokens, codes), for leak checks."""

@@ -48,6 +48,8 @@ class TokenStore:
         self._refresh: dict[str, float] = {
             config.refresh_token: clock() + config.refresh_token_lifetime}
         self._access: dict[str, float] = {}
+        # The scope keys each access token was granted (the app's packages when it was issued).
+        self._scopes: dict[str, tuple[str, ...]] = {}
         self._codes: dict[str, float] = {}
         self._issued: list[str] = [config.refresh_token]
 
@@ -59,17 +61,32 @@ class TokenStore:
             self._issued.append(code)
         return code
 
-    def issue_access_token(self) -> str:
-        """Mint an access token directly (for tests configured with a ready token)."""
-        with self._lock:
-            return self._new_access(self._clock())
+    def issue_access_token(self, scopes: list[str] | None = None) -> str:
+        """Mint an access token directly (for tests configured with a ready token).
 
-    def _new_access(self, now: float) -> str:
+        ``scopes`` narrows what the token was granted (default: the app's current scopes).
+        """
+        with self._lock:
+            return self._new_access(self._clock(), scopes)
+
+    def _new_access(self, now: float, scopes: list[str] | None = None) -> str:
         """Create an access token valid for config.token_lifetime; caller holds the lock."""
         token = "ROW_" + secrets.token_urlsafe(32)
         self._access[token] = now + self._config.token_lifetime
+        granted = self._config.granted_scopes if scopes is None else scopes
+        self._scopes[token] = tuple(granted)
         self._issued.append(token)
         return token
+
+    def has_scope(self, token: str | None, scope: str) -> bool:
+        """Whether a token may call an API of ``scope``.
+
+        A token carries the scopes granted when it was issued; a package the app has since
+        lost (config.granted_scopes) is refused too.
+        """
+        with self._lock:
+            granted = self._scopes.get(token or "", ())
+        return scope in granted and scope in self._config.granted_scopes
 
     def check_access(self, token: str | None) -> AccessState:
         """Classify an access token as valid, unknown (or missing) or expired."""
@@ -126,7 +143,7 @@ class TokenStore:
             "seller_name": self._config.seller_name,
             "seller_base_region": self._region,
             "user_type": 0,
-            "granted_scopes": list(self._config.granted_scopes),
+            "granted_scopes": list(self._scopes[access]),
         }
 
     def exchange(self, params: Mapping[str, str]) -> TokenResult:

@@ -1,8 +1,37 @@
-"""The tap's streams; ``STREAM_TYPES`` is the registry ``discover_streams`` reads."""
+"""The tap's streams by API domain; ``STREAM_TYPES`` is the registry ``discover_streams`` reads."""
 
+from tap_tiktok_shop.streams.finance import (
+    PaymentsStream,
+    StatementsStream,
+    StatementTransactionsStream,
+    WithdrawalsStream,
+)
 from tap_tiktok_shop.streams.orders import OrdersStream
+from tap_tiktok_shop.streams.products import ProductsStream
+from tap_tiktok_shop.streams.returns import CancellationsStream, ReturnsStream
 from tap_tiktok_shop.streams.shops import ShopsStream
 
-STREAM_TYPES = (ShopsStream, OrdersStream)
+STREAM_TYPES = (
+    ShopsStream,
+    OrdersStream,
+    ReturnsStream,
+    CancellationsStream,
+    ProductsStream,
+    StatementsStream,
+    StatementTransactionsStream,
+    PaymentsStream,
+    WithdrawalsStream,
+)
 
-__all__ = ["STREAM_TYPES", "OrdersStream", "ShopsStream"]
+__all__ = [
+    "STREAM_TYPES",
+    "CancellationsStream",
+    "OrdersStream",
+    "PaymentsStream",
+    "ProductsStream",
+    "ReturnsStream",
+    "ShopsStream",
+    "StatementTransactionsStream",
+    "StatementsStream",
+    "WithdrawalsStream",
+]

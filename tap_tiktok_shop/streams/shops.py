@@ -36,6 +36,9 @@ class ShopsStream(TikTokShopStream):
         shops = self.tiktok_tap.shops.select(authorized)
         self.read_ahead(shops)
         yield from shops
+        # The SDK syncs a shop's child streams before asking for the next shop, so every
+        # shop stream has run by now.
+        self.tiktok_tap.fail_if_nothing_synced()
 
     def read_ahead(self, shops: list[dict[str, t.Any]]) -> None:
         """Start the shops' child reads in the order the SDK will consume them."""

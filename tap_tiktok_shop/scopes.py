@@ -1,0 +1,111 @@
+"""API packages (scopes): which streams an app may sync, and one warning per stream it may not.
+
+An app is granted API packages; the token answer lists their keys in ``granted_scopes`` and a
+call outside them answers ``105005`` (whose message names no package). A stream whose package
+is missing is skipped for every shop with one WARNING line, so the other streams still sync;
+the run fails with the same line only when no selected stream could sync at all.
+"""
+
+from __future__ import annotations
+
+import threading
+import typing as t
+
+if t.TYPE_CHECKING:
+    import logging
+    from collections.abc import Callable
+
+    from singer_sdk.streams import Stream
+
+#: Scope key -> the package name shown in Partner Center (from the API reference).
+SCOPE_PACKAGES = {
+    "seller.authorization.info": "Shop Authorized Information",
+    "seller.order.info": "Order Information",
+    "seller.return_refund.basic": "Return and refund",
+    "seller.product.basic": "Product",
+    "seller.finance.info": "Finance Information",
+}
+
+
+def package_of(scope: str) -> str:
+    """The Partner Center name of a scope's API package."""
+    return SCOPE_PACKAGES.get(scope, scope)
+
+
+class ScopeGate:
+    """Tracks which scopes are missing, which streams were skipped and which synced."""
+
+    def __init__(
+        self, granted: Callable[[], list[str] | None], logger: logging.Logger
+    ) -> None:
+        """``granted`` returns the token's scopes, or None while they are unknown."""
+        self._granted = granted
+        self._logger = logger
+        self._refused: set[str] = set()
+        #: stream name -> the warning line that skipped it
+        self.skipped: dict[str, str] = {}
+        #: names of streams that completed a read for at least one shop
+        self.synced: set[str] = set()
+        self._probes: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    def claim_probe(self, scope: str) -> bool:
+        """True for the first read of ``scope``: it finds out whether the app has it.
+
+        Reads fetched ahead for other shops wait (``wait_settled``) until that first answer,
+        so an app without a package costs one refused call, not one per shop.
+        """
+        with self._lock:
+            if scope in self._probes:
+                return False
+            self._probes[scope] = threading.Event()
+            return True
+
+    def settle(self, scope: str) -> None:
+        """The first read of ``scope`` got an answer (or ended): release the waiting reads."""
+        with self._lock:
+            probe = self._probes.setdefault(scope, threading.Event())
+        probe.set()
+
+    def wait_settled(self, scope: str) -> None:
+        """Block until the first read of ``scope`` got an answer."""
+        with self._lock:
+            probe = self._probes.setdefault(scope, threading.Event())
+        probe.wait()
+
+    def missing(self, scope: str) -> bool:
+        """True when the app is known to lack ``scope`` (from the token or a 105005)."""
+        if scope in self._refused:
+            return True
+        granted = self._granted()
+        return granted is not None and scope not in granted
+
+    def refuse(self, scope: str) -> None:
+        """Record that the API answered 105005 for ``scope``: no shop will be asked again."""
+        self._refused.add(scope)
+
+    def skip(self, stream: Stream, scope: str, evidence: str) -> None:
+        """Skip ``stream`` and its child streams, warning once for each selected one."""
+        for each in _with_descendants(stream):
+            if each.name in self.skipped or not each.selected:
+                continue
+            line = (
+                f"Skipping stream '{each.name}': the app lacks the API package "
+                f"'{package_of(scope)}' (scope {scope}; {evidence}). Add the package to the "
+                "app in Partner Center and have the seller authorize again."
+            )
+            self.skipped[each.name] = line
+            self._logger.warning("%s", line)
+
+    def nothing_synced(self, selected: list[Stream]) -> str | None:
+        """The failure line when streams were skipped and no selected stream synced."""
+        if not self.skipped or any(stream.name in self.synced for stream in selected):
+            return None
+        return "No selected stream could sync. " + " ".join(self.skipped.values())
+
+
+def _with_descendants(stream: Stream) -> list[Stream]:
+    streams = [stream]
+    for child in stream.child_streams:
+        streams += _with_descendants(child)
+    return streams
