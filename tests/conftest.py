@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.pipeline import PLUGIN_CACHE, MeltanoProject
 from tiktok_shop_emulator import Emulator, EmulatorConfig
 
 REPO = Path(__file__).resolve().parent.parent
@@ -123,3 +124,10 @@ def emulator_factory() -> t.Iterator[t.Callable[..., Emulator]]:
 def emulator(emulator_factory: t.Callable[..., Emulator]) -> Emulator:
     """A small default emulator: 2 shops x 120 orders."""
     return emulator_factory(shops=2, orders_per_shop=120)
+
+
+@pytest.fixture(scope="session")
+def meltano_project(tmp_path_factory: pytest.TempPathFactory) -> MeltanoProject:
+    """This repo's meltano.yml: plugins cached in .meltano-test/, a fresh system database."""
+    PLUGIN_CACHE.mkdir(exist_ok=True)
+    return MeltanoProject(PLUGIN_CACHE, tmp_path_factory.mktemp("meltano") / "meltano.db")
