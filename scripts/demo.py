@@ -86,9 +86,12 @@ def run_meltano(meltano: str, args: list[str], env: dict[str, str], log: Path) -
     command = [meltano, "--environment=demo", *args]
     print(f"Running: meltano --environment=demo {' '.join(args)}  (log: {log})", flush=True)
     with log.open("w") as out:
-        done = subprocess.run(  # noqa: S603 (the venv's meltano, fixed arguments)
-            command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, check=False
-        )
+        try:
+            done = subprocess.run(  # noqa: S603 (the venv's meltano, fixed arguments)
+                command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, check=False
+            )
+        except OSError as exc:
+            raise DemoError(f"cannot run {meltano}: {exc.strerror} (run `make setup`)") from exc
     if done.returncode != 0:
         tail = "\n".join(log.read_text().splitlines()[-15:])
         raise DemoError(f"meltano failed with exit code {done.returncode}:\n{tail}")

@@ -126,8 +126,8 @@ def emulator(emulator_factory: t.Callable[..., Emulator]) -> Emulator:
     return emulator_factory(shops=2, orders_per_shop=120)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def meltano_project(tmp_path_factory: pytest.TempPathFactory) -> MeltanoProject:
-    """This repo's meltano.yml: plugins cached in .meltano-test/, a fresh system database."""
+    """This repo's meltano.yml: plugins cached in .meltano-test/, a system database per module."""
     PLUGIN_CACHE.mkdir(exist_ok=True)
     return MeltanoProject(PLUGIN_CACHE, tmp_path_factory.mktemp("meltano") / "meltano.db")
