@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 import re
@@ -35,6 +36,7 @@ TAP = _plugin("extractors", "tap-tiktok-shop")
 def _own_settings() -> dict[str, t.Any]:
     """settings.CONFIG_SCHEMA as written: a fresh copy of the module, since the SDK appends its
     built-in settings (stream_maps, ...) to the tap class's schema dict in place."""
+    importlib.import_module("tap_tiktok_shop.settings")  # its dataclasses look themselves up
     spec = importlib.util.find_spec("tap_tiktok_shop.settings")
     assert spec is not None
     assert spec.loader is not None
@@ -151,3 +153,12 @@ def test_secrets_example_lists_every_setting_of_the_tap():
     example = (REPO / ".secrets.example").read_text()
     listed = set(re.findall(r"^#? ?TAP_TIKTOK_SHOP_([A-Z_]+)=", example, flags=re.MULTILINE))
     assert listed == {name.upper() for name in CONFIG_SCHEMA["properties"]}
+
+
+def test_secrets_example_names_only_declared_loader_settings():
+    example = (REPO / ".secrets.example").read_text()
+    listed = set(re.findall(r"^#? ?TARGET_POSTGRES_([A-Z_]+)=", example, flags=re.MULTILINE))
+    declared = {setting["name"].upper()
+                for setting in _plugin("loaders", "target-postgres")["settings"]}
+    assert listed
+    assert listed <= declared
