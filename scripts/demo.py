@@ -198,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     except DemoError as exc:
         print(f"demo failed: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # the emulator is stopped by then; the next run continues
+        print("demo interrupted", file=sys.stderr)
+        return 130
     return 0
 
 
