@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
+# Meltano installs each plugin of meltano.yml in its own venv under .meltano/.
+PLUGINS_INSTALLED = .meltano/.installed
 
 .PHONY: setup test lint demo bench docs clean
 
@@ -12,6 +14,13 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 setup: $(BIN)/.installed  ## create .venv with the tap and its test tools
+
+$(PLUGINS_INSTALLED): $(BIN)/.installed meltano.yml pyproject.toml
+	$(BIN)/meltano install
+	touch $@
+
+demo: $(PLUGINS_INSTALLED)  ## the whole pipeline on a local emulator into DuckDB, with a summary
+	$(BIN)/python scripts/demo.py
 
 test: setup  ## run the whole test suite (what CI runs)
 	$(BIN)/pytest
@@ -24,4 +33,4 @@ docs: setup  ## regenerate the settings table in README.md from --about
 	$(BIN)/python scripts/update_readme_settings.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .meltano .meltano-test output/demo

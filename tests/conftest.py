@@ -13,6 +13,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from tests.pipeline import PLUGIN_CACHE, MeltanoProject
 from tiktok_shop_emulator import Emulator, EmulatorConfig
 
 REPO = Path(__file__).resolve().parent.parent
@@ -130,3 +131,10 @@ def emulator_factory() -> t.Iterator[t.Callable[..., Emulator]]:
 def emulator(emulator_factory: t.Callable[..., Emulator]) -> Emulator:
     """A small default emulator: 2 shops x 120 orders."""
     return emulator_factory(shops=2, orders_per_shop=120)
+
+
+@pytest.fixture(scope="module")
+def meltano_project(tmp_path_factory: pytest.TempPathFactory) -> MeltanoProject:
+    """This repo's meltano.yml: plugins cached in .meltano-test/, a system database per module."""
+    PLUGIN_CACHE.mkdir(exist_ok=True)
+    return MeltanoProject(PLUGIN_CACHE, tmp_path_factory.mktemp("meltano") / "meltano.db")

@@ -29,6 +29,9 @@ def parse_args(argv: list[str] | None = None) -> EmulatorConfig:
     p.add_argument("--withdrawals-per-shop", type=int, default=d.withdrawals_per_shop)
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--history-days", type=int, default=d.history_days)
+    p.add_argument("--data-until", type=int, default=d.data_until,
+                   help="unix time the order history ends at (default: start time); "
+                        "fix it to serve the same orders after a restart")
     p.add_argument("--latency-ms", type=float, default=d.latency_ms)
     p.add_argument("--qps-limit", type=int, default=d.qps_limit, help="0 = unlimited")
     p.add_argument("--app-key", default=d.app_key)
@@ -50,7 +53,8 @@ def parse_args(argv: list[str] | None = None) -> EmulatorConfig:
         returns_per_shop=a.returns_per_shop, cancellations_per_shop=a.cancellations_per_shop,
         products_per_shop=a.products_per_shop, statement_days=a.statement_days,
         withdrawals_per_shop=a.withdrawals_per_shop,
-        history_days=a.history_days, latency_ms=a.latency_ms, qps_limit=a.qps_limit,
+        history_days=a.history_days, data_until=a.data_until,
+        latency_ms=a.latency_ms, qps_limit=a.qps_limit,
         app_key=a.app_key, app_secret=a.app_secret, refresh_token=a.refresh_token,
         token_lifetime=a.token_lifetime, rotate_refresh_token=a.rotate_refresh_token,
         clock_offset_seconds=a.clock_offset_seconds, fail_rate=a.fail_rate,

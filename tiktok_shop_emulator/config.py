@@ -39,6 +39,9 @@ class EmulatorConfig:
     orders_per_shop: int = 1000
     seed: int = 1
     history_days: int = 365
+    # Unix time the seeded history ends at; None = when the emulator starts. A fixed value
+    # makes a restarted emulator serve the very same orders (the demo relies on it).
+    data_until: int | None = None
     latency_ms: float = 0.0
     qps_limit: int = 0
     app_key: str = "demo_app_key"

@@ -157,7 +157,10 @@ class Emulator:
         """Generate the seeded shops and orders; call start() to serve them."""
         self.config = config or EmulatorConfig()
         self.started_at = self.now()
-        self._shops = build_shops(self.config, int(self.started_at))
+        data_until = self.config.data_until
+        self._shops = build_shops(
+            self.config, int(self.started_at if data_until is None else data_until)
+        )
         self._by_id = {shop.id: shop for shop in self._shops}
         self._by_cipher = {shop.cipher: shop for shop in self._shops}
         self.builder: OrderBuilder = OrderBuilder(self.config.order_cache_size)

@@ -1,0 +1,208 @@
+"""One-command demo (``make demo``): the Meltano pipeline on a local emulator into DuckDB.
+
+Each run starts the emulator on a free loopback port, serving the same seeded shops and orders
+every time (their history ends at a moment saved on the first run), runs
+``meltano --environment=demo run tap-tiktok-shop target-duckdb``, stops the emulator (also on
+failure or Ctrl-C) and prints orders and revenue per shop and status, read back from the
+DuckDB file. From the second run on it first changes a few orders in the emulator, as sellers
+would between two scheduled runs; Meltano's saved state makes that run load only those (plus
+the re-reads of the tap's lookback window), and the target merges them on the order id.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import typing as t
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from tiktok_shop_emulator import Emulator, EmulatorConfig
+
+REPO = Path(__file__).resolve().parent.parent
+SCHEMA = "tiktok_shop"  # the demo environment's default_target_schema of target-duckdb
+PIPELINE = ["run", "tap-tiktok-shop", "target-duckdb"]
+#: Variables that would point the demo at other credentials or another database file.
+FOREIGN_SETTINGS = ("TAP_TIKTOK_SHOP_", "TARGET_DUCKDB_")
+
+
+class DemoError(Exception):
+    """The demo cannot go on; the message says why."""
+
+
+@dataclass(frozen=True)
+class DemoData:
+    """What the emulator serves, fixed on the first run so later runs see the same orders."""
+
+    shops: int
+    orders_per_shop: int
+    data_until: int
+
+    @classmethod
+    def load_or_create(cls, path: Path, shops: int, orders_per_shop: int, fresh: bool) -> DemoData:
+        """Reuse the saved data description unless this is a fresh database."""
+        if path.exists() and not fresh:
+            return cls(**json.loads(path.read_text()))
+        data = cls(shops, orders_per_shop, int(time.time()))
+        path.write_text(json.dumps(data.__dict__))
+        return data
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options (the defaults are what ``make demo`` runs)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", type=Path, default=REPO / "output" / "demo",
+                        help="where the DuckDB file, the saved data description and logs go")
+    parser.add_argument("--shops", type=int, default=3, help="shops of a new demo")
+    parser.add_argument("--orders-per-shop", type=int, default=1000, help="orders of a new demo")
+    parser.add_argument("--changes-per-shop", type=int, default=5,
+                        help="orders changed in each shop before every run after the first")
+    parser.add_argument("--meltano", default=str(Path(sys.executable).with_name("meltano")),
+                        help="the meltano executable")
+    return parser.parse_args(argv)
+
+
+def meltano_env(emulator_url: str, database: Path) -> dict[str, str]:
+    """The caller's environment, minus settings that would leave the demo's bounds."""
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(FOREIGN_SETTINGS)}
+    env["TIKTOK_SHOP_EMULATOR_URL"] = emulator_url
+    env["TARGET_DUCKDB_FILEPATH"] = str(database)
+    return env
+
+
+def run_meltano(meltano: str, args: list[str], env: dict[str, str], log: Path) -> None:
+    """Run Meltano in the project, its output going to ``log``.
+
+    Raises:
+        DemoError: if it fails, with the end of its log.
+    """
+    command = [meltano, "--environment=demo", *args]
+    print(f"Running: meltano --environment=demo {' '.join(args)}  (log: {log})", flush=True)
+    with log.open("w") as out:
+        try:
+            done = subprocess.run(  # noqa: S603 (the venv's meltano, fixed arguments)
+                command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, check=False
+            )
+        except OSError as exc:
+            raise DemoError(f"cannot run {meltano}: {exc.strerror} (run `make setup`)") from exc
+    if done.returncode != 0:
+        tail = "\n".join(log.read_text().splitlines()[-15:])
+        raise DemoError(f"meltano failed with exit code {done.returncode}:\n{tail}")
+
+
+def connect(database: Path) -> duckdb.DuckDBPyConnection:
+    """Open the demo database read-only, with the target's schema as the default one."""
+    db = duckdb.connect(str(database), read_only=True)
+    db.execute(f"SET schema = '{SCHEMA}'")
+    return db
+
+
+def last_batch(database: Path) -> t.Any:
+    """When the target last wrote an order (None for a new database)."""
+    if not database.exists():
+        return None
+    with connect(database) as db:
+        row = db.execute("SELECT max(_sdc_batched_at) FROM orders").fetchone()
+    return row[0] if row else None
+
+
+def change_orders(emulator: Emulator, per_shop: int) -> dict[str, int]:
+    """Change a few orders of every shop, as happens between two runs: id -> new update_time."""
+    changed: dict[str, int] = {}
+    for shop in emulator.shops():
+        ids = emulator.update_orders(shop["id"], per_shop, seed=time.time_ns())
+        for order_id in ids:
+            changed[order_id] = emulator.order(shop["id"], order_id)["update_time"]
+    return changed
+
+
+def check_run(database: Path, before: t.Any, changed: dict[str, int]) -> list[str]:
+    """Check what this run wrote and describe it.
+
+    Raises:
+        DemoError: if an order is duplicated or a changed order was not loaded.
+    """
+    with connect(database) as db:
+        rows, ids = db.execute("SELECT count(*), count(DISTINCT id) FROM orders").fetchone()
+        loaded = db.execute("SELECT count(*) FROM orders WHERE ? IS NULL OR _sdc_batched_at > ?",
+                            [before, before]).fetchone()[0]
+        stored = dict(db.execute("SELECT id, update_time FROM orders "
+                                 "WHERE id IN (SELECT unnest(?::VARCHAR[]))",
+                                 [list(changed)]).fetchall())
+    if rows != ids:
+        raise DemoError(f"{SCHEMA}.orders holds {rows} rows for {ids} orders")
+    stale = sorted(order_id for order_id, update_time in changed.items()
+                   if stored.get(order_id) != update_time)
+    if stale:
+        raise DemoError(f"changed orders not loaded: {', '.join(stale)}")
+    lines = [f"This run loaded {loaded} order records; {SCHEMA}.orders holds {rows} orders, "
+             "one row each."]
+    if changed:
+        lines.append(f"{len(changed)} orders changed since the last run; all of them are in the "
+                     f"database with their new update_time ({loaded - len(changed)} more records "
+                     "were re-read from the lookback window and merged on the order id).")
+    return lines
+
+
+def summary(database: Path) -> str:
+    """Orders and revenue (sum of payment.total_amount) per shop and status, as a table."""
+    with connect(database) as db:
+        rows = db.execute("""
+            SELECT s.name, s.region, o.status, count(*) AS orders,
+                   sum(CAST(o.payment->>'total_amount' AS DECIMAL(18, 2))) AS revenue,
+                   any_value(o.payment->>'currency') AS currency
+            FROM orders o JOIN shops s ON s.id = o.shop_id
+            GROUP BY ALL ORDER BY s.name, orders DESC""").fetchall()
+    header = ("shop", "region", "status", "orders", "revenue", "currency")
+    table = [header, *[(str(n), str(r), str(s), str(c), f"{v:,.2f}", str(cur))
+                       for n, r, s, c, v, cur in rows]]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    right = {3, 4}
+    return "\n".join(
+        "  ".join(cell.rjust(w) if i in right else cell.ljust(w)
+                  for i, (cell, w) in enumerate(zip(row, widths, strict=True))).rstrip()
+        for row in table)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the demo once; exit code 1 with a one-line reason if it cannot finish."""
+    args = parse_args(argv)
+    args.dir.mkdir(parents=True, exist_ok=True)
+    database = args.dir / "warehouse.duckdb"
+    fresh = not database.exists()
+    data = DemoData.load_or_create(args.dir / "emulator.json", args.shops,
+                                   args.orders_per_shop, fresh)
+    before = last_batch(database)
+    config = EmulatorConfig(shops=data.shops, orders_per_shop=data.orders_per_shop,
+                            data_until=data.data_until)
+    try:
+        with Emulator(config) as emulator:
+            print(f"Emulator: {data.shops} shops x {data.orders_per_shop} orders at "
+                  f"{emulator.base_url}", flush=True)
+            changed = {} if fresh else change_orders(emulator, args.changes_per_shop)
+            pipeline = [*PIPELINE, "--full-refresh"] if fresh else PIPELINE
+            run_meltano(args.meltano, pipeline, meltano_env(emulator.base_url, database),
+                        args.dir / "meltano.log")
+        print("Emulator stopped.\n")
+        print(f"Orders and revenue per shop and status ({database}):")
+        print(summary(database))
+        print()
+        print("\n".join(check_run(database, before, changed)))
+    except DemoError as exc:
+        print(f"demo failed: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # the emulator is stopped by then; the next run continues
+        print("demo interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

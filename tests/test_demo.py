@@ -1,0 +1,152 @@
+"""``make demo``'s script, run twice as a newcomer would, its DuckDB file read back and checked.
+
+The demo's emulator data are rebuilt here from the saved description (same seed, same
+``data_until``), so every stored order can be compared with what the API served.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import typing as t
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.pipeline import MELTANO, REPO, MeltanoProject
+from tiktok_shop_emulator import Emulator, EmulatorConfig
+
+SHOPS, ORDERS_PER_SHOP, CHANGES_PER_SHOP = 2, 150, 4
+LOOKBACK_SECONDS = 10 * 60  # the tap's default lookback_minutes
+COLUMNS = ("id", "shop_id", "status", "update_time", "_sdc_batched_at", "line_items", "payment",
+           "recipient_address")
+
+
+@dataclass
+class DemoRun:
+    """One run of the demo: its exit code and output, and the orders table afterwards."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    orders: dict[str, dict[str, t.Any]]
+
+    def table(self) -> dict[tuple[str, str], tuple[int, Decimal, str]]:
+        """The printed summary: (shop, status) -> (orders, revenue, currency)."""
+        lines = self.stdout.split("Orders and revenue per shop and status", 1)[1].splitlines()
+        rows = {}
+        for line in lines[2:]:
+            if not line.strip():
+                break
+            shop, _region, status, orders, revenue, currency = re.split(r"\s{2,}", line.strip())
+            rows[shop, status] = (int(orders), Decimal(revenue.replace(",", "")), currency)
+        return rows
+
+
+def run_demo(directory: Path, project: MeltanoProject, *extra: str) -> DemoRun:
+    command = [sys.executable, str(REPO / "scripts" / "demo.py"), "--dir", str(directory),
+               "--shops", str(SHOPS), "--orders-per-shop", str(ORDERS_PER_SHOP),
+               "--changes-per-shop", str(CHANGES_PER_SHOP), "--meltano", str(MELTANO), *extra]
+    done = subprocess.run(command, cwd=REPO, env=project.env(), capture_output=True, text=True,
+                          timeout=300, check=False)
+    orders: dict[str, dict[str, t.Any]] = {}
+    database = directory / "warehouse.duckdb"
+    if done.returncode == 0:
+        with duckdb.connect(str(database), read_only=True) as db:
+            rows = db.execute(f"SELECT {', '.join(COLUMNS)} FROM tiktok_shop.orders").fetchall()
+        orders = {row[0]: dict(zip(COLUMNS, row, strict=True)) for row in rows}
+    return DemoRun(done.returncode, done.stdout, done.stderr, orders)
+
+
+def served_data(directory: Path) -> Emulator:
+    """The demo's emulator data, rebuilt from the description the first run saved."""
+    saved = json.loads((directory / "emulator.json").read_text())
+    return Emulator(EmulatorConfig(shops=saved["shops"], orders_per_shop=saved["orders_per_shop"],
+                                   data_until=saved["data_until"]))
+
+
+@pytest.fixture(scope="module")
+def demo(meltano_project: MeltanoProject, tmp_path_factory: pytest.TempPathFactory
+         ) -> tuple[Path, DemoRun, DemoRun]:
+    meltano_project.install("extractor", "tap-tiktok-shop")
+    meltano_project.install("loader", "target-duckdb")
+    directory = tmp_path_factory.mktemp("demo")
+    first = run_demo(directory, meltano_project)
+    assert first.returncode == 0, first.stdout + first.stderr
+    second = run_demo(directory, meltano_project)
+    assert second.returncode == 0, second.stdout + second.stderr
+    return directory, first, second
+
+
+def test_first_run_prints_orders_and_revenue_per_shop_and_status(demo):
+    directory, first, _ = demo
+    emulator = served_data(directory)
+    expected: dict[tuple[str, str], tuple[int, Decimal, str]] = {}
+    for shop in emulator.shops():
+        for row in emulator.orders_for_shop(shop["id"]):
+            payment = emulator.order(shop["id"], row["id"])["payment"]
+            count, revenue, _ = expected.get((shop["name"], row["status"]), (0, Decimal(0), ""))
+            expected[shop["name"], row["status"]] = (
+                count + 1, revenue + Decimal(payment["total_amount"]), payment["currency"])
+    assert first.table() == expected
+    assert f"This run loaded {SHOPS * ORDERS_PER_SHOP} order records" in first.stdout
+
+
+def test_first_run_stores_every_order_with_its_nested_data(demo):
+    directory, first, _ = demo
+    emulator = served_data(directory)
+    served = {row["id"]: shop["id"]
+              for shop in emulator.shops() for row in emulator.orders_for_shop(shop["id"])}
+    assert set(first.orders) == set(served)
+    for order_id, stored in first.orders.items():
+        order = emulator.order(served[order_id], order_id)
+        assert stored["shop_id"] == served[order_id]
+        assert stored["update_time"] == order["update_time"]
+        assert stored["status"] == order["status"]
+        for nested in ("line_items", "payment", "recipient_address"):
+            assert json.loads(stored[nested]) == order[nested], (order_id, nested)
+
+
+def test_second_run_loads_only_the_changes_and_keeps_one_row_per_order(demo):
+    directory, first, second = demo
+    data_until = json.loads((directory / "emulator.json").read_text())["data_until"]
+    changed = {order_id for order_id, row in second.orders.items()
+               if row["update_time"] > data_until}
+    assert len(changed) == SHOPS * CHANGES_PER_SHOP
+    assert f"{len(changed)} orders changed since the last run; all of them are in the database" \
+        in second.stdout
+    assert set(second.orders) == set(first.orders)
+    bookmark: dict[str, int] = {}
+    for row in first.orders.values():
+        bookmark[row["shop_id"]] = max(bookmark.get(row["shop_id"], 0), row["update_time"])
+    in_lookback = {order_id for order_id, row in first.orders.items()
+                   if row["update_time"] >= bookmark[row["shop_id"]] - LOOKBACK_SECONDS}
+    rewritten = {order_id for order_id, row in second.orders.items()
+                 if row["_sdc_batched_at"] != first.orders[order_id]["_sdc_batched_at"]}
+    assert changed <= rewritten <= changed | in_lookback
+    assert f"This run loaded {len(rewritten)} order records" in second.stdout
+    for order_id in set(first.orders) - rewritten:
+        assert second.orders[order_id] == first.orders[order_id]
+
+
+def test_a_restarted_emulator_with_fixed_data_until_serves_the_same_orders():
+    def orders(**knobs: t.Any) -> list[dict[str, t.Any]]:
+        emulator = Emulator(EmulatorConfig(shops=1, orders_per_shop=40, **knobs))
+        shop = emulator.shops()[0]["id"]
+        return [emulator.order(shop, row["id"]) for row in emulator.orders_for_shop(shop)]
+
+    an_hour_later = {"clock_offset_seconds": 3600.0}
+    assert orders(data_until=1_790_000_000) == orders(data_until=1_790_000_000, **an_hour_later)
+    assert orders() != orders(**an_hour_later)  # without it, history moves with the start time
+
+
+def test_demo_without_meltano_fails_with_one_line(tmp_path, meltano_project):
+    run = run_demo(tmp_path, meltano_project, "--meltano", str(tmp_path / "no-meltano"))
+    assert run.returncode == 1
+    assert run.stderr.startswith("demo failed: cannot run ")
+    assert len(run.stderr.strip().splitlines()) == 1
