@@ -21,6 +21,8 @@ def parse_args(argv: list[str] | None = None) -> EmulatorConfig:
     p.add_argument("--port", type=int, default=d.port, help="0 picks a free port")
     p.add_argument("--shops", type=int, default=d.shops)
     p.add_argument("--orders-per-shop", type=int, default=d.orders_per_shop)
+    p.add_argument("--empty-shops", type=int, default=d.empty_shops,
+                   help="the last N shops have no orders")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--history-days", type=int, default=d.history_days)
     p.add_argument("--latency-ms", type=float, default=d.latency_ms)
@@ -40,7 +42,8 @@ def parse_args(argv: list[str] | None = None) -> EmulatorConfig:
                    help="comma-separated scope keys")
     a = p.parse_args(argv)
     return EmulatorConfig(
-        host=a.host, port=a.port, shops=a.shops, orders_per_shop=a.orders_per_shop, seed=a.seed,
+        host=a.host, port=a.port, shops=a.shops, orders_per_shop=a.orders_per_shop,
+        empty_shops=a.empty_shops, seed=a.seed,
         history_days=a.history_days, latency_ms=a.latency_ms, qps_limit=a.qps_limit,
         app_key=a.app_key, app_secret=a.app_secret, refresh_token=a.refresh_token,
         token_lifetime=a.token_lifetime, rotate_refresh_token=a.rotate_refresh_token,
