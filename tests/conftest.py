@@ -1,18 +1,28 @@
-"""Shared fixtures: a live emulator on loopback and a runner for the tap as a subprocess."""
+"""Shared fixtures: a live emulator on loopback, and runners for the tap (subprocess or
+in-process), plus a check on every test that no secret reaches captured output."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import logging
 import os
+import signal
 import subprocess
 import sys
+import time
 import typing as t
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import backoff._sync
 import pytest
 
+from tap_tiktok_shop.outcome import STOP_SIGNALS, one_line_failures
+from tap_tiktok_shop.tap import TapTikTokShop
 from tiktok_shop_emulator import Emulator, EmulatorConfig
+from tiktok_shop_emulator.tokens import secrets_issued_in_process
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -70,6 +80,60 @@ def assert_no_secrets(text: str, secrets: list[str]) -> None:
     assert not leaked, f"secret values leaked into output: {leaked}"
 
 
+@pytest.fixture(autouse=True)
+def _no_secret_in_captured_output(
+    request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
+) -> t.Iterator[None]:
+    """After every test: no secret any emulator issued appears in its stdout, stderr or logs."""
+    capture = request.getfixturevalue("capsys" if "capsys" in request.fixturenames else "capfd")
+    yield
+    out, err = capture.readouterr()
+    sys.stdout.write(out)  # hand the output back to pytest's report
+    sys.stderr.write(err)
+    secrets = [value for value in secrets_issued_in_process() if len(value) >= 6]
+    assert_no_secrets(out + err + caplog.text, secrets)
+
+
+def run_in_process(
+    emu: Emulator,
+    config: dict[str, t.Any],
+    *,
+    state: dict[str, t.Any] | None = None,
+    catalog: dict[str, t.Any] | None = None,
+) -> TapRun:
+    """Run the tap in this process, as the CLI would after parsing its arguments.
+
+    Much faster than a subprocess, and lets a test patch the retry waits. stdout is captured as
+    Singer messages; every log record (DEBUG and up, urllib3's request lines included) becomes
+    the run's stderr. Failures end as they do on the command line: one line and SystemExit.
+    """
+    stdout, stderr = io.StringIO(), io.StringIO()
+    handler = logging.StreamHandler(stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s | %(message)s"))
+    root = logging.getLogger()
+    saved_level = root.level
+    saved_signals = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    returncode = 0
+    try:
+        with contextlib.redirect_stdout(stdout), one_line_failures(TapTikTokShop.logger):
+            tap = TapTikTokShop(
+                config=config, state=state, catalog=catalog, parse_env_config=False
+            )
+            tap.sync_all()
+    except SystemExit as exc:
+        returncode = int(exc.code or 0)
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(saved_level)
+        for signum, previous in saved_signals.items():
+            signal.signal(signum, previous)
+    messages = [json.loads(line) for line in stdout.getvalue().splitlines()]
+    assert_no_secrets(stdout.getvalue() + stderr.getvalue(), secret_values(emu, config))
+    return TapRun(returncode, stdout.getvalue(), stderr.getvalue(), messages)
+
+
 def run_tap(
     tmp_path: Path,
     emu: Emulator,
@@ -123,3 +187,24 @@ def emulator_factory() -> t.Iterator[t.Callable[..., Emulator]]:
 def emulator(emulator_factory: t.Callable[..., Emulator]) -> Emulator:
     """A small default emulator: 2 shops x 120 orders."""
     return emulator_factory(shops=2, orders_per_shop=120)
+
+
+class _NoSleep:
+    """Stands in for the ``time`` module inside backoff: records each wait instead of sleeping."""
+
+    def __init__(self, waits: list[float]) -> None:
+        self._waits = waits
+
+    def sleep(self, seconds: float) -> None:
+        self._waits.append(seconds)
+
+    def __getattr__(self, name: str) -> t.Any:
+        return getattr(time, name)
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The retry waits of in-process runs, recorded instead of slept (production policy kept)."""
+    recorded: list[float] = []
+    monkeypatch.setattr(backoff._sync, "time", _NoSleep(recorded))
+    return recorded
