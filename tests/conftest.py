@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import typing as t
 from dataclasses import dataclass, field
@@ -134,19 +135,67 @@ def run_in_process(
     return TapRun(returncode, stdout.getvalue(), stderr.getvalue(), messages)
 
 
-def run_tap(
+class RunningTap:
+    """A tap process whose stdout and stderr are drained by threads (so it never blocks)."""
+
+    def __init__(self, command: list[str], env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+            env=env,
+        )
+        self._chunks: dict[str, list[str]] = {"stdout": [], "stderr": []}
+        self._readers = [
+            threading.Thread(target=self._drain, args=(name,), daemon=True)
+            for name in self._chunks
+        ]
+        for reader in self._readers:
+            reader.start()
+
+    def _drain(self, name: str) -> None:
+        stream = getattr(self.process, name)
+        for line in stream:
+            self._chunks[name].append(line)
+
+    def poll(self) -> int | None:
+        return self.process.poll()
+
+    def send_signal(self, signum: int) -> None:
+        self.process.send_signal(signum)
+
+    def wait(self, timeout: float) -> tuple[int, str, str]:
+        """Wait for the end (killing the process on timeout) and return code and output."""
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise
+        finally:
+            for reader in self._readers:
+                reader.join(timeout=10)
+        return (
+            self.process.returncode,
+            "".join(self._chunks["stdout"]),
+            "".join(self._chunks["stderr"]),
+        )
+
+
+def spawn_tap(
     tmp_path: Path,
-    emu: Emulator,
     config: dict[str, t.Any],
     *,
     state: dict[str, t.Any] | None = None,
     catalog: dict[str, t.Any] | None = None,
     args: list[str] | None = None,
-    timeout: float = 180,
-) -> TapRun:
-    """Run ``python -m tap_tiktok_shop`` and parse its stdout as Singer messages."""
+) -> RunningTap:
+    """Start ``python -m tap_tiktok_shop`` with these inputs written to files (config 0600)."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     config_file = tmp_path / "config.json"
+    config_file.touch(mode=0o600)
     config_file.write_text(json.dumps(config))
     command = [sys.executable, "-m", "tap_tiktok_shop", "--config", str(config_file)]
     if state is not None:
@@ -157,14 +206,38 @@ def run_tap(
         command += ["--catalog", str(tmp_path / "catalog.json")]
     command += args or []
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_TIKTOK_SHOP_")}
-    done = subprocess.run(
-        command, capture_output=True, text=True, timeout=timeout, cwd=REPO, env=env, check=False
-    )
+    return RunningTap(command, env)
+
+
+def finish_tap(
+    tap: RunningTap,
+    emu: Emulator,
+    config: dict[str, t.Any],
+    *,
+    timeout: float = 180,
+) -> TapRun:
+    """Wait for a tap process; parse its stdout as Singer messages, check it leaked nothing."""
+    returncode, stdout, stderr = tap.wait(timeout)
     messages = []
-    for line in done.stdout.splitlines():
+    for line in stdout.splitlines():
         messages.append(json.loads(line))  # stdout must hold Singer messages only
-    assert_no_secrets(done.stdout + done.stderr, secret_values(emu, config))
-    return TapRun(done.returncode, done.stdout, done.stderr, messages)
+    assert_no_secrets(stdout + stderr, secret_values(emu, config))
+    return TapRun(returncode, stdout, stderr, messages)
+
+
+def run_tap(
+    tmp_path: Path,
+    emu: Emulator,
+    config: dict[str, t.Any],
+    *,
+    state: dict[str, t.Any] | None = None,
+    catalog: dict[str, t.Any] | None = None,
+    args: list[str] | None = None,
+    timeout: float = 180,
+) -> TapRun:
+    """Run ``python -m tap_tiktok_shop`` to the end and parse its stdout as Singer messages."""
+    process = spawn_tap(tmp_path, config, state=state, catalog=catalog, args=args)
+    return finish_tap(process, emu, config, timeout=timeout)
 
 
 @pytest.fixture
