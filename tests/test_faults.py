@@ -16,8 +16,11 @@ import time
 import typing as t
 
 import pytest
+import requests
 
 from tap_tiktok_shop.client import TikTokShopStream
+from tap_tiktok_shop.errors import TikTokShopAPIError
+from tap_tiktok_shop.pagination import ENVELOPE_ATTR, CursorPaginator
 from tests.conftest import run_in_process, tap_config
 from tests.faultkit import (
     all_orders,
@@ -211,6 +214,19 @@ def test_repeating_next_page_token_stops_instead_of_looping(emu, waits):
     assert emu.stats.count("/order/202309/orders/search") == 2
     assert_state_never_ahead(run, emu)
     assert bookmarks(run.last_state) == {}
+
+
+def test_page_tokens_cycling_through_several_pages_are_caught_too():
+    paginator = CursorPaginator(describe=lambda response: "/orders (shop 1)")
+    pages = []
+    for token in ("A", "B", "C", "A"):
+        response = requests.Response()
+        setattr(response, ENVELOPE_ATTR, {"code": 0, "data": {"next_page_token": token}})
+        pages.append(response)
+    for response in pages[:3]:
+        paginator.advance(response)
+    with pytest.raises(TikTokShopAPIError, match=r"/orders \(shop 1\).*after 4 pages"):
+        paginator.advance(pages[3])
 
 
 # --- row 5: orders changing while the sync runs ------------------------------------------------
