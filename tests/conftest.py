@@ -81,18 +81,31 @@ def assert_no_secrets(text: str, secrets: list[str]) -> None:
     assert not leaked, f"secret values leaked into output: {leaked}"
 
 
+def assert_no_secret_captured(out: str, err: str, records: list[logging.LogRecord]) -> None:
+    """No secret any emulator of this process issued (nor the demo ones) is in the output.
+
+    Log records are formatted with their exception text, so a secret inside an exception
+    message or traceback counts too.
+    """
+    defaults = EmulatorConfig()
+    known = [defaults.app_secret, defaults.refresh_token, *secrets_issued_in_process()]
+    formatter = logging.Formatter()
+    logged = [formatter.format(record) for record in records]
+    assert_no_secrets("\n".join([out, err, *logged]), [v for v in known if len(v) >= 6])
+
+
 @pytest.fixture(autouse=True)
 def _no_secret_in_captured_output(
     request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
 ) -> t.Iterator[None]:
-    """After every test: no secret any emulator issued appears in its stdout, stderr or logs."""
+    """After every test: no secret in its captured stdout, stderr or log records."""
     capture = request.getfixturevalue("capsys" if "capsys" in request.fixturenames else "capfd")
     yield
     out, err = capture.readouterr()
     sys.stdout.write(out)  # hand the output back to pytest's report
     sys.stderr.write(err)
-    secrets = [value for value in secrets_issued_in_process() if len(value) >= 6]
-    assert_no_secrets(out + err + caplog.text, secrets)
+    records = caplog.get_records("setup") + caplog.get_records("call")
+    assert_no_secret_captured(out, err, records)
 
 
 def run_in_process(

@@ -19,7 +19,7 @@ import typing as t
 import pytest
 
 from tap_tiktok_shop.tokens import URL_LOGGER, mask_secrets_in_url_logs
-from tests.conftest import run_in_process, run_tap, tap_config
+from tests.conftest import assert_no_secret_captured, run_in_process, run_tap, tap_config
 from tests.faultkit import assert_one_error_line, bookmarks
 from tiktok_shop_emulator import Emulator
 
@@ -142,6 +142,22 @@ def test_debug_logs_of_token_calls_mask_the_secrets(emu):
         assert "app_secret=***" in line
         assert "refresh_token=***" in line
     # the runner also asserted that no secret value appears in stdout or the logs
+
+
+def test_the_scan_run_after_every_test_finds_secrets_wherever_they_hide(emu):
+    token = emu.issue_access_token()
+    assert_no_secret_captured("clean", "clean", [])
+    with pytest.raises(AssertionError):
+        assert_no_secret_captured(f"x{token}x", "", [])
+    with pytest.raises(AssertionError):
+        assert_no_secret_captured("", emu.config.app_secret, [])
+    try:
+        raise RuntimeError(token)
+    except RuntimeError as exc:
+        record = logging.LogRecord("tap", logging.ERROR, __file__, 1, "failed", (), None)
+        record.exc_info = (type(exc), exc, exc.__traceback__)
+    with pytest.raises(AssertionError):
+        assert_no_secret_captured("", "", [record])
 
 
 def test_url_filter_masks_every_secret_parameter(caplog):
