@@ -22,6 +22,7 @@ import signal
 import sys
 import threading
 import typing as t
+from pathlib import Path
 
 from singer_sdk.exceptions import ConfigValidationError
 
@@ -82,7 +83,9 @@ def stop_on_signals(tap: Tap) -> None:
         return
 
     def finish() -> None:
-        tap.state_writer.write_state(resumable_state(tap.state))
+        state = resumable_state(tap.state)
+        if state.get("bookmarks"):  # nothing to save (or not syncing: --discover, --about)
+            tap.state_writer.write_state(state)
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         for stop_signal in STOP_SIGNALS:
@@ -103,15 +106,20 @@ def resumable_state(state: TapState) -> TapState:
     return cleaned
 
 
-def checked_json_object(option: str, stream: t.IO[str] | None) -> t.IO[str] | None:
-    """Check that an input file (``--state``, ``--catalog``) holds a JSON object.
+def json_object_file(option: str, path: str | None) -> t.IO[str] | None:
+    """Open an input file (``--state``, ``--catalog``) and check that it holds a JSON object.
 
     Raises:
         ConfigurationError: naming the option and what is wrong (never the file's content).
     """
-    if stream is None:
+    if path is None:
         return None
-    text = stream.read()
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        msg = f"--{option}: cannot read {path!r}: {reason}"
+        raise ConfigurationError(msg) from None
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import typing as t
 from functools import cached_property
 
+import click
 from singer_sdk import Tap
 
 from tap_tiktok_shop.auth import TikTokShopAuthenticator
 from tap_tiktok_shop.errors import ConfigurationError
 from tap_tiktok_shop.outcome import (
-    checked_json_object,
+    json_object_file,
     one_line_failures,
     reporting,
     stop_on_signals,
@@ -21,8 +22,10 @@ from tap_tiktok_shop.streams import STREAM_TYPES
 from tap_tiktok_shop.tokens import TokenClient, TokenManager
 
 if t.TYPE_CHECKING:
-    import click
     from singer_sdk.streams import Stream
+
+#: Input files given by path on the command line, opened and checked by ``invoke``.
+INPUT_FILES = ("state", "catalog")
 
 
 class TapTikTokShop(Tap):
@@ -79,8 +82,8 @@ class TapTikTokShop(Tap):
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
         """Run the CLI; known failures end with one error line and exit code 1 (see outcome)."""
         with one_line_failures(cls.logger):
-            for option in ("state", "catalog"):
-                kwargs[option] = checked_json_object(option, kwargs.get(option))
+            for option in INPUT_FILES:
+                kwargs[option] = json_object_file(option, kwargs.get(option))
             super().invoke(*args, **kwargs)
 
     @classmethod
@@ -104,10 +107,14 @@ class TapTikTokShop(Tap):
         """The SDK's command, with every option callback reporting failures in one line.
 
         ``--config`` is read and ``--discover`` runs inside click's option callbacks, before
-        ``invoke``; without this their failures would print a traceback.
+        ``invoke``; without this their failures would print a traceback. ``--state`` and
+        ``--catalog`` become plain paths that ``invoke`` opens, so that a missing file is one
+        line too rather than click's usage message.
         """
         command = super().get_singer_command()
         for param in command.params:
             if param.callback is not None:
                 param.callback = reporting(param.callback, cls.logger)
+            if param.name in INPUT_FILES:
+                param.type = click.Path()
         return command

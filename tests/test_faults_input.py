@@ -105,9 +105,17 @@ def test_bookmark_that_is_not_unix_seconds_is_one_line(emu):
         (lambda tmp: {"--config": _text(tmp / "c.json", '{"app_key": ')}, "--config"),
         (lambda tmp: {"--state": _text(tmp / "s.json", "{bookmarks")}, "--state"),
         (lambda tmp: {"--state": _text(tmp / "s.json", "[]")}, "--state"),
+        (lambda tmp: {"--state": tmp / "absent.json"}, "--state"),
         (lambda tmp: {"--catalog": _text(tmp / "k.json", "not json")}, "--catalog"),
     ],
-    ids=["config-absent", "config-not-json", "state-not-json", "state-not-object", "catalog"],
+    ids=[
+        "config-absent",
+        "config-not-json",
+        "state-not-json",
+        "state-not-object",
+        "state-absent",
+        "catalog-not-json",
+    ],
 )
 def test_bad_input_file_is_one_line_naming_the_option(emu, tmp_path, write, option):
     files = write(tmp_path)
