@@ -17,6 +17,9 @@ import orjson
 import requests
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
+if t.TYPE_CHECKING:
+    from collections.abc import Callable
+
 #: Throttling: back off and retry.
 RATE_LIMITED = 36009002
 #: Transient server-side failures worth retrying.
@@ -115,7 +118,7 @@ class SyncInterrupted(BaseException):
     library's) swallows it or logs it as a failure of its own.
     """
 
-    def __init__(self, signum: int, finish: t.Callable[[], None] | None = None) -> None:
+    def __init__(self, signum: int, finish: Callable[[], None] | None = None) -> None:
         """Remember the signal (the exit code is 128 + its number) and what to do before exit.
 
         Args:

@@ -96,11 +96,13 @@ class TapTikTokShop(Tap):
         """Read ``--config`` files; a missing or malformed one is a one-line error."""
         try:
             return super().cb_config(ctx, param, value)
-        except (OSError, ValueError, TypeError) as exc:
+        except OSError as exc:
             msg = f"--config: {exc}"
-            if isinstance(exc, ValueError):  # the parser's message holds no file content
-                msg = f"--config: not a valid JSON file ({exc})"
-            raise ConfigurationError(msg) from None
+        except ValueError as exc:  # the JSON parser's message holds no file content
+            msg = f"--config: not a valid JSON file ({exc})"
+        except TypeError:  # a JSON file that holds something else than an object
+            msg = "--config: must hold a JSON object"
+        raise ConfigurationError(msg)
 
     @classmethod
     def get_singer_command(cls) -> click.Command:

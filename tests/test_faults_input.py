@@ -103,6 +103,7 @@ def test_bookmark_that_is_not_unix_seconds_is_one_line(emu):
     [
         (lambda tmp: {"--config": tmp / "absent.json"}, "--config"),
         (lambda tmp: {"--config": _text(tmp / "c.json", '{"app_key": ')}, "--config"),
+        (lambda tmp: {"--config": _text(tmp / "c.json", "[1]")}, "--config"),
         (lambda tmp: {"--state": _text(tmp / "s.json", "{bookmarks")}, "--state"),
         (lambda tmp: {"--state": _text(tmp / "s.json", "[]")}, "--state"),
         (lambda tmp: {"--state": tmp / "absent.json"}, "--state"),
@@ -111,6 +112,7 @@ def test_bookmark_that_is_not_unix_seconds_is_one_line(emu):
     ids=[
         "config-absent",
         "config-not-json",
+        "config-not-object",
         "state-not-json",
         "state-not-object",
         "state-absent",
