@@ -290,7 +290,11 @@ class _NoSleep:
 
 @pytest.fixture
 def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The retry waits of in-process runs, recorded instead of slept (production policy kept)."""
+    """The retry waits of in-process runs, recorded instead of slept (production policy kept).
+
+    backoff sleeps through ``time.sleep`` as seen by its ``backoff._sync`` module; only that
+    module's view of ``time`` is replaced, so the emulator's own waits stay real.
+    """
     recorded: list[float] = []
     monkeypatch.setattr(backoff._sync, "time", _NoSleep(recorded))
     return recorded

@@ -22,7 +22,7 @@ import requests
 from tap_tiktok_shop.client import TikTokShopStream
 from tap_tiktok_shop.errors import TikTokShopAPIError
 from tap_tiktok_shop.pagination import ENVELOPE_ATTR, CursorPaginator
-from tests.conftest import run_in_process, tap_config
+from tests.conftest import run_in_process, run_tap, tap_config
 from tests.faultkit import (
     all_orders,
     assert_one_error_line,
@@ -183,6 +183,16 @@ def test_shop_deauthorized_after_listing_stops_naming_the_shop(emu, waits):
     assert_one_error_line(run, f"shop {second}", "101000", "authorize it again")
     assert [shop["id"] for shop in run.records("shops")] == [first]  # a shop follows its orders
     assert emitted(run) == all_orders(emu, [first])
+    assert_state_never_ahead(run, emu)
+    assert set(bookmarks(run.last_state)) == {first}
+
+
+def test_on_the_command_line_too_a_failure_is_one_line_and_exit_1(emu, tmp_path):
+    first, second = shop_ids(emu)
+    emu.faults.add("deauthorize_shop", path_prefix=ORDERS, shop_id=second)
+    run = run_tap(tmp_path, emu, config_for(emu))
+    assert run.returncode == 1
+    assert_one_error_line(run, f"shop {second}", "101000")
     assert_state_never_ahead(run, emu)
     assert set(bookmarks(run.last_state)) == {first}
 
