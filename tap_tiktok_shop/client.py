@@ -3,13 +3,16 @@
 Streams declare a path, a method, the list key inside ``data`` and their own query/body;
 this class adds the shop cipher and page token, serializes the body once (the signature covers
 those exact bytes), classifies every answer through ``errors.classify`` and retries with
-jittered exponential backoff that honours ``Retry-After``.
+jittered exponential backoff that honours ``Retry-After``. When the retry budget runs out, the
+last failure becomes one ``RetriesExhaustedError`` line saying how long the tap tried.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
+import sys
 import typing as t
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
@@ -26,8 +29,10 @@ from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from tap_tiktok_shop.errors import (
     RATE_LIMITED,
+    REPORTED_ERRORS,
     AccessTokenRejectedError,
     Action,
+    RetriesExhaustedError,
     TransientAPIError,
     classify,
     raise_for_verdict,
@@ -45,6 +50,20 @@ if t.TYPE_CHECKING:
     from tap_tiktok_shop.tap import TapTikTokShop
 
 JSON_HEADERS = {"Content-Type": "application/json"}
+
+#: Failures worth another attempt: throttling, transient API answers, network trouble.
+RETRIED_EXCEPTIONS: tuple[type[Exception], ...] = (
+    RetriableAPIError,
+    ConnectionError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+
+#: What the SDK logs at ERROR when a stream's sync raises. For a failure the tap reports itself
+#: in one line (REPORTED_ERRORS), it would be a second, vaguer error line, once per stream level.
+SDK_UNHANDLED_ERROR_LOG = "An unhandled error occurred while syncing '%s'"
 
 
 @dataclass(frozen=True)
@@ -213,9 +232,15 @@ class TikTokShopStream(RESTStream[str | None]):
             data=orjson.dumps(body) if body is not None else None,
         )
 
+    def log(self, message: str, *args: t.Any, level: int = logging.INFO, **kwargs: t.Any) -> None:
+        """Log like the SDK, minus its generic error line for failures reported in one line."""
+        if message == SDK_UNHANDLED_ERROR_LOG and isinstance(sys.exc_info()[1], REPORTED_ERRORS):
+            return
+        super().log(message, *args, level=level, **kwargs)
+
     def get_new_paginator(self) -> CursorPaginator:
         """Page tokens come in ``data.next_page_token``."""
-        return CursorPaginator()
+        return CursorPaginator(describe=self.describe_request)
 
     def validate_response(self, response: requests.Response) -> None:
         """Classify the answer; keep the parsed envelope for parsing and pagination."""
@@ -230,7 +255,11 @@ class TikTokShopStream(RESTStream[str | None]):
     def describe_request(self, response: requests.Response) -> str:
         """Path and shop of a request, for error lines."""
         url = (response.request.url if response.request else None) or response.url or ""
-        ciphers = parse_qs(urlsplit(url).query).get("shop_cipher")
+        return self.describe_url(url)
+
+    def describe_url(self, url: str | None) -> str:
+        """Path and shop of a request URL (never the query: it holds the signature)."""
+        ciphers = parse_qs(urlsplit(url or "").query).get("shop_cipher")
         shop_id = self.tiktok_tap.shops.shop_id_for_cipher(ciphers[0]) if ciphers else None
         return f"{self.path} (shop {shop_id})" if shop_id else self.path
 
@@ -240,7 +269,11 @@ class TikTokShopStream(RESTStream[str | None]):
         yield from records
 
     def request_decorator(self, func: RequestFunc) -> RequestFunc:
-        """Pace every attempt, and retry transient failures with jittered, bounded backoff."""
+        """Pace every attempt; retry transient failures with jittered, bounded backoff.
+
+        When the budget runs out, the last failure is raised again as one line that says what
+        failed, where, and how long the tap kept trying.
+        """
         limiter = self.tiktok_tap.rate_limiter
 
         def paced(prepared_request: requests.PreparedRequest, context: Context | None) -> t.Any:
@@ -255,24 +288,38 @@ class TikTokShopStream(RESTStream[str | None]):
             limiter.succeeded(key)
             return response
 
-        decorated: RequestFunc = backoff.on_exception(
+        gave_up: dict[str, t.Any] = {}
+        retrying: RequestFunc = backoff.on_exception(
             self._wait_generator,
-            (
-                RetriableAPIError,
-                ConnectionError,
-                requests.exceptions.Timeout,
-                requests.exceptions.ConnectionError,
-                requests.exceptions.ChunkedEncodingError,
-                requests.exceptions.ContentDecodingError,
-            ),
+            RETRIED_EXCEPTIONS,
             max_tries=self.retry_max_tries,
             max_time=self.retry_max_seconds,
             jitter=None,
             on_backoff=self.backoff_handler,
-            on_giveup=self._giveup_handler,
+            on_giveup=gave_up.update,
             logger=None,
         )(paced)
-        return decorated
+
+        @functools.wraps(func)
+        def request(*args: t.Any, **kwargs: t.Any) -> requests.Response:
+            try:
+                return retrying(*args, **kwargs)
+            except RETRIED_EXCEPTIONS as exc:
+                budget = (
+                    f"gave up after {gave_up.get('tries', '?')} attempts in "
+                    f"{gave_up.get('elapsed') or 0.0:.0f} s"
+                )
+                raise RetriesExhaustedError(f"{self._failure(exc)}; {budget}") from exc
+
+        return t.cast("RequestFunc", request)
+
+    def _failure(self, exc: BaseException) -> str:
+        """One line for a failed attempt: the API's verdict, or where and which network error."""
+        if isinstance(exc, TransientAPIError):
+            return str(exc)
+        request = getattr(exc, "request", None)
+        where = self.describe_url(getattr(request, "url", None))
+        return f"{where}: {type(exc).__name__}"
 
     def _wait_generator(self) -> Generator[float, BaseException | None, None]:
         """Exponential backoff with full jitter; a server's Retry-After wins; no wait to refresh."""
@@ -293,21 +340,10 @@ class TikTokShopStream(RESTStream[str | None]):
     def backoff_handler(self, details: Details) -> None:
         """Log one line per retry, without URLs (they carry signatures) or secrets."""
         exc = details.get("exception")
-        reason = str(exc) if isinstance(exc, TransientAPIError) else type(exc).__name__
         self.log(
-            "Retrying %s in %.1f s after attempt %d: %s",
-            self.path,
+            "Retrying in %.1f s after attempt %d: %s",
             details.get("wait") or 0.0,
             details.get("tries"),
-            reason,
+            self._failure(exc) if exc is not None else "unknown failure",
             level=logging.WARNING,
-        )
-
-    def _giveup_handler(self, details: Details) -> None:
-        self.log(
-            "Giving up on %s after %d attempts in %.0f s",
-            self.path,
-            details.get("tries"),
-            details.get("elapsed") or 0.0,
-            level=logging.ERROR,
         )

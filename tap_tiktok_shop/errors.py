@@ -7,15 +7,18 @@ message carries the path, the shop, the API code and the ``request_id`` (never a
 
 from __future__ import annotations
 
+import email.utils
 import enum
+import time
 import typing as t
 from dataclasses import dataclass
 
 import orjson
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+import requests
+from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
 if t.TYPE_CHECKING:
-    import requests
+    from collections.abc import Callable
 
 #: Throttling: back off and retry.
 RATE_LIMITED = 36009002
@@ -25,6 +28,9 @@ TRANSIENT_CODES = frozenset({36009003, 36009007, 10002014, 10002015, 10037002, 1
 TOKEN_EXPIRED = 105002
 #: The catch-all code; an invalid access token is told apart by its message.
 CATCH_ALL = 36009004
+#: Token-call codes meaning the refresh token is dead (expired or revoked): only a new
+#: authorization by the seller helps.
+REFRESH_TOKEN_DEAD = frozenset({36004001, 36004005})
 #: The app lacks the API package (scope) for this endpoint.
 SCOPE_MISSING = 105005
 #: The token is not valid for this shop (e.g. the seller de-authorized it).
@@ -86,6 +92,10 @@ class ShopNotAuthorizedError(TikTokShopAPIError):
     """The access token is not valid for this shop (de-authorized or foreign shop)."""
 
 
+class RetriesExhaustedError(TikTokShopAPIError):
+    """A request kept failing transiently until the retry budget (tries or time) ran out."""
+
+
 class TransientAPIError(RetriableAPIError):
     """Throttled or transient; retried with backoff (honouring Retry-After)."""
 
@@ -107,14 +117,72 @@ class AuthorizationError(Exception):
     """The token endpoints refused the credentials (wrong secret, revoked refresh token...)."""
 
 
+class SyncInterrupted(BaseException):
+    """SIGTERM or SIGINT arrived: unwind the sync at once, then write state and exit non-zero.
+
+    A ``BaseException`` so that no ``except Exception`` on the way (the SDK's, the HTTP
+    library's) swallows it or logs it as a failure of its own.
+    """
+
+    def __init__(self, signum: int, finish: Callable[[], None] | None = None) -> None:
+        """Remember the signal (the exit code is 128 + its number) and what to do before exit.
+
+        Args:
+            signum: The signal number.
+            finish: Called once the sync has unwound, outside the signal handler (writing
+                state from inside the handler could interleave with a half-written message).
+        """
+        super().__init__(signum)
+        self.signum = signum
+        self.finish = finish
+
+
+#: Failures that end a run with their own one-line message and exit code 1, no traceback.
+#: Anything else is a bug and keeps its traceback.
+REPORTED_ERRORS: tuple[type[Exception], ...] = (
+    ConfigValidationError,
+    ConfigurationError,
+    AuthorizationError,
+    FatalAPIError,
+    RetriableAPIError,
+    requests.RequestException,
+)
+
+
+def _server_time(value: str | None) -> float | None:
+    """Parse an HTTP date (``Date``, ``Retry-After``) to unix seconds."""
+    if not value:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
 def _retry_after(headers: t.Mapping[str, str]) -> float | None:
+    """Seconds to wait from ``Retry-After``: delta-seconds or an HTTP date."""
     value = headers.get("Retry-After")
     if value is None:
         return None
     try:
         return max(0.0, float(value))
     except ValueError:
-        return None
+        when = _server_time(value)
+        return None if when is None else max(0.0, when - time.time())
+
+
+def clock_hint(headers: t.Mapping[str, str]) -> str:
+    """Tell the user to fix the clock, with the skew measured from the answer's ``Date``."""
+    server_now = _server_time(headers.get("Date"))
+    advice = (
+        "fix this machine's clock (NTP): the API accepts request timestamps from 5 minutes "
+        "before to 30 seconds after its own time"
+    )
+    if server_now is None:
+        return advice
+    skew = time.time() - server_now
+    side = "ahead of" if skew > 0 else "behind"
+    return f"this machine's clock is about {abs(skew):.0f} s {side} the API's: {advice}"
 
 
 def _is_invalid_token(message: str) -> bool:
@@ -183,9 +251,13 @@ def raise_for_verdict(verdict: Verdict, where: str, response: requests.Response)
     if verdict.code == SCOPE_MISSING:
         raise ScopeMissingError(text, verdict)
     if verdict.code == SHOP_NOT_AUTHORIZED:
+        text += (
+            "; the seller may have removed this shop from the app's authorization: authorize "
+            "it again, or leave it out of shop_ids"
+        )
         raise ShopNotAuthorizedError(text, verdict)
     if verdict.code == RESULT_CAP:
         raise ResultCapError(text, verdict)
     if verdict.code == CATCH_ALL and "timestamp" in verdict.message.lower():
-        text += "; check that this machine's clock is correct (NTP)"
+        text += "; " + clock_hint(response.headers)
     raise TikTokShopAPIError(text, verdict)

@@ -49,7 +49,11 @@ class OrjsonSingerWriter(GenericSingerWriter[bytes, Message]):
             if self._schemas.get(message.stream) == current:
                 return
             self._schemas[message.stream] = current
-        out = sys.stdout.buffer
-        out.write(self.format_message(message))
+        line = self.format_message(message)
+        out = getattr(sys.stdout, "buffer", None)
+        if out is not None:
+            out.write(line)
+        else:  # a text stream without a byte buffer (e.g. captured output in tests)
+            sys.stdout.write(line.decode())
         if not isinstance(message, RecordMessage):
-            out.flush()
+            sys.stdout.flush()

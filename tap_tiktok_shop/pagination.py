@@ -13,6 +13,8 @@ from singer_sdk.pagination import BaseAPIPaginator
 from tap_tiktok_shop.errors import TikTokShopAPIError
 
 if t.TYPE_CHECKING:
+    from collections.abc import Callable
+
     import requests
 
 ENVELOPE_ATTR = "_tiktok_envelope"
@@ -33,10 +35,15 @@ def data_of(response: requests.Response) -> dict[str, t.Any]:
 class CursorPaginator(BaseAPIPaginator[str | None]):
     """Follows ``next_page_token`` until it is empty; fails on a token seen before."""
 
-    def __init__(self) -> None:
-        """Start on the first page (no token)."""
+    def __init__(self, describe: Callable[[requests.Response], str] | None = None) -> None:
+        """Start on the first page (no token).
+
+        Args:
+            describe: Names the request (path and shop) in the loop error; default: the path.
+        """
         super().__init__(None)
         self._seen: set[str] = set()
+        self._describe = describe or _path_of
 
     def get_next(self, response: requests.Response) -> str | None:
         """Return the next page token, or None on the last page."""
@@ -44,10 +51,10 @@ class CursorPaginator(BaseAPIPaginator[str | None]):
         if token is not None:
             token = str(token)
             if token in self._seen:
-                path = response.request.path_url.split("?", 1)[0] if response.request else ""
                 msg = (
-                    f"{path}: the API returned a page token it had already returned; "
-                    "stopping instead of looping"
+                    f"{self._describe(response)}: the API returned a next_page_token it had "
+                    f"already returned, after {len(self._seen) + 1} pages; stopping instead of "
+                    "looping (the shop's bookmark is left where it was)"
                 )
                 raise TikTokShopAPIError(msg)
             self._seen.add(token)
@@ -56,3 +63,7 @@ class CursorPaginator(BaseAPIPaginator[str | None]):
     def continue_if_empty(self, response: requests.Response) -> bool:
         """Keep going past an empty page when the API still offers a next token."""
         return bool(data_of(response).get("next_page_token"))
+
+
+def _path_of(response: requests.Response) -> str:
+    return response.request.path_url.split("?", 1)[0] if response.request else ""

@@ -25,6 +25,8 @@ if t.TYPE_CHECKING:
 Records = list[dict[str, t.Any]]
 #: Raw page bytes kept in memory per read before the spool moves to disk.
 SPOOL_MEMORY_BYTES = 4 * 2**20
+#: How long new reads wait for a failed read to be consumed before starting anyway.
+FAILURE_PAUSE_SECONDS = 10.0
 
 
 class _Done:
@@ -64,6 +66,10 @@ class Prefetcher:
         self._reads: dict[Hashable, _Read] = {}
         self._tasks: queue.Queue[_Read] = queue.Queue()
         self._cancelled = threading.Event()
+        # Cleared while a failed read waits to be consumed: the failure may end the run, so no
+        # further read starts (and sends requests) until the consumer has seen it.
+        self._running = threading.Event()
+        self._running.set()
 
     def submit(
         self,
@@ -98,6 +104,7 @@ class Prefetcher:
         item: Records | _Done | _Failed = end if end is not None else read.live.get()
         while not isinstance(item, _Done):
             if isinstance(item, _Failed):
+                self._running.set()  # the consumer decides now: stop the run, or carry on
                 raise item.error
             yield from item
             item = read.live.get()
@@ -108,7 +115,10 @@ class Prefetcher:
 
     def _work(self) -> None:
         while not self._cancelled.is_set():
-            self._run(self._tasks.get())
+            read = self._tasks.get()
+            # Bounded: a failure nobody consumes (its stream was skipped) must not stall reads.
+            self._running.wait(timeout=FAILURE_PAUSE_SECONDS)
+            self._run(read)
 
     def _run(self, read: _Read) -> None:
         try:

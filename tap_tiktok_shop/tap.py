@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import sys
 import typing as t
 from functools import cached_property
 
-import requests
+import click
 from singer_sdk import Tap
-from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
 from tap_tiktok_shop.auth import TikTokShopAuthenticator
-from tap_tiktok_shop.errors import AuthorizationError, ConfigurationError, ScopeMissingError
+from tap_tiktok_shop.errors import ConfigurationError, ScopeMissingError
+from tap_tiktok_shop.outcome import (
+    json_object_file,
+    one_line_failures,
+    reporting,
+    stop_on_signals,
+)
 from tap_tiktok_shop.output import OrjsonSingerWriter
 from tap_tiktok_shop.per_shop import PerShopStream
 from tap_tiktok_shop.prefetch import Prefetcher
@@ -25,14 +29,8 @@ from tap_tiktok_shop.tokens import TokenClient, TokenManager
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
 
-#: Errors that end a run with their one-line message and exit code 1, without a traceback.
-ONE_LINE_ERRORS = (
-    ConfigurationError,
-    AuthorizationError,
-    FatalAPIError,
-    RetriableAPIError,
-    requests.RequestException,
-)
+#: Input files given by path on the command line, opened and checked by ``invoke``.
+INPUT_FILES = ("state", "catalog")
 
 
 class TapTikTokShop(Tap):
@@ -44,9 +42,10 @@ class TapTikTokShop(Tap):
     message_writer_class = OrjsonSingerWriter
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        """Validate the settings and freeze the run's time window before anything runs."""
+        """Validate the settings, freeze the run's time window, stop cleanly on signals."""
         super().__init__(*args, **kwargs)
         self.run_window = run_window(self.config)
+        stop_on_signals(self)
 
     @property
     def sync_end(self) -> int:
@@ -122,12 +121,43 @@ class TapTikTokShop(Tap):
 
     @classmethod
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
-        """Run the CLI; known failures end with one error line and exit code 1."""
-        try:
+        """Run the CLI; known failures end with one error line and exit code 1 (see outcome)."""
+        with one_line_failures(cls.logger):
+            for option in INPUT_FILES:
+                kwargs[option] = json_object_file(option, kwargs.get(option))
             super().invoke(*args, **kwargs)
-        except ConfigValidationError as exc:
-            cls.logger.error("Invalid config: %s", "; ".join(exc.errors))  # noqa: TRY400
-            sys.exit(1)
-        except ONE_LINE_ERRORS as exc:
-            cls.logger.error("%s", exc)  # noqa: TRY400
-            sys.exit(1)
+
+    @classmethod
+    def cb_config(
+        cls,
+        ctx: click.Context,
+        param: click.Option,
+        value: tuple[str, ...],
+    ) -> t.Any:
+        """Read ``--config`` files; a missing or malformed one is a one-line error."""
+        try:
+            return super().cb_config(ctx, param, value)
+        except OSError as exc:
+            msg = f"--config: {exc}"
+        except ValueError as exc:  # the JSON parser's message holds no file content
+            msg = f"--config: not a valid JSON file ({exc})"
+        except TypeError:  # a JSON file that holds something else than an object
+            msg = "--config: must hold a JSON object"
+        raise ConfigurationError(msg)
+
+    @classmethod
+    def get_singer_command(cls) -> click.Command:
+        """The SDK's command, with every option callback reporting failures in one line.
+
+        ``--config`` is read and ``--discover`` runs inside click's option callbacks, before
+        ``invoke``; without this their failures would print a traceback. ``--state`` and
+        ``--catalog`` become plain paths that ``invoke`` opens, so that a missing file is one
+        line too rather than click's usage message.
+        """
+        command = super().get_singer_command()
+        for param in command.params:
+            if param.callback is not None:
+                param.callback = reporting(param.callback, cls.logger)
+            if param.name in INPUT_FILES:
+                param.type = click.Path()
+        return command

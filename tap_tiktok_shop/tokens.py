@@ -3,11 +3,16 @@
 TikTok's token calls are unsigned GETs on the auth host with the tokens under ``data`` and
 absolute expiry timestamps, which the SDK's OAuth authenticator does not model. One manager,
 guarded by a lock, is shared by every stream and thread. Tokens live in memory only.
+
+Those GETs carry the app secret and the refresh token in their query string, and urllib3 logs
+request URLs at DEBUG level: a filter on its logger masks those values before any handler sees
+them, so even a DEBUG run leaks nothing.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 import typing as t
@@ -17,7 +22,7 @@ import backoff
 import orjson
 import requests
 
-from tap_tiktok_shop.errors import AuthorizationError
+from tap_tiktok_shop.errors import REFRESH_TOKEN_DEAD, AuthorizationError
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
@@ -28,6 +33,7 @@ REFRESH_PATH = "/api/v2/token/refresh"
 EXCHANGE_PATH = "/api/v2/token/get"
 #: What the user can do about a token error, by API code (codes seen in the wild, not listed
 #: in the official docs).
+#: Hints for failed code exchanges (refresh failures get theirs from REFRESH_TOKEN_DEAD).
 TOKEN_ERROR_HINTS = {
     36004005: "authorization codes work once and expire 30 minutes after consent; authorize again",
     36004001: (
@@ -35,6 +41,35 @@ TOKEN_ERROR_HINTS = {
         "`tap-tiktok-shop-auth login`"
     ),
 }
+
+#: A secret query value in a logged URL (the token calls send these as GET parameters).
+_SECRET_QUERY_VALUE = re.compile(r"\b(app_secret|refresh_token|access_token|auth_code)=[^&\s\"']*")
+#: The logger that writes request URLs (urllib3's connection pool, at DEBUG level).
+URL_LOGGER = "urllib3.connectionpool"
+
+
+def mask_secret_query_values(text: str) -> str:
+    """Replace the values of secret query parameters in ``text`` with ``***``."""
+    return _SECRET_QUERY_VALUE.sub(r"\1=***", text)
+
+
+class SecretQueryFilter(logging.Filter):
+    """Masks secret query values in log records before any handler formats them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message if it holds a secret query value; always keep it."""
+        message = record.getMessage()
+        masked = mask_secret_query_values(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        return True
+
+
+def mask_secrets_in_url_logs() -> None:
+    """Install the filter on urllib3's URL logger once per process."""
+    url_logger = logging.getLogger(URL_LOGGER)
+    if not any(isinstance(existing, SecretQueryFilter) for existing in url_logger.filters):
+        url_logger.addFilter(SecretQueryFilter())
 
 
 class _TransientTokenError(Exception):
@@ -97,6 +132,7 @@ class TokenClient:
         self._timeout = timeout
         self._max_tries = max_tries
         self._session = requests.Session()
+        mask_secrets_in_url_logs()
 
     def refresh(self, refresh_token: str) -> TokenSet:
         """Trade a refresh token for a new access token."""
@@ -142,8 +178,14 @@ class TokenClient:
             message = str(envelope.get("message") or "")[:200]
             request_id = envelope.get("request_id") or ""
             text = f"{what} failed: API code {code}: {message} (request_id {request_id})"
-            hint = TOKEN_ERROR_HINTS.get(code) if isinstance(code, int) else None
-            raise AuthorizationError(f"{text}; {hint}" if hint else text)
+            if path == REFRESH_PATH and code in REFRESH_TOKEN_DEAD:
+                text += (
+                    "; the refresh_token has expired or the seller revoked the authorization: "
+                    "the seller must authorize the app again (`tap-tiktok-shop-auth login`)"
+                )
+            elif isinstance(code, int) and code in TOKEN_ERROR_HINTS:
+                text += f"; {TOKEN_ERROR_HINTS[code]}"
+            raise AuthorizationError(text)
         return TokenSet.from_api(envelope["data"])
 
 

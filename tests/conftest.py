@@ -1,20 +1,31 @@
-"""Shared fixtures: a live emulator on loopback and a runner for the tap as a subprocess."""
+"""Shared fixtures: a live emulator on loopback, and runners for the tap (subprocess or
+in-process), plus a check on every test that no secret reaches captured output."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import logging
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 import typing as t
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import backoff._sync
 import orjson
 import pytest
 
+from tap_tiktok_shop.outcome import STOP_SIGNALS, one_line_failures
+from tap_tiktok_shop.tap import TapTikTokShop
 from tests.pipeline import PLUGIN_CACHE, MeltanoProject
 from tiktok_shop_emulator import Emulator, EmulatorConfig
+from tiktok_shop_emulator.tokens import secrets_issued_in_process
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -72,19 +83,156 @@ def assert_no_secrets(text: str, secrets: list[str]) -> None:
     assert not leaked, f"secret values leaked into output: {leaked}"
 
 
-def run_tap(
-    tmp_path: Path,
+def assert_no_secret_captured(out: str, err: str, records: list[logging.LogRecord]) -> None:
+    """No secret any emulator of this process issued (nor the demo ones) is in the output.
+
+    Log records are formatted with their exception text, so a secret inside an exception
+    message or traceback counts too.
+    """
+    defaults = EmulatorConfig()
+    known = [defaults.app_secret, defaults.refresh_token, *secrets_issued_in_process()]
+    formatter = logging.Formatter()
+    logged = [formatter.format(record) for record in records]
+    assert_no_secrets("\n".join([out, err, *logged]), [v for v in known if len(v) >= 6])
+
+
+@pytest.fixture(autouse=True)
+def _no_secret_in_captured_output(
+    request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
+) -> t.Iterator[None]:
+    """After every test: no secret in its captured stdout, stderr or log records."""
+    capture = request.getfixturevalue("capsys" if "capsys" in request.fixturenames else "capfd")
+    yield
+    out, err = capture.readouterr()
+    sys.stdout.write(out)  # hand the output back to pytest's report
+    sys.stderr.write(err)
+    records = caplog.get_records("setup") + caplog.get_records("call")
+    assert_no_secret_captured(out, err, records)
+
+
+#: The streams the fault matrix is about (other streams would also consume injected faults).
+ORDER_STREAMS = ("shops", "orders")
+
+
+def catalog_selecting(streams: t.Iterable[str]) -> dict[str, t.Any]:
+    """The tap's catalog with only ``streams`` selected."""
+    wanted = set(streams)
+    tap = TapTikTokShop(
+        config={"app_key": "k", "app_secret": "s", "refresh_token": "r"},
+        parse_env_config=False,
+    )
+    catalog = tap.catalog_dict
+    for entry in catalog["streams"]:
+        for item in entry["metadata"]:
+            if not item["breadcrumb"]:
+                item["metadata"]["selected"] = entry["tap_stream_id"] in wanted
+    return catalog
+
+
+def run_in_process(
     emu: Emulator,
     config: dict[str, t.Any],
     *,
     state: dict[str, t.Any] | None = None,
     catalog: dict[str, t.Any] | None = None,
-    args: list[str] | None = None,
-    timeout: float = 180,
 ) -> TapRun:
-    """Run ``python -m tap_tiktok_shop`` and parse its stdout as Singer messages."""
+    """Run the tap in this process, as the CLI would after parsing its arguments.
+
+    Much faster than a subprocess, and lets a test patch the retry waits. stdout is captured as
+    Singer messages; every log record (DEBUG and up, urllib3's request lines included) becomes
+    the run's stderr. Failures end as they do on the command line: one line and SystemExit.
+    Without a catalog only ``ORDER_STREAMS`` are selected.
+    """
+    if catalog is None:
+        catalog = catalog_selecting(ORDER_STREAMS)
+    stdout, stderr = io.StringIO(), io.StringIO()
+    handler = logging.StreamHandler(stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s | %(message)s"))
+    root = logging.getLogger()
+    saved_level = root.level
+    saved_signals = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    returncode = 0
+    try:
+        with contextlib.redirect_stdout(stdout), one_line_failures(TapTikTokShop.logger):
+            tap = TapTikTokShop(
+                config=config, state=state, catalog=catalog, parse_env_config=False
+            )
+            tap.sync_all()
+    except SystemExit as exc:
+        returncode = int(exc.code or 0)
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(saved_level)
+        for signum, previous in saved_signals.items():
+            signal.signal(signum, previous)
+    messages = [json.loads(line) for line in stdout.getvalue().splitlines()]
+    assert_no_secrets(stdout.getvalue() + stderr.getvalue(), secret_values(emu, config))
+    return TapRun(returncode, stdout.getvalue(), stderr.getvalue(), messages)
+
+
+class RunningTap:
+    """A tap process whose stdout and stderr are drained by threads (so it never blocks)."""
+
+    def __init__(self, command: list[str], env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+            env=env,
+        )
+        self._chunks: dict[str, list[str]] = {"stdout": [], "stderr": []}
+        self._readers = [
+            threading.Thread(target=self._drain, args=(name,), daemon=True)
+            for name in self._chunks
+        ]
+        for reader in self._readers:
+            reader.start()
+
+    def _drain(self, name: str) -> None:
+        stream = getattr(self.process, name)
+        for line in stream:
+            self._chunks[name].append(line)
+
+    def poll(self) -> int | None:
+        return self.process.poll()
+
+    def send_signal(self, signum: int) -> None:
+        self.process.send_signal(signum)
+
+    def wait(self, timeout: float) -> tuple[int, str, str]:
+        """Wait for the end (killing the process on timeout) and return code and output."""
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise
+        finally:
+            for reader in self._readers:
+                reader.join(timeout=10)
+        return (
+            self.process.returncode,
+            "".join(self._chunks["stdout"]),
+            "".join(self._chunks["stderr"]),
+        )
+
+
+def spawn_tap(
+    tmp_path: Path,
+    config: dict[str, t.Any],
+    *,
+    state: dict[str, t.Any] | None = None,
+    catalog: dict[str, t.Any] | None = None,
+    args: list[str] | None = None,
+) -> RunningTap:
+    """Start ``python -m tap_tiktok_shop`` with these inputs written to files (config 0600)."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     config_file = tmp_path / "config.json"
+    config_file.touch(mode=0o600)
     config_file.write_text(json.dumps(config))
     command = [sys.executable, "-m", "tap_tiktok_shop", "--config", str(config_file)]
     if state is not None:
@@ -95,20 +243,38 @@ def run_tap(
         command += ["--catalog", str(tmp_path / "catalog.json")]
     command += args or []
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_TIKTOK_SHOP_")}
-    # Files, not pipes: the emulator serves from this process, and draining a pipe here would
-    # compete with it for the GIL (a large sync took twice as long).
-    out_path, err_path = tmp_path / "stdout.jsonl", tmp_path / "stderr.log"
-    with out_path.open("wb") as out, err_path.open("wb") as err:
-        done = subprocess.run(
-            command, stdout=out, stderr=err, timeout=timeout, cwd=REPO, env=env, check=False
-        )
-    stdout = out_path.read_text(encoding="utf-8")
-    stderr = err_path.read_text(encoding="utf-8")
+    return RunningTap(command, env)
+
+
+def finish_tap(
+    tap: RunningTap,
+    emu: Emulator,
+    config: dict[str, t.Any],
+    *,
+    timeout: float = 180,
+) -> TapRun:
+    """Wait for a tap process; parse its stdout as Singer messages, check it leaked nothing."""
+    returncode, stdout, stderr = tap.wait(timeout)
     messages = []
     for line in stdout.splitlines():
         messages.append(orjson.loads(line))  # stdout must hold Singer messages only
     assert_no_secrets(stdout + stderr, secret_values(emu, config))
-    return TapRun(done.returncode, stdout, stderr, messages)
+    return TapRun(returncode, stdout, stderr, messages)
+
+
+def run_tap(
+    tmp_path: Path,
+    emu: Emulator,
+    config: dict[str, t.Any],
+    *,
+    state: dict[str, t.Any] | None = None,
+    catalog: dict[str, t.Any] | None = None,
+    args: list[str] | None = None,
+    timeout: float = 180,
+) -> TapRun:
+    """Run ``python -m tap_tiktok_shop`` to the end and parse its stdout as Singer messages."""
+    process = spawn_tap(tmp_path, config, state=state, catalog=catalog, args=args)
+    return finish_tap(process, emu, config, timeout=timeout)
 
 
 @pytest.fixture
@@ -138,3 +304,28 @@ def meltano_project(tmp_path_factory: pytest.TempPathFactory) -> MeltanoProject:
     """This repo's meltano.yml: plugins cached in .meltano-test/, a system database per module."""
     PLUGIN_CACHE.mkdir(exist_ok=True)
     return MeltanoProject(PLUGIN_CACHE, tmp_path_factory.mktemp("meltano") / "meltano.db")
+
+
+class _NoSleep:
+    """Stands in for the ``time`` module inside backoff: records each wait instead of sleeping."""
+
+    def __init__(self, waits: list[float]) -> None:
+        self._waits = waits
+
+    def sleep(self, seconds: float) -> None:
+        self._waits.append(seconds)
+
+    def __getattr__(self, name: str) -> t.Any:
+        return getattr(time, name)
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The retry waits of in-process runs, recorded instead of slept (production policy kept).
+
+    backoff sleeps through ``time.sleep`` as seen by its ``backoff._sync`` module; only that
+    module's view of ``time`` is replaced, so the emulator's own waits stay real.
+    """
+    recorded: list[float] = []
+    monkeypatch.setattr(backoff._sync, "time", _NoSleep(recorded))
+    return recorded

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import subprocess
 import sys
+import threading
 import time
 import typing as t
 from pathlib import Path
@@ -14,7 +16,7 @@ import pytest
 import requests
 
 from tiktok_shop_emulator import Emulator, EmulatorConfig, signing
-from tiktok_shop_emulator.faults import FAULT_KINDS
+from tiktok_shop_emulator.faults import EVENT_KINDS, FAULT_KINDS
 from tiktok_shop_emulator.orders import OrderBuilder
 from tiktok_shop_emulator.search import parse_search, run_search
 from tiktok_shop_emulator.shapes import load_shape, mismatches, shape_paths
@@ -425,7 +427,7 @@ EXPECTED_FAULTS: dict[str, tuple[int, int | None]] = {
 }
 
 
-@pytest.mark.parametrize("kind", sorted(FAULT_KINDS))
+@pytest.mark.parametrize("kind", sorted(FAULT_KINDS - EVENT_KINDS))
 def test_each_fault_fires_once_then_service_resumes(emu: Emulator, client: Client,
                                                     kind: str) -> None:
     cipher = cipher_of(emu)
@@ -460,6 +462,61 @@ def test_each_fault_fires_once_then_service_resumes(emu: Emulator, client: Clien
     normal = client.search(cipher, page_size="3").json()
     assert normal["code"] == 0
     assert len(normal["data"]["orders"]) == 3
+
+
+def test_skip_lets_requests_pass_before_a_fault_fires(emu: Emulator, client: Client) -> None:
+    cipher = cipher_of(emu)
+    emu.faults.add("http503", count=2, path_prefix="/order/", skip=2)
+    emu.faults.add("http500", count=1, path_prefix="/order/")
+    statuses = [client.search(cipher, page_size="3").status_code for _ in range(6)]
+    # the unskipped fault fires first; the skipping one counts that request too
+    assert statuses == [500, 200, 503, 503, 200, 200]
+    with pytest.raises(ValueError):
+        emu.faults.add("http503", skip=-1)
+
+
+def test_event_faults_change_state_then_answer_normally(emu: Emulator, client: Client) -> None:
+    emu.faults.add("expire_access_tokens", path_prefix="/order/", skip=1)
+    assert client.search(cipher_of(emu), page_size="3").json()["code"] == 0
+    expired = client.search(cipher_of(emu), page_size="3")
+    assert (expired.status_code, expired.json()["code"]) == (401, 105002)
+    assert client.shops().json()["code"] == 105002  # the token stays expired
+
+    fresh = Client(emu)
+    victim = shop_id(emu, 1)
+    emu.faults.add("deauthorize_shop", path_prefix="/order/", shop_id=victim)
+    assert fresh.search(cipher_of(emu, 0), page_size="3").json()["code"] == 0
+    assert fresh.search(cipher_of(emu, 1), page_size="3").json()["code"] == 101000
+    assert victim not in {shop["id"] for shop in fresh.shops().json()["data"]["shops"]}
+    with pytest.raises(ValueError):
+        emu.faults.add("deauthorize_shop")
+
+
+def test_empty_shops_have_no_orders(make_emu: t.Callable[..., Emulator]) -> None:
+    emu = make_emu(shops=3, empty_shops=1)
+    counts = [len(emu.orders_for_shop(shop["id"])) for shop in emu.shops()]
+    assert counts == [150, 150, 0]
+    answer = Client(emu).search(cipher_of(emu, 2)).json()
+    assert answer["data"]["orders"] == []
+    assert answer["data"]["next_page_token"] == ""
+
+
+def test_slow_fault_ends_when_the_emulator_stops(make_emu: t.Callable[..., Emulator]) -> None:
+    emu = make_emu()
+    client = Client(emu)
+    emu.faults.add("slow", path_prefix="/authorization/", seconds=60)
+
+    def call() -> None:
+        with contextlib.suppress(requests.RequestException):  # dropped by stop(): fine
+            client.shops()
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    while not emu.faults.fired:
+        time.sleep(0.01)
+    emu.stop()
+    caller.join(timeout=10)
+    assert not caller.is_alive()
 
 
 def test_fail_rate_and_unknown_fault(emu: Emulator, client: Client) -> None:

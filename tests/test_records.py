@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import io
 import json
 from pathlib import Path
 
 import jsonschema
-from singer_sdk.singerlib.encoding.simple import RecordMessage, StateMessage
+from singer_sdk.singerlib.encoding.simple import RecordMessage, SchemaMessage, StateMessage
 
 from tap_tiktok_shop import schemas
 from tap_tiktok_shop.output import OrjsonSingerWriter
@@ -59,12 +60,30 @@ def test_fitted_emulator_order_validates_against_the_orders_schema(emulator):
     jsonschema.Draft7Validator(schema).validate(order)
 
 
-def test_writer_emits_json_lines_and_flushes_on_state(capsysbinary):
+class _BinaryStdout:
+    """A stdout with a byte buffer, recording what was flushed when."""
+
+    def __init__(self) -> None:
+        self.buffer = io.BytesIO()
+        self.flushed_at: list[int] = []
+
+    def write(self, text: str) -> None:
+        self.buffer.write(text.encode())
+
+    def flush(self) -> None:
+        self.flushed_at.append(len(self.buffer.getvalue()))
+
+
+def test_writer_emits_json_lines_and_flushes_only_on_state(monkeypatch):
+    out = _BinaryStdout()
+    monkeypatch.setattr("sys.stdout", out)
     writer = OrjsonSingerWriter()
     moment = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
     writer.write_message(RecordMessage(stream="s", record={"a": 1}, time_extracted=moment))
+    assert out.flushed_at == []  # records are not flushed one by one
     writer.write_message(StateMessage(value={"bookmarks": {}}))
-    lines = capsysbinary.readouterr().out.decode().splitlines()
+    lines = out.buffer.getvalue().decode().splitlines()
+    assert out.flushed_at == [len(out.buffer.getvalue())]  # the STATE flushed everything
     assert json.loads(lines[0]) == {
         "type": "RECORD",
         "stream": "s",
@@ -72,3 +91,13 @@ def test_writer_emits_json_lines_and_flushes_on_state(capsysbinary):
         "time_extracted": "2026-01-02T03:04:05+00:00",
     }
     assert json.loads(lines[1]) == {"type": "STATE", "value": {"bookmarks": {}}}
+
+
+def test_writer_skips_a_repeated_identical_schema(monkeypatch):
+    out = _BinaryStdout()
+    monkeypatch.setattr("sys.stdout", out)
+    writer = OrjsonSingerWriter()
+    schema = {"type": "object", "properties": {"a": {"type": "integer"}}}
+    for _ in range(3):
+        writer.write_message(SchemaMessage(stream="s", schema=schema, key_properties=["a"]))
+    assert len(out.buffer.getvalue().splitlines()) == 1

@@ -27,6 +27,8 @@ def parse_args(argv: list[str] | None = None) -> EmulatorConfig:
     p.add_argument("--statement-days", type=int, default=d.statement_days,
                    help="days of daily statements (and their payments)")
     p.add_argument("--withdrawals-per-shop", type=int, default=d.withdrawals_per_shop)
+    p.add_argument("--empty-shops", type=int, default=d.empty_shops,
+                   help="the last N shops have no orders")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--history-days", type=int, default=d.history_days)
     p.add_argument("--data-until", type=int, default=d.data_until,
@@ -52,7 +54,7 @@ def parse_args(argv: list[str] | None = None) -> EmulatorConfig:
         host=a.host, port=a.port, shops=a.shops, orders_per_shop=a.orders_per_shop, seed=a.seed,
         returns_per_shop=a.returns_per_shop, cancellations_per_shop=a.cancellations_per_shop,
         products_per_shop=a.products_per_shop, statement_days=a.statement_days,
-        withdrawals_per_shop=a.withdrawals_per_shop,
+        withdrawals_per_shop=a.withdrawals_per_shop, empty_shops=a.empty_shops,
         history_days=a.history_days, data_until=a.data_until,
         latency_ms=a.latency_ms, qps_limit=a.qps_limit,
         app_key=a.app_key, app_secret=a.app_secret, refresh_token=a.refresh_token,

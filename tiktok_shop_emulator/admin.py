@@ -74,15 +74,16 @@ def _records(emu: Emulator, req: Request) -> Any:
 
 
 def _faults(emu: Emulator, req: Request) -> Any:
-    """POST /__admin__/faults {"kind", "count"?, "path_prefix"?, ...opts}."""
+    """POST /__admin__/faults {"kind", "count"?, "path_prefix"?, "skip"?, ...opts}."""
     data = _body(req)
     kind = data.pop("kind", None)
     if not isinstance(kind, str):
         raise AdminError("kind (string) is required")
     count = data.pop("count", 1)
     prefix = data.pop("path_prefix", "/")
+    skip = data.pop("skip", 0)
     try:
-        emu.faults.add(kind, int(count), str(prefix), **data)
+        emu.faults.add(kind, int(count), str(prefix), skip=int(skip), **data)
     except ValueError as exc:
         raise AdminError(str(exc)) from exc
     return {"ok": True}

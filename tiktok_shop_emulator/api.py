@@ -120,8 +120,14 @@ class Api:
 
     def _fault(self, fault: Fault) -> Response | None:
         """Turn a scripted fault into its response; None means "carry on normally"."""
-        if fault.kind == "slow":
-            time.sleep(float(fault.opts.get("seconds", 1.0)))
+        if fault.kind == "slow":  # cut short when the emulator stops
+            self.emu.stopping.wait(float(fault.opts.get("seconds", 1.0)))
+            return None
+        if fault.kind == "expire_access_tokens":
+            self.emu.expire_access_tokens()
+            return None
+        if fault.kind == "deauthorize_shop":
+            self.emu.deauthorize_shop(str(fault.opts["shop_id"]))
             return None
         make = _FAULT_RESPONSES.get(fault.kind)
         if make is None:  # repeat_page_token: answer normally, the handler bends the token

@@ -37,6 +37,8 @@ class EmulatorConfig:
     port: int = 0
     shops: int = 3
     orders_per_shop: int = 1000
+    #: The last `empty_shops` shops have no orders at all.
+    empty_shops: int = 0
     seed: int = 1
     history_days: int = 365
     # Unix time the seeded history ends at; None = when the emulator starts. A fixed value

@@ -255,8 +255,9 @@ def build_shops(config: EmulatorConfig, start: int) -> list[Shop]:
         shop.catalogue = _catalogue(rng, index + 1, shop.info)
         shop.warehouses = [digits(rng, "7068", 19) for _ in range(rng.randint(1, 2))]
         orng = random.Random(f"tts-emulator:{config.seed}:orders:{index}")  # noqa: S311
-        _orders(shop, orng, config.orders_per_shop, start=start, history_days=config.history_days,
-                used=used_orders)
+        empty = index >= config.shops - config.empty_shops
+        _orders(shop, orng, 0 if empty else config.orders_per_shop, start=start,
+                history_days=config.history_days, used=used_orders)
         shops.append(shop)
     return shops
 

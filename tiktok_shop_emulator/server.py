@@ -175,6 +175,8 @@ class Emulator:
         self.domains: Domains = Domains(self.config, int(self.started_at), self.builder)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        #: Set by stop(), so requests held by a "slow" fault end at once.
+        self.stopping = threading.Event()
 
     def now(self) -> float:
         """Return the server clock: the real time plus config.clock_offset_seconds."""
@@ -183,6 +185,7 @@ class Emulator:
     def start(self) -> str:
         """Bind config.host:config.port (0 = any free port), serve in a daemon thread."""
         if self._server is None:
+            self.stopping.clear()
             self._server = _Server((self.config.host, self.config.port), Api(self))
             self._thread = threading.Thread(target=self._server.serve_forever,
                                             kwargs={"poll_interval": 0.1},
@@ -193,6 +196,7 @@ class Emulator:
     def stop(self) -> None:
         """Stop serving and drop open connections."""
         server, self._server = self._server, None
+        self.stopping.set()
         if server is not None:
             server.shutdown()
             server.drop_connections()

@@ -16,6 +16,22 @@ ERR_PARAM = 36009004
 ERR_AUTH_CODE = 36004005
 ERR_REFRESH = 36004001
 
+# Every secret any TokenStore of this process configured or issued: tests scan all captured
+# output for them, even after the emulator that issued them is gone.
+_PROCESS_SECRETS: set[str] = set()
+_PROCESS_SECRETS_LOCK = threading.Lock()
+
+
+def secrets_issued_in_process() -> list[str]:
+    """App secrets, refresh and access tokens and auth codes of every emulator of this process."""
+    with _PROCESS_SECRETS_LOCK:
+        return sorted(_PROCESS_SECRETS)
+
+
+def _remember(*values: str) -> None:
+    with _PROCESS_SECRETS_LOCK:
+        _PROCESS_SECRETS.update(values)
+
 
 class AccessState(Enum):
     """What the business API makes of an x-tts-access-token header."""
@@ -52,6 +68,7 @@ class TokenStore:
         self._scopes: dict[str, tuple[str, ...]] = {}
         self._codes: dict[str, float] = {}
         self._issued: list[str] = [config.refresh_token]
+        _remember(config.app_secret, config.refresh_token)
 
     def issue_auth_code(self) -> str:
         """Mint a single-use authorization code, as the seller consent page would."""
@@ -59,6 +76,7 @@ class TokenStore:
         with self._lock:
             self._codes[code] = self._clock() + self._config.auth_code_lifetime
             self._issued.append(code)
+        _remember(code)
         return code
 
     def issue_access_token(self, scopes: list[str] | None = None) -> str:
@@ -76,6 +94,7 @@ class TokenStore:
         granted = self._config.granted_scopes if scopes is None else scopes
         self._scopes[token] = tuple(granted)
         self._issued.append(token)
+        _remember(token)
         return token
 
     def has_scope(self, token: str | None, scope: str) -> bool:
@@ -163,6 +182,7 @@ class TokenStore:
                 refresh = "ROW_" + secrets.token_urlsafe(32)
                 self._refresh[refresh] = now + self._config.refresh_token_lifetime
                 self._issued.append(refresh)
+                _remember(refresh)
             return TokenResult(0, "Success", self._grant(now, refresh))
 
     def refresh(self, params: Mapping[str, str]) -> TokenResult:
@@ -181,4 +201,5 @@ class TokenStore:
                 token = "ROW_" + secrets.token_urlsafe(32)
                 self._refresh[token] = expires
                 self._issued.append(token)
+                _remember(token)
             return TokenResult(0, "Success", self._grant(now, token))
