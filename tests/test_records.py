@@ -6,11 +6,12 @@ import datetime
 import io
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import jsonschema
 from singer_sdk.singerlib.encoding.simple import RecordMessage, SchemaMessage, StateMessage
 
-from tap_tiktok_shop import schemas
+from tap_tiktok_shop import output, schemas
 from tap_tiktok_shop.output import OrjsonSingerWriter
 from tap_tiktok_shop.records import RecordFitter
 
@@ -76,7 +77,7 @@ class _BinaryStdout:
 
 def test_writer_emits_json_lines_and_flushes_only_on_state(monkeypatch):
     out = _BinaryStdout()
-    monkeypatch.setattr("sys.stdout", out)
+    monkeypatch.setattr(output, "sys", SimpleNamespace(stdout=out))
     writer = OrjsonSingerWriter()
     moment = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
     writer.write_message(RecordMessage(stream="s", record={"a": 1}, time_extracted=moment))
@@ -95,7 +96,7 @@ def test_writer_emits_json_lines_and_flushes_only_on_state(monkeypatch):
 
 def test_writer_skips_a_repeated_identical_schema(monkeypatch):
     out = _BinaryStdout()
-    monkeypatch.setattr("sys.stdout", out)
+    monkeypatch.setattr(output, "sys", SimpleNamespace(stdout=out))
     writer = OrjsonSingerWriter()
     schema = {"type": "object", "properties": {"a": {"type": "integer"}}}
     for _ in range(3):
