@@ -3,7 +3,7 @@
 5 shops x 4,000 orders, 200 ms latency per request, the emulator limiting each shop to 20
 requests per second (as the real API counts: per app, shop and API). The bound is
 requests / QPS; the tap's `requests_per_second` is set to the same 20. A sequential run
-(`parallel_shops` = 1) is printed for comparison.
+(`parallel_reads` = 1) is printed for comparison.
 
 Usage: python -m benchmarks.api_bound [--runs 3]
 """
@@ -25,7 +25,7 @@ def measure(emu: Emulator, tmp: str, parallel: int, runs: int) -> tuple[float, f
     command = tap_command({
         "app_key": config.app_key, "app_secret": config.app_secret,
         "refresh_token": config.refresh_token, "api_base_url": emu.base_url,
-        "auth_base_url": emu.base_url, "requests_per_second": QPS, "parallel_shops": parallel,
+        "auth_base_url": emu.base_url, "requests_per_second": QPS, "parallel_reads": parallel,
     }, tmp, f"config-{parallel}.json")
     walls, ratios, throttled, requests = [], [], 0, 0
     for _ in range(runs):
@@ -53,7 +53,7 @@ def main() -> None:
               f"per shop, {args.runs} runs each")
         for parallel in (1, 8):
             wall, ratio, requests, throttled = measure(emu, tmp, parallel, args.runs)
-            label = f"parallel_shops={parallel}" + (" (default)" if parallel == 8 else "")
+            label = f"parallel_reads={parallel}" + (" (default)" if parallel == 8 else "")
             print(f"{label:32s} median wall {wall:6.2f} s; requests {requests}; "
                   f"bound {requests / QPS:5.2f} s; ratio {ratio:.2f}x; 429s {throttled}")
     print("target: default run within 1.25x of the bound")

@@ -14,7 +14,6 @@ import logging
 import random
 import sys
 import typing as t
-from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 import backoff
@@ -66,13 +65,31 @@ RETRIED_EXCEPTIONS: tuple[type[Exception], ...] = (
 SDK_UNHANDLED_ERROR_LOG = "An unhandled error occurred while syncing '%s'"
 
 
-@dataclass(frozen=True)
 class Page:
-    """One answer: its records, its raw body (for spooling) and the API's total count."""
+    """One answer: its raw body, the API's total count, and its records parsed on first use.
 
-    records: list[dict[str, t.Any]]
-    raw: bytes
-    total_count: int | None
+    The records are parsed by whoever emits them (not by the worker that fetched the page),
+    and a page spooled by the prefetcher is never parsed before it is read back.
+    """
+
+    __slots__ = ("_parse", "_records", "raw", "total_count")
+
+    def __init__(
+        self, raw: bytes, total_count: int | None, parse: t.Callable[[], list[dict[str, t.Any]]]
+    ) -> None:
+        """Keep the body; ``parse`` builds the records when they are first asked for."""
+        self.raw = raw
+        self.total_count = total_count
+        self._parse: t.Callable[[], list[dict[str, t.Any]]] | None = parse
+        self._records: list[dict[str, t.Any]] | None = None
+
+    @property
+    def records(self) -> list[dict[str, t.Any]]:
+        """The page's records."""
+        if self._records is None:
+            assert self._parse is not None
+            self._records, self._parse = self._parse(), None
+        return self._records
 
 
 class TikTokShopStream(RESTStream[str | None]):
@@ -115,12 +132,14 @@ class TikTokShopStream(RESTStream[str | None]):
         super().__init__(tap=tap, http_method=self.method)
         self._fitter = RecordFitter(self.schema)
         # One pooled connection per concurrent reader (prefetch workers + the main thread).
-        adapter = HTTPAdapter(pool_maxsize=int(self.config["parallel_shops"]) + 2)
+        adapter = HTTPAdapter(pool_maxsize=int(self.config["parallel_reads"]) + 2)
         self.requests_session.mount("http://", adapter)
         self.requests_session.mount("https://", adapter)
 
-    def start_read_ahead(self, context: Context) -> None:
+    def start_read_ahead(self, context: Context, order: int) -> None:
         """Begin fetching this stream's records for one partition ahead of the SDK.
+
+        ``order``: the position the SDK will consume this read at (earlier reads go first).
 
         The base stream does not read ahead; shop-partitioned streams override this.
         """
@@ -165,7 +184,7 @@ class TikTokShopStream(RESTStream[str | None]):
         """Endpoint-specific JSON body, or None for bodiless requests."""
         return None
 
-    def iter_pages(self, context: Context | None) -> Iterator[Page]:
+    def iter_pages(self, context: Context | None) -> Generator[Page, None, None]:
         """Every page of one read, following ``next_page_token`` (the one pagination loop)."""
         paginator = self.get_new_paginator() or SinglePagePaginator()
         send = self.request_decorator(self._send)
@@ -187,9 +206,9 @@ class TikTokShopStream(RESTStream[str | None]):
                 counter.increment()
                 total = data_of(response).get("total_count")
                 yield Page(
-                    list(self.parse_response(response)),
                     response.content,
                     total if isinstance(total, int) else None,
+                    functools.partial(self._records_of, response),
                 )
                 paginator.advance(response)
 
@@ -197,6 +216,9 @@ class TikTokShopStream(RESTStream[str | None]):
         """The records of one read, page after page."""
         for page in self.iter_pages(context):
             yield from page.records
+
+    def _records_of(self, response: requests.Response) -> list[dict[str, t.Any]]:
+        return list(self.parse_response(response))
 
     def records_of_raw_page(self, raw: bytes) -> list[dict[str, t.Any]]:
         """The records of a page body kept aside by the prefetcher (already validated)."""
@@ -244,7 +266,9 @@ class TikTokShopStream(RESTStream[str | None]):
 
     def validate_response(self, response: requests.Response) -> None:
         """Classify the answer; keep the parsed envelope for parsing and pagination."""
-        verdict = classify(response.status_code, response.content, response.headers)
+        verdict = classify(
+            response.status_code, response.content, response.headers, records=False
+        )
         if verdict.action is Action.OK:
             setattr(response, ENVELOPE_ATTR, verdict.payload)
             return
@@ -265,8 +289,7 @@ class TikTokShopStream(RESTStream[str | None]):
 
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
         """Yield the records of one page."""
-        records = data_of(response).get(self.records_key) or []
-        yield from records
+        yield from self.records_of_raw_page(response.content)
 
     def request_decorator(self, func: RequestFunc) -> RequestFunc:
         """Pace every attempt; retry transient failures with jittered, bounded backoff.

@@ -17,6 +17,8 @@ import orjson
 import requests
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
+from tap_tiktok_shop.envelope import control_fields
+
 if t.TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -190,22 +192,28 @@ def _is_invalid_token(message: str) -> bool:
     return "access token" in lowered or "access_token" in lowered
 
 
-def classify(status: int, body: bytes, headers: t.Mapping[str, str]) -> Verdict:
+def classify(
+    status: int, body: bytes, headers: t.Mapping[str, str], *, records: bool = True
+) -> Verdict:
     """Classify one answer of the business API by its HTTP status and envelope.
 
     Args:
         status: HTTP status code.
         body: Raw response body.
         headers: Response headers.
+        records: Whether ``payload`` needs all of ``data``; False keeps only the paging
+            fields, read without building the records (see envelope.py).
 
     Returns:
         The verdict; ``payload`` holds the parsed envelope on success.
     """
     retry_after = _retry_after(headers)
-    try:
-        envelope = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        envelope = None
+    envelope = None if records else control_fields(body)
+    if envelope is None:
+        try:
+            envelope = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            envelope = None
     if not isinstance(envelope, dict) or not isinstance(envelope.get("code"), int):
         # An HTML error page or a truncated body: gateways produce these transiently.
         retriable = status in {200, 429} or status >= 500

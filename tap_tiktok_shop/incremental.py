@@ -15,7 +15,9 @@ Subclasses declare those as class attributes; the requests are built here, once.
 
 from __future__ import annotations
 
+import functools
 import typing as t
+from dataclasses import dataclass
 
 from tap_tiktok_shop.errors import ScopeMissingError
 from tap_tiktok_shop.per_shop import PerShopStream
@@ -30,6 +32,31 @@ if t.TYPE_CHECKING:
 
 #: Context key holding the read window of one request (never part of state).
 WINDOW_KEY = "_window"
+#: A read's key: the stream name and shop id, then window indexes of split reads.
+ReadKey = tuple[t.Any, ...]
+#: A read is split only when it holds more than this many times ``pages_per_window`` pages.
+SPLIT_SLACK = 1.5
+#: At most this many windows per split.
+MAX_WINDOWS = 256
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A read split into consecutive windows, each its own read, consumed in this order."""
+
+    windows: tuple[Window, ...]
+    keys: tuple[ReadKey, ...]
+
+
+class _Highest:
+    """The greatest replication value emitted so far in one shop's read."""
+
+    def __init__(self) -> None:
+        self.value: int | None = None
+
+    def see(self, value: object) -> None:
+        if isinstance(value, int) and (self.value is None or value > self.value):
+            self.value = value
 
 
 class ShopIncrementalStream(PerShopStream):
@@ -102,26 +129,42 @@ class ShopIncrementalStream(PerShopStream):
         """The time filters, for endpoints that take them in a JSON body."""
         return self.time_filters(context) if self.filters_in_body else None
 
-    def _read_key(self, context: Context | None) -> tuple[str, str]:
+    def _read_key(self, context: Context | None) -> ReadKey:
         return (self.name, str((context or {})["shop_id"]))
 
-    def start_read_ahead(self, context: Context) -> None:
+    def _parts(self, total: int | None, window: Window) -> int:
+        """How many windows a read of ``total`` records should be cut into (1: no split)."""
+        per_window = self.page_size * int(self.config["pages_per_window"])
+        if total is None or total <= per_window * SPLIT_SLACK:
+            return 1
+        return min(-(-total // per_window), MAX_WINDOWS, window.end - window.start)
+
+    def start_read_ahead(self, context: Context, order: int) -> None:
         """Queue this shop's read on the prefetcher; its window is fixed now, from state."""
         if not self.reads_ahead or self.tiktok_tap.scopes.missing(self.required_scope):
             return
         window = self.read_window_for(context)
         if window.empty:
             return
-        read_context = {**context, WINDOW_KEY: (window.start, window.end)}
+        key = self._read_key(context)
         prober = self.tiktok_tap.scopes.claim_probe(self.required_scope)
         self.tiktok_tap.prefetcher.submit(
-            self._read_key(context),
-            lambda: self._gated_pages(read_context, prober=prober),
+            key,
+            (order,),
+            lambda: self._gated(context, window, key, (order,), prober=prober),
             self.records_of_raw_page,
         )
 
-    def _gated_pages(self, context: Context, *, prober: bool) -> Iterator[Page]:
-        """A read-ahead's pages; only the first read of a scope runs before it is known."""
+    def _gated(
+        self,
+        context: Context,
+        window: Window,
+        key: ReadKey,
+        order: tuple[int, ...],
+        *,
+        prober: bool,
+    ) -> Iterator[Page | Plan]:
+        """A shop's read-ahead; only the first read of a scope runs before it is known."""
         gate = self.tiktok_tap.scopes
         scope = self.required_scope
         if not prober:
@@ -129,10 +172,10 @@ class ShopIncrementalStream(PerShopStream):
         try:
             if gate.missing(scope):
                 return
-            for page in self.iter_pages(context):
+            for item in self._planned(context, window, key, order):
                 if prober:
                     gate.settle(scope)
-                yield page
+                yield item
         except ScopeMissingError:
             gate.refuse(scope)
             raise
@@ -140,13 +183,49 @@ class ShopIncrementalStream(PerShopStream):
             if prober:
                 gate.settle(scope)
 
+    def _planned(
+        self, context: Context, window: Window, key: ReadKey, order: tuple[int, ...]
+    ) -> Iterator[Page | Plan]:
+        """Read a window, or split it into windows read in parallel.
+
+        The first page's ``total_count`` says how many pages the window holds; a window found
+        larger than expected is split again, the same way, when its own read starts.
+        """
+        pages = self.iter_pages({**context, WINDOW_KEY: (window.start, window.end)})
+        first = next(pages, None)
+        if first is None:
+            return
+        parts = self._parts(first.total_count, window)
+        if parts <= 1:
+            yield first
+            yield from pages
+            return
+        pages.close()
+        if self.sort_field == self.replication_key and first.records:
+            # Sorted ascending: nothing lies before the first record, so split from there.
+            earliest = first.records[0].get(str(self.replication_key))
+            if isinstance(earliest, int) and window.start < earliest < window.end:
+                window = Window(earliest, window.end)
+        windows = window.split(parts)
+        keys = [(*key, index) for index in range(len(windows))]
+        for index, (part, sub_key) in enumerate(zip(windows, keys, strict=True)):
+            self.tiktok_tap.prefetcher.submit(
+                sub_key,
+                (*order, index),
+                functools.partial(self._planned, context, part, sub_key, (*order, index)),
+                self.records_of_raw_page,
+            )
+        self.log("Reading %s of shop %s [%d, %d) in %d windows (%s records)", self.name,
+                 context["shop_id"], window.start, window.end, len(windows), first.total_count)
+        yield Plan(tuple(windows), tuple(keys))
+
     def read(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """Read the shop's window; the SDK advances the bookmark when it completes."""
         prefetcher = self.tiktok_tap.prefetcher
         key = self._read_key(context)
         if prefetcher.has(key):
             self.log("Reading %s for shop %s (fetched ahead)", self.name, key[1])
-            yield from prefetcher.consume(key)
+            yield from self._consume(context, key, _Highest())
             return
         window = self.read_window_for(context)
         shop_id = (context or {}).get("shop_id")
@@ -157,6 +236,41 @@ class ShopIncrementalStream(PerShopStream):
         self.log("Reading %s for shop %s: %s in [%d, %d)",
                  self.name, shop_id, self.filter_field, window.start, window.end)
         yield from self.read_window(context, window)
+
+    def _consume(
+        self, context: Context | None, key: ReadKey, highest: _Highest
+    ) -> Iterator[dict[str, t.Any]]:
+        """Yield a read's records; after each window of a split read, move the bookmark."""
+        field = str(self.replication_key)
+        for item in self.tiktok_tap.prefetcher.consume(key):
+            if isinstance(item, Plan):
+                for window, sub_key in zip(item.windows, item.keys, strict=True):
+                    yield from self._consume(context, sub_key, highest)
+                    self._bookmark_window(context, window, highest.value)
+                continue
+            record = t.cast("dict[str, t.Any]", item)
+            highest.see(record.get(field))
+            yield record
+
+    def _bookmark_window(
+        self, context: Context | None, window: Window, highest: int | None
+    ) -> None:
+        """Every record before ``window.end`` was emitted: move the bookmark and write STATE.
+
+        The value is the greatest one emitted, capped at the window's end (a record refreshed
+        during the run can carry a later time), and never moves back.
+        """
+        if highest is None:
+            return
+        value = min(highest, window.end)
+        state = self.get_context_state(context)
+        current = state.get("replication_key_value")
+        same_key = state.get("replication_key") == self.replication_key
+        if same_key and isinstance(current, int) and value <= current:
+            return
+        state["replication_key"] = self.replication_key
+        state["replication_key_value"] = value
+        self.tiktok_tap.state_writer.write_state(self.tiktok_tap.state)
 
     def read_window(self, context: Context | None, window: Window) -> Iterable[dict[str, t.Any]]:
         """Yield every record of one window (products override this to split windows)."""

@@ -43,6 +43,7 @@ class PerShopStream(TikTokShopStream):
         except ScopeMissingError as exc:
             if emitted:
                 raise
+            self.tiktok_tap.prefetcher.resume()  # handled: reads paused by the failure go on
             gate.refuse(self.required_scope)
             request_id = exc.verdict.request_id if exc.verdict else ""
             gate.skip(self, self.required_scope, f"API code 105005, request_id {request_id}")

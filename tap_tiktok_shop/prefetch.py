@@ -1,26 +1,29 @@
 """Fetching several reads at once while records are still emitted one read after another.
 
-The SDK syncs partitions (shops, and windows within a shop) one after another, so a tap that
-waits for each page spends most of its time idle on network latency. Reads are handed, in the
-order the SDK will consume them, to a bounded pool of daemon worker threads. The read being
-consumed receives its pages through a small bounded queue of parsed records; a read that is not
-being consumed yet spools its raw page bodies to a temporary file (in memory up to a few MB),
-so memory stays bounded however far ahead the workers get. Records, bookmarks and STATE are
-exactly those of a sequential run, and an error of a later read surfaces only when the SDK
-reaches it, after everything before it was emitted and bookmarked.
+The SDK syncs partitions (shops) one after another, so a tap that waits for each page spends
+most of its time idle on network latency. Reads (a shop, or one time window of a big shop) are
+handed to a bounded pool of daemon worker threads, earliest first: each read has an order key
+(shop index, then window index), so a shop's windows are fetched before later shops. The read
+being consumed receives its pages through a small bounded queue of parsed records; a read not
+consumed yet spools its raw page bodies to a temporary file (in memory up to a few MB), so
+memory stays bounded however far ahead the workers get. Records, bookmarks and STATE are those
+of a sequential run, and an error of a later read surfaces only when the consumer reaches it,
+after everything before it was emitted and bookmarked. A producer may also yield other objects
+(a plan of sub-reads); they reach the consumer in order, as they are.
 """
 
 from __future__ import annotations
 
+import itertools
 import queue
 import tempfile
 import threading
 import typing as t
 
+from tap_tiktok_shop.client import Page
+
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Hashable, Iterable, Iterator
-
-    from tap_tiktok_shop.client import Page
 
 Records = list[dict[str, t.Any]]
 #: Raw page bytes kept in memory per read before the spool moves to disk.
@@ -40,19 +43,26 @@ class _Failed:
         self.error = error
 
 
+Item = Page | _Done | _Failed | object
+
+
 class _Read:
     """One read's hand-over between its worker and the consumer."""
 
-    def __init__(self, produce: Callable[[], Iterable[Page]], parse: Callable[[bytes], Records],
-                 live_pages: int) -> None:
+    def __init__(
+        self,
+        produce: Callable[[], Iterable[Page | object]],
+        parse: Callable[[bytes], Records],
+        live_pages: int,
+    ) -> None:
         self.produce = produce
         self.parse = parse
         self.lock = threading.Lock()
         self.active = False
         self.spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES)  # noqa: SIM115
-        self.sizes: list[int] = []
+        self.spooled: list[int | object] = []  # page sizes, and other items in their place
         self.end: _Done | _Failed | None = None
-        self.live: queue.Queue[Records | _Done | _Failed] = queue.Queue(maxsize=live_pages)
+        self.live: queue.Queue[Item] = queue.Queue(maxsize=live_pages)
 
 
 class Prefetcher:
@@ -64,7 +74,11 @@ class Prefetcher:
         self._started = 0
         self._live_pages = live_pages
         self._reads: dict[Hashable, _Read] = {}
-        self._tasks: queue.Queue[_Read] = queue.Queue()
+        self._lock = threading.Lock()
+        self._tasks: queue.PriorityQueue[tuple[tuple[int, ...], int, _Read]] = (
+            queue.PriorityQueue()
+        )
+        self._tie = itertools.count()
         self._cancelled = threading.Event()
         # Cleared while a failed read waits to be consumed: the failure may end the run, so no
         # further read starts (and sends requests) until the consumer has seen it.
@@ -74,40 +88,54 @@ class Prefetcher:
     def submit(
         self,
         key: Hashable,
-        produce: Callable[[], Iterable[Page]],
+        order: tuple[int, ...],
+        produce: Callable[[], Iterable[Page | object]],
         parse: Callable[[bytes], Records],
     ) -> None:
-        """Start reading ``key`` ahead (reads start in submission order as workers free up)."""
+        """Start reading ``key`` ahead; lower ``order`` keys start first. Thread-safe."""
         read = _Read(produce, parse, self._live_pages)
-        self._reads[key] = read
-        self._tasks.put(read)
-        if self._started < self._workers:
-            self._started += 1
+        with self._lock:
+            self._reads[key] = read
+            start_worker = self._started < self._workers
+            self._started += int(start_worker)
+        self._tasks.put((order, next(self._tie), read))
+        if start_worker:
             threading.Thread(target=self._work, name="prefetch", daemon=True).start()
 
     def has(self, key: Hashable) -> bool:
         """Whether ``key`` was submitted and not consumed yet."""
-        return key in self._reads
+        with self._lock:
+            return key in self._reads
 
-    def consume(self, key: Hashable) -> Iterator[dict[str, t.Any]]:
-        """Yield the records of ``key`` in order; re-raise its worker's error, if any."""
-        read = self._reads.pop(key)
+    def consume(self, key: Hashable) -> Iterator[dict[str, t.Any] | object]:
+        """Yield the records (and other items) of ``key`` in order; re-raise its error, if any."""
+        with self._lock:
+            read = self._reads.pop(key)
         with read.lock:
             read.active = True
-            sizes, end = list(read.sizes), read.end
+            spooled, end = list(read.spooled), read.end
         try:
             read.spool.seek(0)
-            for size in sizes:
-                yield from read.parse(read.spool.read(size))
+            for entry in spooled:
+                if isinstance(entry, int):
+                    yield from read.parse(read.spool.read(entry))
+                else:
+                    yield entry
         finally:
             read.spool.close()
-        item: Records | _Done | _Failed = end if end is not None else read.live.get()
+        item: Item = end if end is not None else read.live.get()
         while not isinstance(item, _Done):
             if isinstance(item, _Failed):
-                self._running.set()  # the consumer decides now: stop the run, or carry on
-                raise item.error
-            yield from item
+                raise item.error  # ends the run, unless the consumer handles it and resumes
+            if isinstance(item, Page):
+                yield from item.records
+            else:
+                yield item
             item = read.live.get()
+
+    def resume(self) -> None:
+        """A failed read was handled (e.g. its stream skipped): let further reads start."""
+        self._running.set()
 
     def close(self) -> None:
         """Stop every worker (each notices before its next page)."""
@@ -115,22 +143,28 @@ class Prefetcher:
 
     def _work(self) -> None:
         while not self._cancelled.is_set():
-            read = self._tasks.get()
+            _, _, read = self._tasks.get()
             # Bounded: a failure nobody consumes (its stream was skipped) must not stall reads.
             self._running.wait(timeout=FAILURE_PAUSE_SECONDS)
+            if self._cancelled.is_set():
+                return
             self._run(read)
 
     def _run(self, read: _Read) -> None:
         try:
-            for page in read.produce():
+            for produced in read.produce():
                 with read.lock:
                     if not read.active:
-                        read.spool.write(page.raw)
-                        read.sizes.append(len(page.raw))
+                        if isinstance(produced, Page):
+                            read.spool.write(produced.raw)
+                            read.spooled.append(len(produced.raw))
+                        else:
+                            read.spooled.append(produced)
                         continue
-                if not self._put(read, page.records):
+                if not self._put(read, produced):  # a page is parsed by the consumer
                     return
         except BaseException as error:
+            self._running.clear()
             self._finish(read, _Failed(error))
             return
         self._finish(read, _Done())
@@ -142,7 +176,7 @@ class Prefetcher:
                 return
         self._put(read, end)
 
-    def _put(self, read: _Read, item: Records | _Done | _Failed) -> bool:
+    def _put(self, read: _Read, item: Item) -> bool:
         while not self._cancelled.is_set():
             try:
                 read.live.put(item, timeout=0.2)

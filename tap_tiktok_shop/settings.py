@@ -107,22 +107,32 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="Token host for access-token refresh.",
     ),
     th.Property(
-        "parallel_shops",
-        th.IntegerType(minimum=1, maximum=32),
-        default=8,
-        title="Parallel shops",
+        "parallel_reads",
+        th.IntegerType(minimum=1, maximum=64),
+        default=16,
+        title="Parallel reads",
         description=(
-            "How many shops' pages are fetched at once (records are still emitted shop by "
-            "shop, so state stays exact)."
+            "How many reads (a shop, or one time window of a big shop) are fetched at once. "
+            "Records are still emitted shop by shop and window by window, so state stays exact."
+        ),
+    ),
+    th.Property(
+        "pages_per_window",
+        th.IntegerType(minimum=1),
+        default=10,
+        title="Pages per window",
+        description=(
+            "A shop whose read holds more pages than about this is split into time windows "
+            "fetched in parallel (sized from the API's total_count)."
         ),
     ),
     th.Property(
         "requests_per_second",
         th.NumberType(minimum=0),
-        default=40,
+        default=45,
         title="Requests per second",
         description=(
-            "Client-side limit per shop and API endpoint (the API allows 50); 0 disables it. "
+            "Client-side pace per shop and API endpoint (the API allows 50); 0 disables it. "
             "The tap slows down further by itself when the API answers 429."
         ),
     ),

@@ -70,7 +70,7 @@ class TapTikTokShop(Tap):
     @cached_property
     def prefetcher(self) -> Prefetcher:
         """Reads shops ahead in parallel while records are emitted shop by shop."""
-        return Prefetcher(workers=int(self.config["parallel_shops"]))
+        return Prefetcher(workers=int(self.config["parallel_reads"]))
 
     @cached_property
     def authenticator(self) -> TikTokShopAuthenticator:

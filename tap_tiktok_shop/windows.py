@@ -8,6 +8,7 @@ inclusive, so orders sharing the bookmark's second are read again rather than sk
 from __future__ import annotations
 
 import datetime
+import itertools
 import typing as t
 from dataclasses import dataclass
 
@@ -25,6 +26,13 @@ class Window:
     def empty(self) -> bool:
         """True when nothing can fall inside."""
         return self.start >= self.end
+
+    def split(self, parts: int) -> list[Window]:
+        """The window cut into ``parts`` consecutive windows of (nearly) equal width."""
+        parts = max(1, min(parts, self.end - self.start))
+        width = self.end - self.start
+        bounds = [self.start + width * index // parts for index in range(parts)] + [self.end]
+        return [Window(lo, hi) for lo, hi in itertools.pairwise(bounds) if lo < hi]
 
     def halves(self) -> tuple[Window, Window] | None:
         """The window cut in two at its middle second, or None if it is one second wide."""

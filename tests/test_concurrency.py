@@ -59,7 +59,7 @@ def _pages(name: str, count: int, fail_after: int | None = None):
             if fail_after is not None and index == fail_after:
                 raise RuntimeError(f"{name} broke")
             records = [{"read": name, "n": index * 10 + i} for i in range(10)]
-            yield Page(records, repr(records).encode(), None)
+            yield Page(repr(records).encode(), None, lambda records=records: records)
 
     return produce
 
@@ -70,8 +70,8 @@ def _parse(raw: bytes):
 
 def test_prefetcher_yields_each_read_in_order_from_spool_and_live_queue():
     prefetcher = Prefetcher(workers=3, live_pages=1)
-    for name in ("a", "b", "c"):
-        prefetcher.submit(name, _pages(name, 20), _parse)
+    for order, name in enumerate(("a", "b", "c")):
+        prefetcher.submit(name, (order,), _pages(name, 20), _parse)
     for name in ("a", "b", "c"):  # b and c were spooled while a was consumed
         records = list(prefetcher.consume(name))
         assert [r["n"] for r in records] == list(range(200))
@@ -81,8 +81,8 @@ def test_prefetcher_yields_each_read_in_order_from_spool_and_live_queue():
 
 def test_prefetcher_reports_a_failure_after_the_pages_before_it():
     prefetcher = Prefetcher(workers=2)
-    prefetcher.submit("ok", _pages("ok", 3), _parse)
-    prefetcher.submit("bad", _pages("bad", 5, fail_after=2), _parse)
+    prefetcher.submit("ok", (0,), _pages("ok", 3), _parse)
+    prefetcher.submit("bad", (1,), _pages("bad", 5, fail_after=2), _parse)
     assert len(list(prefetcher.consume("ok"))) == 30
     seen = []
     records = prefetcher.consume("bad")
@@ -92,10 +92,36 @@ def test_prefetcher_reports_a_failure_after_the_pages_before_it():
     prefetcher.close()
 
 
+def test_prefetcher_starts_lower_order_keys_first_and_passes_other_items_through():
+    started = []
+    marker = object()
+
+    def produce(name):
+        def run():
+            started.append(name)
+            yield marker
+            yield from _pages(name, 1)()
+
+        return run
+
+    prefetcher = Prefetcher(workers=1)
+    prefetcher.submit("late", (1,), produce("late"), _parse)
+    prefetcher.submit("window", (0, 1), produce("window"), _parse)
+    prefetcher.submit("first", (0,), produce("first"), _parse)
+    items = list(prefetcher.consume("late"))
+    assert items[0] is marker
+    assert len(items) == 11
+    for name in ("first", "window"):
+        assert len(list(prefetcher.consume(name))) == 11
+    # "late" was taken first by the idle worker; then the queue is served by order key.
+    assert started == ["late", "first", "window"]
+    prefetcher.close()
+
+
 def test_parallel_and_sequential_runs_emit_the_same_orders_and_state(emulator_factory, tmp_path):
     emu = emulator_factory(shops=4, orders_per_shop=250, latency_ms=5)
-    sequential = run_tap(tmp_path / "seq", emu, tap_config(emu, parallel_shops=1, page_size=20))
-    parallel = run_tap(tmp_path / "par", emu, tap_config(emu, parallel_shops=8, page_size=20))
+    sequential = run_tap(tmp_path / "seq", emu, tap_config(emu, parallel_reads=1, page_size=20))
+    parallel = run_tap(tmp_path / "par", emu, tap_config(emu, parallel_reads=8, page_size=20))
     assert sequential.returncode == parallel.returncode == 0, parallel.stderr
 
     def shop_order(run):

@@ -45,7 +45,7 @@ def emu(emulator_factory: t.Callable[..., Emulator]) -> Emulator:
 def config_for(emu: Emulator, **overrides: t.Any) -> dict[str, t.Any]:
     # One reader: the injected faults count requests, which then come in a fixed order (the
     # parallel path is covered by test_faults_parallel.py).
-    return tap_config(emu, page_size=20, parallel_shops=1, **overrides)
+    return tap_config(emu, page_size=20, parallel_reads=1, **overrides)
 
 
 def assert_complete(run, emu: Emulator) -> None:

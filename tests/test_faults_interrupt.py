@@ -78,7 +78,7 @@ def _rerun_brings_the_rest(emu: Emulator, config: dict[str, t.Any], killed) -> N
 )
 def test_stopped_by_signal_exits_non_zero_with_resumable_state(emu, tmp_path, signum, how):
     first = emu.shops()[0]["id"]
-    config = tap_config(emu, page_size=PAGE_SIZE, parallel_shops=1)
+    config = tap_config(emu, page_size=PAGE_SIZE, parallel_reads=1)
     after_pages = PAGES_PER_SHOP + 1  # the first shop done, the second one halfway
     _hold_page(emu, after_pages, how)
     process = spawn_tap(tmp_path, config, catalog=catalog_selecting(ORDER_STREAMS))
@@ -96,7 +96,7 @@ def test_stopped_by_signal_exits_non_zero_with_resumable_state(emu, tmp_path, si
 
 @pytest.mark.parametrize("after_pages", [1, PAGES_PER_SHOP + 1])
 def test_sigkill_leaves_the_last_state_safe_to_resume_from(emu, tmp_path, after_pages):
-    config = tap_config(emu, page_size=PAGE_SIZE, parallel_shops=1)
+    config = tap_config(emu, page_size=PAGE_SIZE, parallel_reads=1)
     _hold_page(emu, after_pages, "network wait")
     process = spawn_tap(tmp_path, config, catalog=catalog_selecting(ORDER_STREAMS))
     _interrupt_after(emu, process, after_pages, signal.SIGKILL)

@@ -11,7 +11,7 @@ def test_throttling_and_server_errors_across_parallel_reads(emulator_factory, wa
     # Fewer faults than one request's 8 attempts, however the parallel reads share them.
     for kind in ("rate_limit", "http503", "http502", "reset", "rate_limit_200"):
         emu.faults.add(kind, count=1, path_prefix="/order/")
-    run = run_in_process(emu, tap_config(emu, page_size=20, parallel_shops=4))
+    run = run_in_process(emu, tap_config(emu, page_size=20, parallel_reads=4))
     assert run.returncode == 0, run.stderr
     assert emitted(run) == all_orders(emu)
     assert len(run.records("orders")) == 4 * 80  # a retried page is emitted once
@@ -24,7 +24,7 @@ def test_a_fatal_error_in_a_later_shop_keeps_the_earlier_shops_bookmarks(emulato
     doomed = emu.shops()[2]["id"]
     # De-authorized by the first order search, i.e. after the shops were listed.
     emu.faults.add("deauthorize_shop", count=1, path_prefix="/order/", shop_id=doomed)
-    run = run_in_process(emu, tap_config(emu, page_size=20, parallel_shops=3))
+    run = run_in_process(emu, tap_config(emu, page_size=20, parallel_reads=3))
     assert run.returncode == 1
     assert doomed in run.stderr
     assert_state_never_ahead(run, emu)

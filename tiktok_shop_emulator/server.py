@@ -118,7 +118,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not req.path.startswith("/__admin__/"):  # before writing, so a client sees it at once
             query = {key: value for key, value in pairs if key != "sign"}
             api.emu.stats.record(RequestRecord(req.method, req.path, query, resp.status,
-                                               resp.code))
+                                               resp.code, time.time()))
         self._write(resp)
 
     def _write(self, resp: Response) -> None:

@@ -15,6 +15,8 @@ class RequestRecord(NamedTuple):
     query: dict[str, str]
     status: int
     code: int | None
+    #: When the answer was sent (unix seconds), for benchmarks timing the API phase.
+    at: float = 0.0
 
 
 class Stats:

@@ -35,7 +35,10 @@ class ShopsStream(TikTokShopStream):
         authorized = list(self.request_records(context))
         shops = self.tiktok_tap.shops.select(authorized)
         self.read_ahead(shops)
-        yield from shops
+        try:
+            yield from shops
+        finally:  # done, or failed: no worker may go on sending requests
+            self.tiktok_tap.prefetcher.close()
         # The SDK syncs a shop's child streams before asking for the next shop, so every
         # shop stream has run by now.
         self.tiktok_tap.fail_if_nothing_synced()
@@ -48,10 +51,12 @@ class ShopsStream(TikTokShopStream):
             if isinstance(child, TikTokShopStream)
             and (child.selected or child.has_selected_descendents)
         ]
+        order = 0
         for shop in shops:
             context = self.get_child_context(shop, None)
             for child in children:
-                child.start_read_ahead(context)
+                child.start_read_ahead(context, order)
+                order += 1
 
     def get_child_context(
         self,
