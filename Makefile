@@ -34,3 +34,9 @@ docs: setup  ## regenerate the settings table in README.md from --about
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .meltano .meltano-test output/demo
+
+bench: setup  ## the performance benchmarks (prints figures; takes several minutes)
+	$(BIN)/python -m benchmarks.cpu_bound
+	$(BIN)/python -m benchmarks.api_bound
+	$(BIN)/python -m benchmarks.single_shop
+	$(BIN)/python -m benchmarks.memory

@@ -84,6 +84,18 @@ def run_measured(command: list[str], env: dict[str, str] | None = None) -> Child
     return ChildRun(wall, usage.ru_utime + usage.ru_stime, peak, out, proc.returncode)
 
 
+def emulator_config(emu: t.Any, **settings: t.Any) -> dict[str, t.Any]:
+    """Tap settings pointing both hosts at an emulator, with its demo credentials."""
+    return {
+        "app_key": emu.config.app_key,
+        "app_secret": emu.config.app_secret,
+        "refresh_token": emu.config.refresh_token,
+        "api_base_url": emu.base_url,
+        "auth_base_url": emu.base_url,
+        **settings,
+    }
+
+
 def tap_command(config: dict[str, t.Any], directory: str, name: str = "config.json") -> list[str]:
     """The command running the tap with ``config``, selecting the shops and orders streams.
 

@@ -18,6 +18,7 @@ import tempfile
 
 from benchmarks.common import (
     count_records,
+    emulator_config,
     expect,
     machine_info,
     median,
@@ -37,11 +38,7 @@ def main() -> None:
     config = EmulatorConfig(shops=1, orders_per_shop=args.orders,
                             order_cache_size=args.orders + 100)
     with Emulator(config) as emu, tempfile.TemporaryDirectory() as tmp:
-        command = tap_command({
-            "app_key": config.app_key, "app_secret": config.app_secret,
-            "refresh_token": config.refresh_token,
-            "api_base_url": emu.base_url, "auth_base_url": emu.base_url,
-        }, tmp)
+        command = tap_command(emulator_config(emu), tmp)
         warm = run_measured(command)  # also warms the emulator's order cache
         expect(warm.returncode == 0, "the tap failed")
         expect(count_records(warm.stdout) == args.orders, "the tap missed orders")

@@ -11,7 +11,15 @@ from __future__ import annotations
 import argparse
 import tempfile
 
-from benchmarks.common import count_records, expect, machine_info, median, run_measured, tap_command
+from benchmarks.common import (
+    count_records,
+    emulator_config,
+    expect,
+    machine_info,
+    median,
+    run_measured,
+    tap_command,
+)
 from tiktok_shop_emulator import Emulator, EmulatorConfig
 
 
@@ -20,11 +28,7 @@ def peak_rss(orders: int, runs: int) -> float:
     config = EmulatorConfig(shops=1, orders_per_shop=orders)
     peaks = []
     with Emulator(config) as emu, tempfile.TemporaryDirectory() as tmp:
-        command = tap_command({
-            "app_key": config.app_key, "app_secret": config.app_secret,
-            "refresh_token": config.refresh_token,
-            "api_base_url": emu.base_url, "auth_base_url": emu.base_url,
-        }, tmp)
+        command = tap_command(emulator_config(emu), tmp)
         for _ in range(runs):
             run = run_measured(command)
             expect(run.returncode == 0, "the tap failed")

@@ -15,7 +15,14 @@ import tempfile
 
 import orjson
 
-from benchmarks.common import expect, machine_info, median, run_measured, tap_command
+from benchmarks.common import (
+    emulator_config,
+    expect,
+    machine_info,
+    median,
+    run_measured,
+    tap_command,
+)
 from tiktok_shop_emulator import Emulator, EmulatorConfig
 
 SEARCH = "/order/202309/orders/search"
@@ -33,11 +40,7 @@ def main() -> None:
                             qps_limit=QPS, order_cache_size=args.orders + 100)
     ratios, walls, throttled_share = [], [], []
     with Emulator(config) as emu, tempfile.TemporaryDirectory() as tmp:
-        command = tap_command({
-            "app_key": config.app_key, "app_secret": config.app_secret,
-            "refresh_token": config.refresh_token,
-            "api_base_url": emu.base_url, "auth_base_url": emu.base_url,
-        }, tmp)
+        command = tap_command(emulator_config(emu), tmp)
         expected = {row["id"] for row in emu.orders_for_shop(emu.shops()[0]["id"])}
         for _ in range(args.runs):
             emu.stats.reset()

@@ -75,19 +75,13 @@ class Client:
 
 
 @pytest.fixture
-def make_emu() -> t.Iterator[t.Callable[..., Emulator]]:
-    started: list[Emulator] = []
+def make_emu(emulator_factory: t.Callable[..., Emulator]) -> t.Callable[..., Emulator]:
+    """The shared emulator factory with this module's default data."""
 
     def start(**knobs: t.Any) -> Emulator:
-        knobs = {"shops": 2, "orders_per_shop": 150, "seed": 3, **knobs}
-        emu = Emulator(EmulatorConfig(**knobs))
-        emu.start()
-        started.append(emu)
-        return emu
+        return emulator_factory(**{"shops": 2, "orders_per_shop": 150, "seed": 3, **knobs})
 
-    yield start
-    for emu in started:
-        emu.stop()
+    return start
 
 
 @pytest.fixture
