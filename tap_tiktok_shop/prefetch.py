@@ -5,7 +5,7 @@ most of its time idle on network latency. Reads (a shop, or one time window of a
 handed to a bounded pool of daemon worker threads, earliest first: each read has an order key
 (shop index, then window index), so a shop's windows are fetched before later shops. The read
 being consumed receives its pages through a small bounded queue of parsed records; a read not
-consumed yet spools its raw page bodies to a temporary file (in memory up to a few MB), so
+consumed yet spools its raw page bodies to a temporary file (in memory up to 256 KB), so
 memory stays bounded however far ahead the workers get. Records, bookmarks and STATE are those
 of a sequential run, and an error of a later read surfaces only when the consumer reaches it,
 after everything before it was emitted and bookmarked. A producer may also yield other objects
@@ -26,8 +26,9 @@ if t.TYPE_CHECKING:
     from collections.abc import Callable, Hashable, Iterable, Iterator
 
 Records = list[dict[str, t.Any]]
-#: Raw page bytes kept in memory per read before the spool moves to disk.
-SPOOL_MEMORY_BYTES = 4 * 2**20
+#: Raw page bytes kept in memory per read before the spool moves to disk (the OS page
+#: cache keeps them fast; memory stays small however many windows are spooled).
+SPOOL_MEMORY_BYTES = 256 * 2**10
 #: How long new reads wait for a failed read to be consumed before starting anyway.
 FAILURE_PAUSE_SECONDS = 10.0
 
