@@ -3,7 +3,8 @@
 The SDK's default writer encodes with simplejson and flushes after every message; for
 full-shape orders that is a large share of the tap's CPU. Records are written in chunks of about
 a megabyte, and every other message writes and flushes what is pending, so a target never sees
-a STATE before the records it covers (the SDK writes a STATE at the end of every run).
+a STATE before the records it covers (the SDK writes a STATE at the end of every run). The
+prefetcher also flushes whenever the tap waits for a page, and a failing sync on its way out.
 The SDK also writes a stream's SCHEMA each time it syncs a partition (once per shop, and once
 per statement for ``statement_transactions``); an identical repeat carries no information.
 """
@@ -58,11 +59,15 @@ class OrjsonSingerWriter(GenericSingerWriter[bytes, Message]):
         is_record = isinstance(message, RecordMessage)
         if is_record and len(self._pending) < WRITE_CHUNK_BYTES:
             return
+        self.flush_pending(flush=not is_record)
+
+    def flush_pending(self, *, flush: bool = True) -> None:
+        """Write out the records gathered so far (also when a sync fails: they were emitted)."""
         out = getattr(sys.stdout, "buffer", None)
         if out is not None:
             out.write(self._pending)
         else:  # a text stream without a byte buffer (e.g. captured output in tests)
             sys.stdout.write(self._pending.decode())
         self._pending.clear()
-        if not is_record:
+        if flush:
             sys.stdout.flush()

@@ -29,6 +29,12 @@ class PerShopStream(TikTokShopStream):
         """Yield the records of one partition (a shop, or a statement of a shop)."""
         yield from self.request_records(context)
 
+    def flush_output(self) -> None:
+        """Write out records the message writer still holds (see output.py)."""
+        flush = getattr(self._tap.message_writer, "flush_pending", None)
+        if flush is not None:
+            flush()
+
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """Read the partition unless the app lacks the stream's package."""
         gate = self.tiktok_tap.scopes
@@ -42,10 +48,14 @@ class PerShopStream(TikTokShopStream):
                 yield record
         except ScopeMissingError as exc:
             if emitted:
+                self.flush_output()
                 raise
             self.tiktok_tap.prefetcher.resume()  # handled: reads paused by the failure go on
             gate.refuse(self.required_scope)
             request_id = exc.verdict.request_id if exc.verdict else ""
             gate.skip(self, self.required_scope, f"API code 105005, request_id {request_id}")
             return
+        except BaseException:
+            self.flush_output()  # the records emitted before the failure leave with it
+            raise
         gate.synced.add(self.name)

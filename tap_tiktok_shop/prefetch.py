@@ -69,8 +69,15 @@ class _Read:
 class Prefetcher:
     """A bounded pool of workers reading ahead, one hand-over per submitted read."""
 
-    def __init__(self, workers: int, live_pages: int = 2) -> None:
-        """``workers`` reads run at once; a consumed read buffers ``live_pages`` parsed pages."""
+    def __init__(
+        self, workers: int, live_pages: int = 2, on_idle: Callable[[], None] | None = None
+    ) -> None:
+        """``workers`` reads run at once; a consumed read buffers ``live_pages`` pages.
+
+        ``on_idle`` runs when the consumer is about to wait for a page (the output writer
+        flushes what it holds then, so a target sees records as soon as the tap is idle).
+        """
+        self._on_idle = on_idle
         self._workers = workers
         self._started = 0
         self._live_pages = live_pages
@@ -124,7 +131,7 @@ class Prefetcher:
                     yield entry
         finally:
             read.spool.close()
-        item: Item = end if end is not None else read.live.get()
+        item: Item = end if end is not None else self._next(read)
         while not isinstance(item, _Done):
             if isinstance(item, _Failed):
                 raise item.error  # ends the run, unless the consumer handles it and resumes
@@ -132,7 +139,12 @@ class Prefetcher:
                 yield from item.records
             else:
                 yield item
-            item = read.live.get()
+            item = self._next(read)
+
+    def _next(self, read: _Read) -> Item:
+        if read.live.empty() and self._on_idle is not None:
+            self._on_idle()
+        return read.live.get()
 
     def resume(self) -> None:
         """A failed read was handled (e.g. its stream skipped): let further reads start."""

@@ -70,7 +70,8 @@ class TapTikTokShop(Tap):
     @cached_property
     def prefetcher(self) -> Prefetcher:
         """Reads shops ahead in parallel while records are emitted shop by shop."""
-        return Prefetcher(workers=int(self.config["parallel_reads"]))
+        flush = getattr(self.message_writer, "flush_pending", None)
+        return Prefetcher(workers=int(self.config["parallel_reads"]), on_idle=flush)
 
     @cached_property
     def authenticator(self) -> TikTokShopAuthenticator:
