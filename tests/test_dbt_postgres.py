@@ -13,16 +13,17 @@ from __future__ import annotations
 import datetime as dt
 import typing as t
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 import pytest
+import yaml
 
 from tests.conftest import assert_no_secrets, secret_values
 from tests.marts import Marts, assert_marts_equal, dbt_test_results, expected_marts, read_marts
-from tests.pipeline import MeltanoProject
+from tests.pipeline import REPO, MeltanoProject
 from tests.test_pipeline_postgres import PG, _connect, _create_schema, _drop_schema
 from tiktok_shop_emulator import Emulator, EmulatorConfig
 
@@ -161,3 +162,23 @@ def test_second_incremental_build_equals_the_emulator_again(warehouse, first_bui
     assert len(marts.orders) == 300  # still one row per order: no duplicates
     assert marts.orders != first_build[1].orders  # the changes reached the marts
     assert {status for status in tests.values()} == {"pass"}
+
+
+def test_every_column_of_every_model_has_one_line_in_schema_yml(warehouse, first_build):
+    documented: dict[str, dict[str, str]] = {}
+    for path in (REPO / "transform" / "models").glob("*/schema.yml"):
+        for model in yaml.safe_load(path.read_text())["models"]:
+            documented[model["name"]] = {column["name"]: column.get("description", "")
+                                         for column in model["columns"]}
+    with warehouse.db.cursor() as cur:
+        built: dict[str, set[str]] = defaultdict(set)
+        for table, column in cur.execute(
+                "SELECT table_name, column_name FROM information_schema.columns "
+                "WHERE table_schema = %s", [warehouse.marts_schema]):
+            built[table].add(column)
+    assert set(built) == set(documented)
+    for model, columns in built.items():
+        assert set(documented[model]) == columns, model
+        for column, description in documented[model].items():
+            assert description.strip(), (model, column)
+            assert "\n" not in description.strip(), (model, column)
