@@ -184,22 +184,36 @@ def summary(database: Path) -> str:
 
 
 def daily_summary(database: Path) -> str:
-    """The last DAILY_DAYS UTC days of the tiktok_shop__daily_shop mart, per shop, as a table."""
+    """The tiktok_shop__daily_shop mart per shop: its last days and its totals, as a table.
+
+    The totals cover all days: refunds come days after the orders they refund, so the last
+    days alone rarely show any.
+    """
     with connect(database) as db:
         rows = db.execute(f"""
-            SELECT s.shop_name, d.date_day, d.order_count, d.cancelled_order_count, d.units,
-                   d.gross_sales, d.refund_amount, d.net_sales, d.currency
+            WITH recent AS (
+                SELECT *, row_number() OVER (PARTITION BY shop_id ORDER BY date_day DESC) AS n
+                FROM {MARTS_SCHEMA}.tiktok_shop__daily_shop
+            )
+            SELECT s.shop_name, CAST(d.date_day AS VARCHAR) AS day, 0 AS total, d.order_count,
+                   d.cancelled_order_count, d.units, d.gross_sales, d.refund_amount,
+                   d.net_sales, d.currency
+            FROM recent d JOIN {MARTS_SCHEMA}.stg_tiktok_shop__shops s USING (shop_id)
+            WHERE d.n <= {DAILY_DAYS}
+            UNION ALL
+            SELECT s.shop_name, 'all days', 1, sum(order_count), sum(cancelled_order_count),
+                   sum(units), sum(gross_sales), sum(refund_amount), sum(net_sales),
+                   any_value(currency)
             FROM {MARTS_SCHEMA}.tiktok_shop__daily_shop d
-            JOIN {MARTS_SCHEMA}.stg_tiktok_shop__shops s ON s.shop_id = d.shop_id
-            WHERE d.date_day > (SELECT max(date_day) FROM {MARTS_SCHEMA}.tiktok_shop__daily_shop)
-                               - INTERVAL {DAILY_DAYS} DAY
-            ORDER BY s.shop_name, d.date_day""").fetchall()  # noqa: S608 (constants)
+            JOIN {MARTS_SCHEMA}.stg_tiktok_shop__shops s USING (shop_id)
+            GROUP BY s.shop_name
+            ORDER BY 1, 3, 2""").fetchall()  # noqa: S608 (constants only)
     header = ("shop", "day", "orders", "cancelled", "units", "gross sales", "refunds",
               "net sales", "currency")
     return format_table(header, [
-        (str(shop), str(day), str(orders), str(cancelled), str(units), f"{gross:,.2f}",
+        (str(shop), day, str(orders), str(cancelled), str(units), f"{gross:,.2f}",
          f"{refunds:,.2f}", f"{net:,.2f}", str(currency))
-        for shop, day, orders, cancelled, units, gross, refunds, net, currency in rows
+        for shop, day, _, orders, cancelled, units, gross, refunds, net, currency in rows
     ], right={2, 3, 4, 5, 6, 7})
 
 
@@ -226,8 +240,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Orders and revenue per shop and status ({database}):")
         print(summary(database))
         print()
-        print(f"Daily sales per shop, last {DAILY_DAYS} UTC days with data "
-              f"({MARTS_SCHEMA}.tiktok_shop__daily_shop, built by dbt):")
+        print(f"Daily sales per shop: last {DAILY_DAYS} UTC days with orders or refunds, and "
+              f"all days ({MARTS_SCHEMA}.tiktok_shop__daily_shop, built by dbt):")
         print(daily_summary(database))
         print()
         print("\n".join(check_run(database, before, changed)))

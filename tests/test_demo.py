@@ -165,19 +165,31 @@ def test_first_run_builds_the_marts_in_duckdb_equal_to_the_emulators_figures(dem
     assert set(first.dbt_tests.values()) == {"pass"}
 
 
-def test_demo_prints_the_last_days_of_the_daily_shop_mart(demo):
+def test_demo_prints_the_last_days_of_the_daily_shop_mart_and_totals(demo):
     directory, first, _ = demo
     emulator = served_data(directory)
     names = {shop["id"]: shop["name"] for shop in emulator.shops()}
     days = expected_marts(emulator).daily_shop
-    last_day = max(day for _, day in days)
-    expected = {
-        (names[shop], str(day)): (str(orders), str(cancelled), str(units), f"{gross:,.2f}",
-                                  f"{refund:,.2f}", f"{net:,.2f}", currency)
-        for (shop, day), (currency, orders, cancelled, units, gross, refund, net) in days.items()
-        if (last_day - day).days < 7}
-    assert expected
+    totals: dict[tuple[str, str], list[t.Any]] = {}
+    for (shop, _), (currency, *figures) in days.items():
+        total = totals.setdefault((names[shop], "all days"), [0, 0, 0, Decimal(0), Decimal(0),
+                                                               Decimal(0), currency])
+        for index, value in enumerate(figures):
+            total[index] += value
+    last_days = {shop: sorted(day for s, day in days if s == shop)[-7:] for shop in names}
+
+    def printed(figures: t.Sequence[t.Any]) -> tuple[str, ...]:
+        orders, cancelled, units, gross, refund, net, currency = figures
+        return (str(orders), str(cancelled), str(units), f"{gross:,.2f}", f"{refund:,.2f}",
+                f"{net:,.2f}", currency)
+
+    expected = {(names[shop], str(day)): printed((*figures[1:], figures[0]))
+                for (shop, day), figures in days.items() if day in last_days[shop]}
+    expected.update({key: printed(total) for key, total in totals.items()})
+    assert len(expected) == SHOPS * 8
     assert first.daily() == expected
+    assert sum(Decimal(row[4].replace(",", "")) for key, row in first.daily().items()
+               if key[1] == "all days") > 0  # refunds are in the report
 
 
 def test_second_run_rebuilds_the_marts_from_the_changed_orders(demo):
