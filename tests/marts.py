@@ -23,7 +23,8 @@ Figures = dict[t.Any, tuple[t.Any, ...]]
 #: One query per mart; each row is (key..., figures...) in the order the tuples hold them.
 MART_QUERIES = {
     "orders": ("SELECT order_id, shop_id, status, created_at, currency, subtotal, total_amount, "
-               "units, return_count, refund_amount FROM {schema}.tiktok_shop__orders", 1),
+               "units, return_count, refund_amount, cancellation_status "
+               "FROM {schema}.tiktok_shop__orders", 1),
     "order_lines": ("SELECT order_id, sku_id, shop_id, quantity, gross_amount, product_name, "
                     "sku_name FROM {schema}.tiktok_shop__order_lines", 2),
     "daily_shop": ("SELECT shop_id, date_day, currency, order_count, cancelled_order_count, "
@@ -54,7 +55,8 @@ class Marts:
 
 
 def _order_figures(emu: Emulator, shop_id: str, refunds: dict[str, list[Decimal]],
-                   returns: dict[str, int], marts: Marts) -> None:
+                   returns: dict[str, int], cancellations: dict[str, str | None],
+                   marts: Marts) -> None:
     """Add one shop's orders, order lines and order days to the expected marts."""
     for row in emu.orders_for_shop(shop_id):
         order = emu.order(shop_id, row["id"])
@@ -63,7 +65,8 @@ def _order_figures(emu: Emulator, shop_id: str, refunds: dict[str, list[Decimal]
         marts.orders[order["id"]] = (
             shop_id, order["status"], created, payment["currency"],
             Decimal(payment["sub_total"]), Decimal(payment["total_amount"]), len(items),
-            returns.get(order["id"], 0), sum(refunds.get(order["id"], []), Decimal(0)))
+            returns.get(order["id"], 0), sum(refunds.get(order["id"], []), Decimal(0)),
+            cancellations.get(order["id"]))
         lines: dict[str, list[dict[str, t.Any]]] = defaultdict(list)
         for item in items:
             lines[item["sku_id"]].append(item)
@@ -102,7 +105,11 @@ def expected_marts(emu: Emulator) -> Marts:
             refunds[row["order_id"]].append(Decimal(refund["refund_total"]))
             _add_day(marts.daily_shop, (shop_id, utc(row["create_time"]).date()),
                      refund["currency"], refund=Decimal(refund["refund_total"]))
-        _order_figures(emu, shop_id, refunds, returns, marts)
+        newest: dict[str, str | None] = {}  # order id -> its latest cancellation status
+        for row in sorted(emu.records("cancellations", shop_id),
+                          key=lambda row: (row["create_time"], row["id"])):
+            newest[row["order_id"]] = row["status"]
+        _order_figures(emu, shop_id, refunds, returns, newest, marts)
         statuses.update({row["id"]: row["status"] for row in emu.orders_for_shop(shop_id)})
     for shop in emu.shops():
         for statement in emu.records("statements", shop["id"]):

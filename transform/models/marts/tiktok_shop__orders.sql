@@ -19,13 +19,24 @@ returns as (
     group by order_id
 ),
 
+cancellation_requests as (
+    select
+        order_id,
+        cancel_status,
+        created_at,
+        row_number() over (
+            partition by order_id order by created_at desc, cancel_id desc
+        ) as newest_first
+    from {{ ref('stg_tiktok_shop__cancellations') }}
+),
+
 cancellations as (
     select
         order_id,
         count(*) as cancellation_request_count,
-        max(cancel_status) as cancellation_status,
+        max(case when newest_first = 1 then cancel_status end) as cancellation_status,
         min(created_at) as first_cancellation_request_at
-    from {{ ref('stg_tiktok_shop__cancellations') }}
+    from cancellation_requests
     group by order_id
 )
 
