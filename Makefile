@@ -33,7 +33,8 @@ docs: setup  ## regenerate the settings table in README.md from --about
 	$(BIN)/python scripts/update_readme_settings.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .meltano .meltano-test output/demo
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .meltano .meltano-test output/demo \
+		transform/target transform/logs
 
 bench: setup  ## the performance benchmarks (prints figures; takes several minutes)
 	$(BIN)/python -m benchmarks.cpu_bound

@@ -2,10 +2,12 @@
 
 Each run starts the emulator on a free loopback port, serving the same seeded shops and orders
 every time (their history ends at a moment saved on the first run), runs
-``meltano --environment=demo run tap-tiktok-shop target-duckdb``, stops the emulator (also on
-failure or Ctrl-C) and prints orders and revenue per shop and status, read back from the
-DuckDB file. From the second run on it first changes a few orders in the emulator, as sellers
-would between two scheduled runs; Meltano's saved state makes that run load only those (plus
+``meltano --environment=demo run tap-tiktok-shop target-duckdb dbt-duckdb:build`` (the raw
+tables, then the dbt marts of transform/ in the same file), stops the emulator (also on failure
+or Ctrl-C) and prints orders and revenue per shop and status, read back from the raw tables, and
+the last days of the daily shop report, read from the ``tiktok_shop__daily_shop`` mart. From
+the second run on it first changes a few orders in the emulator, as sellers would between two
+scheduled runs; Meltano's saved state makes that run load only those (plus
 the re-reads of the tap's lookback window), and the target merges them on the order id.
 """
 
@@ -27,9 +29,11 @@ from tiktok_shop_emulator import Emulator, EmulatorConfig
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA = "tiktok_shop"  # the demo environment's default_target_schema of target-duckdb
-PIPELINE = ["run", "tap-tiktok-shop", "target-duckdb"]
+MARTS_SCHEMA = "analytics"  # the schema setting of the dbt-duckdb utility
+PIPELINE = ["run", "tap-tiktok-shop", "target-duckdb", "dbt-duckdb:build"]
 #: Variables that would point the demo at other credentials or another database file.
-FOREIGN_SETTINGS = ("TAP_TIKTOK_SHOP_", "TARGET_DUCKDB_")
+FOREIGN_SETTINGS = ("TAP_TIKTOK_SHOP_", "TARGET_DUCKDB_", "DBT_")
+DAILY_DAYS = 7  # days of the daily report the demo prints
 
 
 class DemoError(Exception):
@@ -74,6 +78,10 @@ def meltano_env(emulator_url: str, database: Path) -> dict[str, str]:
            if not key.startswith(FOREIGN_SETTINGS)}
     env["TIKTOK_SHOP_EMULATOR_URL"] = emulator_url
     env["TARGET_DUCKDB_FILEPATH"] = str(database)
+    env["DBT_DUCKDB_PATH"] = str(database)
+    # dbt's run results and logs go beside the database, out of the source tree.
+    env["DBT_TARGET_PATH"] = str(database.parent / "dbt-target")
+    env["DBT_LOG_PATH"] = str(database.parent / "dbt-logs")
     return env
 
 
@@ -151,6 +159,16 @@ def check_run(database: Path, before: t.Any, changed: dict[str, int]) -> list[st
     return lines
 
 
+def format_table(header: tuple[str, ...], rows: list[tuple[str, ...]], right: set[int]) -> str:
+    """Rows as aligned text columns (the columns in ``right`` right-aligned)."""
+    table = [header, *rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.rjust(w) if i in right else cell.ljust(w)
+                  for i, (cell, w) in enumerate(zip(row, widths, strict=True))).rstrip()
+        for row in table)
+
+
 def summary(database: Path) -> str:
     """Orders and revenue (sum of payment.total_amount) per shop and status, as a table."""
     with connect(database) as db:
@@ -161,14 +179,42 @@ def summary(database: Path) -> str:
             FROM orders o JOIN shops s ON s.id = o.shop_id
             GROUP BY ALL ORDER BY s.name, orders DESC""").fetchall()
     header = ("shop", "region", "status", "orders", "revenue", "currency")
-    table = [header, *[(str(n), str(r), str(s), str(c), f"{v:,.2f}", str(cur))
-                       for n, r, s, c, v, cur in rows]]
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    right = {3, 4}
-    return "\n".join(
-        "  ".join(cell.rjust(w) if i in right else cell.ljust(w)
-                  for i, (cell, w) in enumerate(zip(row, widths, strict=True))).rstrip()
-        for row in table)
+    return format_table(header, [(str(n), str(r), str(s), str(c), f"{v:,.2f}", str(cur))
+                                 for n, r, s, c, v, cur in rows], right={3, 4})
+
+
+def daily_summary(database: Path) -> str:
+    """The tiktok_shop__daily_shop mart per shop: its last days and its totals, as a table.
+
+    The totals cover all days: refunds come days after the orders they refund, so the last
+    days alone rarely show any.
+    """
+    with connect(database) as db:
+        rows = db.execute(f"""
+            WITH recent AS (
+                SELECT *, row_number() OVER (PARTITION BY shop_id ORDER BY date_day DESC) AS n
+                FROM {MARTS_SCHEMA}.tiktok_shop__daily_shop
+            )
+            SELECT s.shop_name, CAST(d.date_day AS VARCHAR) AS day, 0 AS total, d.order_count,
+                   d.cancelled_order_count, d.units, d.gross_sales, d.refund_amount,
+                   d.net_sales, d.currency
+            FROM recent d JOIN {MARTS_SCHEMA}.stg_tiktok_shop__shops s USING (shop_id)
+            WHERE d.n <= {DAILY_DAYS}
+            UNION ALL
+            SELECT s.shop_name, 'all days', 1, sum(order_count), sum(cancelled_order_count),
+                   sum(units), sum(gross_sales), sum(refund_amount), sum(net_sales),
+                   any_value(currency)
+            FROM {MARTS_SCHEMA}.tiktok_shop__daily_shop d
+            JOIN {MARTS_SCHEMA}.stg_tiktok_shop__shops s USING (shop_id)
+            GROUP BY s.shop_name
+            ORDER BY 1, 3, 2""").fetchall()  # noqa: S608 (constants only)
+    header = ("shop", "day", "orders", "cancelled", "units", "gross sales", "refunds",
+              "net sales", "currency")
+    return format_table(header, [
+        (str(shop), day, str(orders), str(cancelled), str(units), f"{gross:,.2f}",
+         f"{refunds:,.2f}", f"{net:,.2f}", str(currency))
+        for shop, day, _, orders, cancelled, units, gross, refunds, net, currency in rows
+    ], right={2, 3, 4, 5, 6, 7})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -193,6 +239,10 @@ def main(argv: list[str] | None = None) -> int:
         print("Emulator stopped.\n")
         print(f"Orders and revenue per shop and status ({database}):")
         print(summary(database))
+        print()
+        print(f"Daily sales per shop: last {DAILY_DAYS} UTC days with orders or refunds, and "
+              f"all days ({MARTS_SCHEMA}.tiktok_shop__daily_shop, built by dbt):")
+        print(daily_summary(database))
         print()
         print("\n".join(check_run(database, before, changed)))
     except DemoError as exc:

@@ -1,7 +1,9 @@
 """``make demo``'s script, run twice as a newcomer would, its DuckDB file read back and checked.
 
 The demo's emulator data are rebuilt here from the saved description (same seed, same
-``data_until``), so every stored order can be compared with what the API served.
+``data_until``), so every stored order, and every figure of the dbt marts the demo builds in
+the same file, can be compared with what the API served. The runs happen in a time zone far
+from UTC, so a mart taking a local day instead of the UTC day would show.
 """
 
 from __future__ import annotations
@@ -18,11 +20,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.marts import Marts, assert_marts_equal, dbt_test_results, expected_marts, read_marts
 from tests.pipeline import MELTANO, REPO, MeltanoProject
 from tiktok_shop_emulator import Emulator, EmulatorConfig
 
 SHOPS, ORDERS_PER_SHOP, CHANGES_PER_SHOP = 2, 150, 4
 LOOKBACK_SECONDS = 10 * 60  # the tap's default lookback_minutes
+FAR_FROM_UTC = "Pacific/Kiritimati"  # UTC+14
+MARTS_SCHEMA = "analytics"
 COLUMNS = ("id", "shop_id", "status", "update_time", "_sdc_batched_at", "line_items", "payment",
            "recipient_address")
 
@@ -35,6 +40,8 @@ class DemoRun:
     stdout: str
     stderr: str
     orders: dict[str, dict[str, t.Any]]
+    marts: Marts | None
+    dbt_tests: dict[str, str]
 
     def table(self) -> dict[tuple[str, str], tuple[int, Decimal, str]]:
         """The printed summary: (shop, status) -> (orders, revenue, currency)."""
@@ -47,20 +54,35 @@ class DemoRun:
             rows[shop, status] = (int(orders), Decimal(revenue.replace(",", "")), currency)
         return rows
 
+    def daily(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        """The printed daily report: (shop, day) -> (orders, cancelled, units, gross, refunds,
+        net, currency)."""
+        lines = self.stdout.split("Daily sales per shop", 1)[1].splitlines()
+        rows = {}
+        for line in lines[2:]:
+            if not line.strip():
+                break
+            shop, day, *figures = re.split(r"\s{2,}", line.strip())
+            rows[shop, day] = tuple(figures)
+        return rows
+
 
 def run_demo(directory: Path, project: MeltanoProject, *extra: str) -> DemoRun:
     command = [sys.executable, str(REPO / "scripts" / "demo.py"), "--dir", str(directory),
                "--shops", str(SHOPS), "--orders-per-shop", str(ORDERS_PER_SHOP),
                "--changes-per-shop", str(CHANGES_PER_SHOP), "--meltano", str(MELTANO), *extra]
-    done = subprocess.run(command, cwd=REPO, env=project.env(), capture_output=True, text=True,
-                          timeout=300, check=False)
+    done = subprocess.run(command, cwd=REPO, env=project.env({"TZ": FAR_FROM_UTC}),
+                          capture_output=True, text=True, timeout=300, check=False)
     orders: dict[str, dict[str, t.Any]] = {}
+    marts, dbt_tests = None, {}
     database = directory / "warehouse.duckdb"
     if done.returncode == 0:
         with duckdb.connect(str(database), read_only=True) as db:
             rows = db.execute(f"SELECT {', '.join(COLUMNS)} FROM tiktok_shop.orders").fetchall()
+            marts = read_marts(lambda query: db.execute(query).fetchall(), MARTS_SCHEMA)
         orders = {row[0]: dict(zip(COLUMNS, row, strict=True)) for row in rows}
-    return DemoRun(done.returncode, done.stdout, done.stderr, orders)
+        dbt_tests = dbt_test_results(directory / "dbt-target")
+    return DemoRun(done.returncode, done.stdout, done.stderr, orders, marts, dbt_tests)
 
 
 def served_data(directory: Path) -> Emulator:
@@ -75,6 +97,7 @@ def demo(meltano_project: MeltanoProject, tmp_path_factory: pytest.TempPathFacto
          ) -> tuple[Path, DemoRun, DemoRun]:
     meltano_project.install("extractor", "tap-tiktok-shop")
     meltano_project.install("loader", "target-duckdb")
+    meltano_project.install("utility", "dbt-duckdb")
     directory = tmp_path_factory.mktemp("demo")
     first = run_demo(directory, meltano_project)
     assert first.returncode == 0, first.stdout + first.stderr
@@ -132,6 +155,52 @@ def test_second_run_loads_only_the_changes_and_keeps_one_row_per_order(demo):
     assert f"This run loaded {len(rewritten)} order records" in second.stdout
     for order_id in set(first.orders) - rewritten:
         assert second.orders[order_id] == first.orders[order_id]
+
+
+def test_first_run_builds_the_marts_in_duckdb_equal_to_the_emulators_figures(demo):
+    directory, first, _ = demo
+    assert first.marts is not None
+    assert_marts_equal(first.marts, expected_marts(served_data(directory)))
+    assert len(first.dbt_tests) >= 60
+    assert set(first.dbt_tests.values()) == {"pass"}
+
+
+def test_demo_prints_the_last_days_of_the_daily_shop_mart_and_totals(demo):
+    directory, first, _ = demo
+    emulator = served_data(directory)
+    names = {shop["id"]: shop["name"] for shop in emulator.shops()}
+    days = expected_marts(emulator).daily_shop
+    totals: dict[tuple[str, str], list[t.Any]] = {}
+    for (shop, _), (currency, *figures) in days.items():
+        total = totals.setdefault((names[shop], "all days"), [0, 0, 0, Decimal(0), Decimal(0),
+                                                               Decimal(0), currency])
+        for index, value in enumerate(figures):
+            total[index] += value
+    last_days = {shop: sorted(day for s, day in days if s == shop)[-7:] for shop in names}
+
+    def printed(figures: t.Sequence[t.Any]) -> tuple[str, ...]:
+        orders, cancelled, units, gross, refund, net, currency = figures
+        return (str(orders), str(cancelled), str(units), f"{gross:,.2f}", f"{refund:,.2f}",
+                f"{net:,.2f}", currency)
+
+    expected = {(names[shop], str(day)): printed((*figures[1:], figures[0]))
+                for (shop, day), figures in days.items() if day in last_days[shop]}
+    expected.update({key: printed(total) for key, total in totals.items()})
+    assert len(expected) == SHOPS * 8
+    assert first.daily() == expected
+    assert sum(Decimal(row[4].replace(",", "")) for key, row in first.daily().items()
+               if key[1] == "all days") > 0  # refunds are in the report
+
+
+def test_second_run_rebuilds_the_marts_from_the_changed_orders(demo):
+    _, _, second = demo
+    assert second.marts is not None
+    assert set(second.marts.orders) == set(second.orders)  # one row per order, no duplicates
+    for order_id, row in second.orders.items():
+        assert second.marts.orders[order_id][:2] == (row["shop_id"], row["status"])
+    units = sum(figures[6] for figures in second.marts.orders.values())
+    assert units == sum(len(json.loads(row["line_items"])) for row in second.orders.values())
+    assert set(second.dbt_tests.values()) == {"pass"}
 
 
 def test_a_restarted_emulator_with_fixed_data_until_serves_the_same_orders():

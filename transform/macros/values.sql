@@ -1,0 +1,37 @@
+{#- TikTok sends money as strings ("40.99") and "not set" as "": a numeric, or null. -#}
+{% macro tiktok_shop_money(expression) -%}
+    cast(nullif(trim({{ expression }}), '') as numeric(20, 4))
+{%- endmacro %}
+
+{#- An id or other text where TikTok's "" means "none". -#}
+{% macro tiktok_shop_nullif_blank(expression) -%}
+    nullif(trim({{ expression }}), '')
+{%- endmacro %}
+
+{#- A stable text key of several columns (what dbt_utils.generate_surrogate_key gives, without
+    the package hub): md5 over the values joined with '|', null spelled out. -#}
+{% macro tiktok_shop_surrogate_key(columns) -%}
+    {%- set parts = [] -%}
+    {%- for column in columns -%}
+        {%- do parts.append("coalesce(cast(" ~ column ~ " as " ~ dbt.type_string() ~ "), '_null_')") -%}
+        {%- if not loop.last -%}{%- do parts.append("'|'") -%}{%- endif -%}
+    {%- endfor -%}
+    {{ dbt.hash(dbt.concat(parts)) }}
+{%- endmacro %}
+
+{#- The newest version of each record of a raw table. The loaders merge on the stream's key, so
+    this is a safeguard for loaders that append (or a table loaded twice), and it keeps every
+    staging model honest about its key. -#}
+{% macro tiktok_shop_latest_version(relation, key_columns, newest_first) -%}
+    select *
+    from (
+        select
+            raw.*,
+            row_number() over (
+                partition by {{ key_columns | join(', ') }}
+                order by {{ newest_first }}
+            ) as tiktok_shop_version_rank
+        from {{ relation }} as raw
+    ) as versions
+    where tiktok_shop_version_rank = 1
+{%- endmacro %}
