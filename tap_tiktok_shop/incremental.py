@@ -19,7 +19,7 @@ import functools
 import typing as t
 from dataclasses import dataclass
 
-from tap_tiktok_shop.errors import ScopeMissingError
+from tap_tiktok_shop.errors import ResultCapError, ScopeMissingError
 from tap_tiktok_shop.per_shop import PerShopStream
 from tap_tiktok_shop.windows import Window, bookmark_value, read_window
 
@@ -76,7 +76,8 @@ class ShopIncrementalStream(PerShopStream):
     #: The setting that says how far before the bookmark to re-read, and its unit in seconds.
     lookback_setting: t.ClassVar[tuple[str, int]] = ("lookback_minutes", 60)
     #: Whether a shop's window may be fetched ahead in parallel (see prefetch.py); streams
-    #: that reshape their reads while paging (products split windows) read in place.
+    #: Whether a shop's reads may be fetched ahead in parallel (see prefetch.py); a stream
+    #: that cannot be (none today) reads in place, through ``read_window``.
     reads_ahead: t.ClassVar[bool] = True
 
     @property
@@ -192,21 +193,39 @@ class ShopIncrementalStream(PerShopStream):
         larger than expected is split again, the same way, when its own read starts.
         """
         pages = self.iter_pages({**context, WINDOW_KEY: (window.start, window.end)})
-        first = next(pages, None)
-        if first is None:
-            return
-        parts = self._parts(first.total_count, window)
-        if parts <= 1:
+        try:
+            first = next(pages, None)
+            if first is None:
+                return
+            parts = self._parts(first.total_count, window)
+            if parts > 1:
+                pages.close()
+                if self.sort_field == self.replication_key and first.records:
+                    # Sorted ascending: nothing lies before the first record; split from there.
+                    earliest = first.records[0].get(str(self.replication_key))
+                    if isinstance(earliest, int) and window.start < earliest < window.end:
+                        window = Window(earliest, window.end)
+                yield self._split(context, window.split(parts), key, order, first.total_count)
+                return
             yield first
             yield from pages
-            return
-        pages.close()
-        if self.sort_field == self.replication_key and first.records:
-            # Sorted ascending: nothing lies before the first record, so split from there.
-            earliest = first.records[0].get(str(self.replication_key))
-            if isinstance(earliest, int) and window.start < earliest < window.end:
-                window = Window(earliest, window.end)
-        windows = window.split(parts)
+        except ResultCapError:
+            # The search hit the API's result cap (products): read the window as two halves
+            # (records already emitted from it come again; a target merges them on the key).
+            halves = window.halves()
+            if halves is None:
+                raise
+            yield self._split(context, list(halves), key, order, None)
+
+    def _split(
+        self,
+        context: Context,
+        windows: list[Window],
+        key: ReadKey,
+        order: tuple[int, ...],
+        total: int | None,
+    ) -> Plan:
+        """Submit one read per window (each may split again) and return their plan."""
         keys = [(*key, index) for index in range(len(windows))]
         for index, (part, sub_key) in enumerate(zip(windows, keys, strict=True)):
             self.tiktok_tap.prefetcher.submit(
@@ -215,9 +234,12 @@ class ShopIncrementalStream(PerShopStream):
                 functools.partial(self._planned, context, part, sub_key, (*order, index)),
                 self.records_of_raw_page,
             )
-        self.log("Reading %s of shop %s [%d, %d) in %d windows (%s records)", self.name,
-                 context["shop_id"], window.start, window.end, len(windows), first.total_count)
-        yield Plan(tuple(windows), tuple(keys))
+        self.log(
+            "Splitting %s window [%d, %d) of shop %s into %d windows read in parallel (%s)",
+            self.name, windows[0].start, windows[-1].end, context["shop_id"], len(windows),
+            f"{total} records" if total is not None else "result cap",
+        )
+        return Plan(tuple(windows), tuple(keys))
 
     def read(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """Read the shop's window; the SDK advances the bookmark when it completes."""

@@ -33,7 +33,7 @@ def test_a_big_shop_is_read_in_windows_with_state_after_each(emulator_factory):
     shop = emu.shops()[0]["id"]
     run = run_in_process(emu, _config(emu))
     assert run.returncode == 0, run.stderr[-2000:]
-    assert "in 10 windows" in run.stderr  # sized from total_count: 2000 / (50 x 4)
+    assert "into 10 windows" in run.stderr  # sized from total_count: 2000 / (50 x 4)
     assert emitted(run) == all_orders(emu)
     assert len(run.records("orders")) == 2000  # windows do not overlap
     marks = _shop_bookmarks(run, shop)

@@ -43,8 +43,6 @@ class ProductsStream(ShopIncrementalStream):
     replication_key = "update_time"
     inclusive_upper_bound = True
     required_scope = "seller.product.basic"
-    # Windows split while paging (the 10,000-result cap), so shops are read in place.
-    reads_ahead = False
     parent_stream_type = ShopsStream
     schema = StreamSchema(SchemaDirectory(schemas))
 
