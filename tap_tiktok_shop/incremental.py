@@ -75,7 +75,6 @@ class ShopIncrementalStream(PerShopStream):
     fixed_params: t.ClassVar[Mapping[str, str]] = {}
     #: The setting that says how far before the bookmark to re-read, and its unit in seconds.
     lookback_setting: t.ClassVar[tuple[str, int]] = ("lookback_minutes", 60)
-    #: Whether a shop's window may be fetched ahead in parallel (see prefetch.py); streams
     #: Whether a shop's reads may be fetched ahead in parallel (see prefetch.py); a stream
     #: that cannot be (none today) reads in place, through ``read_window``.
     reads_ahead: t.ClassVar[bool] = True
