@@ -1,12 +1,13 @@
-"""Shared machinery for per-shop incremental streams: one time window per shop and run.
+"""Shared machinery for per-shop incremental streams: time windows per shop, read in parallel.
 
-Why bookmarks only move when a shop's read completes: the APIs either sort by time but may
-return a record whose time was refreshed past the filter while the search ran (orders,
-returns), or do not sort at all (products), so the greatest value seen is not a safe resume
-point mid-read. The streams are therefore declared unsorted: the SDK keeps the running maximum
-as a progress marker and promotes it to the bookmark only when the shop's partition finishes,
-capped by the signpost at the run's frozen ``end``. A run that dies midway leaves that shop's
-bookmark where it was.
+Why bookmarks move only at window boundaries: the APIs either sort by time but may return a
+record whose time was refreshed past the filter while the search ran (orders, returns), or do
+not sort at all (products), so the greatest value seen is not a safe resume point mid-window.
+The streams are declared unsorted: the SDK keeps the running maximum as a progress marker and
+promotes it to the bookmark when the shop's partition finishes, capped by the signpost at the
+run's frozen ``end``. A shop read split into windows (see ``_planned``) also moves its bookmark
+after each window, to the greatest value emitted capped at that window's end, and writes STATE.
+A run that dies midway never leaves a bookmark past a record that was not emitted.
 
 Endpoints differ in how a window is sent: the time field's name, JSON body (POST searches)
 or query string (finance GETs), and an exclusive (``_lt``) or inclusive (``_le``) upper bound.
@@ -75,9 +76,8 @@ class ShopIncrementalStream(PerShopStream):
     fixed_params: t.ClassVar[Mapping[str, str]] = {}
     #: The setting that says how far before the bookmark to re-read, and its unit in seconds.
     lookback_setting: t.ClassVar[tuple[str, int]] = ("lookback_minutes", 60)
-    #: Whether a shop's reads may be fetched ahead in parallel (see prefetch.py); a stream
-    #: that cannot be (none today) reads in place, through ``read_window``.
-    reads_ahead: t.ClassVar[bool] = True
+    #: The most results one search may page through (products: 10,000), or None.
+    result_cap: t.ClassVar[int | None] = None
 
     @property
     def filter_field(self) -> str:
@@ -135,13 +135,16 @@ class ShopIncrementalStream(PerShopStream):
     def _parts(self, total: int | None, window: Window) -> int:
         """How many windows a read of ``total`` records should be cut into (1: no split)."""
         per_window = self.page_size * int(self.config["pages_per_window"])
-        if total is None or total <= per_window * SPLIT_SLACK:
+        if total is None:
             return 1
-        return min(-(-total // per_window), MAX_WINDOWS, window.end - window.start)
+        parts = 1 if total <= per_window * SPLIT_SLACK else -(-total // per_window)
+        if self.result_cap is not None and total > self.result_cap:
+            parts = max(parts, 2)  # the search could not page through all of it
+        return min(parts, MAX_WINDOWS, window.end - window.start)
 
     def start_read_ahead(self, context: Context, order: int) -> None:
         """Queue this shop's read on the prefetcher; its window is fixed now, from state."""
-        if not self.reads_ahead or self.tiktok_tap.scopes.missing(self.required_scope):
+        if self.tiktok_tap.scopes.missing(self.required_scope):
             return
         window = self.read_window_for(context)
         if window.empty:
@@ -294,5 +297,5 @@ class ShopIncrementalStream(PerShopStream):
         self.tiktok_tap.state_writer.write_state(self.tiktok_tap.state)
 
     def read_window(self, context: Context | None, window: Window) -> Iterable[dict[str, t.Any]]:
-        """Yield every record of one window (products override this to split windows)."""
+        """Yield every record of one window, in place (reads not fetched ahead)."""
         yield from self.request_records({**(context or {}), WINDOW_KEY: (window.start, window.end)})
