@@ -127,6 +127,17 @@ CONFIG_SCHEMA = th.PropertiesList(
         ),
     ),
     th.Property(
+        "read_ahead_mb",
+        th.IntegerType(minimum=1),
+        default=64,
+        title="Read-ahead bound (MB)",
+        description=(
+            "At most this many MB of pages fetched ahead of what is being emitted, in memory "
+            "and temporary files together; reading ahead waits when it is reached, so a slow "
+            "loader never makes the tap fill /tmp."
+        ),
+    ),
+    th.Property(
         "requests_per_second",
         th.NumberType(minimum=0),
         default=45,

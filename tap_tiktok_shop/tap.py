@@ -71,7 +71,8 @@ class TapTikTokShop(Tap):
     def prefetcher(self) -> Prefetcher:
         """Reads shops ahead in parallel while records are emitted shop by shop."""
         flush = getattr(self.message_writer, "flush_pending", None)
-        return Prefetcher(workers=int(self.config["parallel_reads"]), on_idle=flush)
+        return Prefetcher(workers=int(self.config["parallel_reads"]), on_idle=flush,
+                          budget_bytes=int(self.config["read_ahead_mb"]) * 2**20)
 
     @cached_property
     def authenticator(self) -> TikTokShopAuthenticator:
