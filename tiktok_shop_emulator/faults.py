@@ -14,7 +14,8 @@ FAULT_KINDS: frozenset[str] = frozenset({
     "http500", "http502", "http503", "http504",
     "rate_limit", "rate_limit_200", "internal_200",
     "reset", "slow", "truncated", "html_200",
-    "expired_token", "invalid_token", "invalid_page_token", "repeat_page_token",
+    "expired_token", "invalid_token", "token_deauthorized", "seller_inactive",
+    "invalid_page_token", "repeat_page_token",
     "result_cap", "scope_missing",
     *EVENT_KINDS,
 })
