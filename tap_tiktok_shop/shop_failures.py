@@ -50,7 +50,12 @@ def code_of(error: BaseException) -> str:
         return f"API code {verdict.code}"
     if verdict is not None:
         return f"HTTP {verdict.status}"
-    return "no API code"
+    cause = error.__cause__
+    return type(cause).__name__ if cause is not None else "no API code"
+
+
+def _streams_by_code(codes: dict[str, list[str]]) -> list[str]:
+    return [f"{code}: {', '.join(streams)}" for code, streams in codes.items()]
 
 
 class ShopFailures:
@@ -81,10 +86,13 @@ class ShopFailures:
             failures = list(self.failures)
         if not failures:
             return None
-        per_shop: dict[str, list[str]] = {}
+        per_shop: dict[str, dict[str, list[str]]] = {}
         for failure in failures:
-            per_shop.setdefault(failure.shop_id, []).append(f"{failure.stream}: {failure.code}")
-        listed = "; ".join(f"{shop} ({', '.join(what)})" for shop, what in per_shop.items())
+            codes = per_shop.setdefault(failure.shop_id, {})
+            codes.setdefault(failure.code, []).append(failure.stream)
+        listed = "; ".join(
+            f"{shop} ({'; '.join(_streams_by_code(codes))})" for shop, codes in per_shop.items()
+        )
         return (
             f"{len(per_shop)} shop(s) could not be synced completely: {listed}. Every other "
             "shop and stream synced; the failed reads keep their bookmarks (see the WARNING "

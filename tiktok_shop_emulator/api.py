@@ -145,7 +145,7 @@ class Api:
         emu, config = self.emu, self.emu.config
         if config.latency_ms > 0:
             time.sleep(config.latency_ms / 1000.0)
-        fault = emu.faults.take(req.path)
+        fault = emu.faults.take(req.path, page_token=bool(req.query.get("page_token")))
         if fault is None and config.fail_rate > 0 and emu.rng.random() < config.fail_rate:
             fault = Fault("http503", 1)
         if fault is not None:

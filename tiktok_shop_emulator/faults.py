@@ -58,16 +58,19 @@ class FaultInjector:
         with self._lock:
             self._faults.append(Fault(kind, count, path_prefix, dict(opts), skip))
 
-    def take(self, path: str) -> Fault | None:
+    def take(self, path: str, *, page_token: bool = True) -> Fault | None:
         """Consume and return the first due fault that applies to `path`, if any.
 
         Every matching fault still skipping counts this request, whether or not another fault
-        fires on it.
+        fires on it. ``invalid_page_token`` applies only to requests that send a page token
+        (``page_token``): an API can refuse only a token it was given.
         """
         due: Fault | None = None
         with self._lock:
             for fault in list(self._faults):
                 if not path.startswith(fault.path_prefix):
+                    continue
+                if fault.kind == "invalid_page_token" and not page_token:
                     continue
                 if fault.skip > 0:
                     fault.skip -= 1
