@@ -31,10 +31,12 @@ from tap_tiktok_shop.errors import (
     REPORTED_ERRORS,
     AccessTokenRejectedError,
     Action,
+    RefreshedTokenRefusedError,
     RetriesExhaustedError,
     TransientAPIError,
     classify,
     raise_for_verdict,
+    refused_after_refresh,
 )
 from tap_tiktok_shop.pagination import ENVELOPE_ATTR, CursorPaginator, data_of
 from tap_tiktok_shop.records import RecordFitter
@@ -272,9 +274,15 @@ class TikTokShopStream(RESTStream[str | None]):
         if verdict.action is Action.OK:
             setattr(response, ENVELOPE_ATTR, verdict.payload)
             return
+        where = self.describe_request(response)
         if verdict.action is Action.REFRESH_TOKEN:
-            self.authenticator.reject_token_of(response)
-        raise_for_verdict(verdict, self.describe_request(response), response)
+            try:
+                self.authenticator.reject_token_of(response)
+            except RefreshedTokenRefusedError:
+                raise refused_after_refresh(
+                    verdict, where, shop_scoped=self.shop_scoped
+                ) from None
+        raise_for_verdict(verdict, where, response)
 
     def describe_request(self, response: requests.Response) -> str:
         """Path and shop of a request, for error lines."""
@@ -332,7 +340,9 @@ class TikTokShopStream(RESTStream[str | None]):
                     f"gave up after {gave_up.get('tries', '?')} attempts in "
                     f"{gave_up.get('elapsed') or 0.0:.0f} s"
                 )
-                raise RetriesExhaustedError(f"{self._failure(exc)}; {budget}") from exc
+                raise RetriesExhaustedError(
+                    f"{self._failure(exc)}; {budget}", getattr(exc, "verdict", None)
+                ) from exc
 
         return t.cast("RequestFunc", request)
 

@@ -148,6 +148,18 @@ CONFIG_SCHEMA = th.PropertiesList(
         ),
     ),
     th.Property(
+        "fail_on_shop_errors",
+        th.BooleanType(),
+        default=True,
+        title="Fail on shop errors",
+        description=(
+            "A failure that concerns one shop (de-authorized, seller inactive, retries "
+            "exhausted...) ends only that shop's read, with a WARNING line, and the other shops "
+            "sync. True: the run then exits 1 after a summary line listing those shops; false: "
+            "it exits 0 (alert on the log instead)."
+        ),
+    ),
+    th.Property(
         "request_timeout",
         th.IntegerType(minimum=1),
         default=60,

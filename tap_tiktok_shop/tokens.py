@@ -22,7 +22,11 @@ import backoff
 import orjson
 import requests
 
-from tap_tiktok_shop.errors import REFRESH_TOKEN_DEAD, AuthorizationError
+from tap_tiktok_shop.errors import (
+    REFRESH_TOKEN_DEAD,
+    AuthorizationError,
+    RefreshedTokenRefusedError,
+)
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
@@ -248,7 +252,7 @@ class TokenManager:
             recent = forced is not None and self._clock() - forced[1] < self.RETRY_WINDOW_SECONDS
             if forced and forced[0] == token and recent:
                 msg = "the API refused a freshly refreshed access token; re-authorize the app"
-                raise AuthorizationError(msg)
+                raise RefreshedTokenRefusedError(msg)
             self._refresh_locked()
             assert self._current is not None
             self._forced = (self._current.access_token, self._clock())
