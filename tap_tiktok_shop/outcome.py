@@ -86,6 +86,9 @@ def stop_on_signals(tap: Tap) -> None:
         state = resumable_state(tap.state)
         if state.get("bookmarks"):  # nothing to save (or not syncing: --discover, --about)
             tap.state_writer.write_state(state)
+        drain = getattr(tap.message_writer, "drain", None)
+        if drain is not None:  # everything emitted leaves before the exit
+            drain()
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         for stop_signal in STOP_SIGNALS:
