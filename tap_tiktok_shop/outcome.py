@@ -26,7 +26,7 @@ from pathlib import Path
 
 from singer_sdk.exceptions import ConfigValidationError
 
-from tap_tiktok_shop.errors import REPORTED_ERRORS, ConfigurationError, SyncInterrupted
+from tap_tiktok_shop.errors import REPORTED_ERRORS, ConfigurationError
 
 if t.TYPE_CHECKING:
     import logging
@@ -40,6 +40,26 @@ if t.TYPE_CHECKING:
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 #: The SDK's per-run key for a partition read in progress (ignored when a run resumes).
 PROGRESS_MARKERS = "progress_markers"
+
+
+class SyncInterrupted(BaseException):
+    """SIGTERM or SIGINT arrived: unwind the sync at once, then write state and exit non-zero.
+
+    A ``BaseException`` so that no ``except Exception`` on the way (the SDK's, the HTTP
+    library's) swallows it or logs it as a failure of its own.
+    """
+
+    def __init__(self, signum: int, finish: Callable[[], None] | None = None) -> None:
+        """Remember the signal (the exit code is 128 + its number) and what to do before exit.
+
+        Args:
+            signum: The signal number.
+            finish: Called once the sync has unwound, outside the signal handler (writing
+                state from inside the handler could interleave with a half-written message).
+        """
+        super().__init__(signum)
+        self.signum = signum
+        self.finish = finish
 
 
 @contextlib.contextmanager
