@@ -70,8 +70,10 @@ class _Read:
         produce: Callable[[], Iterable[Page | object]],
         parse: Callable[[bytes], Records],
         live_pages: int,
+        order: tuple[int, ...],
     ) -> None:
         self.produce = produce
+        self.order = order
         self.parse = parse
         self.lock = threading.Lock()
         self.active = False
@@ -127,7 +129,7 @@ class Prefetcher:
         parse: Callable[[bytes], Records],
     ) -> None:
         """Start reading ``key`` ahead; lower ``order`` keys start first. Thread-safe."""
-        read = _Read(produce, parse, self._live_pages)
+        read = _Read(produce, parse, self._live_pages, order)
         with self._lock:
             self._reads[key] = read
             start_worker = self._started < self._workers
@@ -225,7 +227,9 @@ class Prefetcher:
         pages = iter(read.produce())
         try:
             while not self._cancelled.is_set():
-                reserved = self.budget.reserve(lambda: read.active, self._cancelled.is_set)
+                reserved = self.budget.reserve(
+                    read.order, lambda: read.active, self._cancelled.is_set
+                )
                 try:
                     produced = next(pages)
                 except StopIteration:

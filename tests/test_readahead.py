@@ -81,11 +81,11 @@ def test_the_read_being_consumed_never_waits_for_a_full_budget():
 def test_budget_counts_a_page_before_it_is_fetched_and_corrects_it_after():
     budget = ReadAheadBudget(limit_bytes=1000)
     never = lambda: False  # noqa: E731
-    first = budget.reserve(never, never)
+    first = budget.reserve((0,), never, never)
     assert first == 1000  # nothing seen yet: a page is assumed to fill the bound
     budget.settle(first, 300, kept=True)
     assert budget.used == 300
-    second = budget.reserve(never, never)
+    second = budget.reserve((0,), never, never)
     assert second == 300  # now counted at the largest page seen
     budget.settle(second, 200, kept=False)  # went straight to the consumer
     assert budget.used == 300
@@ -97,9 +97,9 @@ def test_budget_counts_a_page_before_it_is_fetched_and_corrects_it_after():
 def test_a_consumed_read_is_exempt_from_the_bound():
     budget = ReadAheadBudget(limit_bytes=100)
     never = lambda: False  # noqa: E731
-    budget.settle(budget.reserve(never, never), 100, kept=True)
+    budget.settle(budget.reserve((0,), never, never), 100, kept=True)
     started = time.monotonic()
-    assert budget.reserve(lambda: True, never) == 0
+    assert budget.reserve((0,), lambda: True, never) == 0
     assert time.monotonic() - started < 0.1
 
 
@@ -131,3 +131,28 @@ def _spooled_bytes_on_disk(directory: str) -> int:
         except OSError:
             continue
     return total
+
+
+def test_the_earliest_waiting_read_gets_the_budget_first():
+    budget = ReadAheadBudget(limit_bytes=100)
+    never = lambda: False  # noqa: E731
+    budget.settle(budget.reserve((0,), never, never), 100, kept=True)  # full
+    granted: list[str] = []
+
+    def wait(name: str, order: tuple[int, ...]) -> None:
+        budget.reserve(order, never, never)
+        granted.append(name)
+
+    late = threading.Thread(target=wait, args=("late", (9,)), daemon=True)
+    late.start()
+    time.sleep(0.1)
+    early = threading.Thread(target=wait, args=("early", (1, 2)), daemon=True)
+    early.start()
+    time.sleep(0.1)
+    budget.release(100)  # room for one page: it goes to the read the consumer needs sooner
+    _wait_until(lambda: granted)
+    time.sleep(0.2)
+    assert granted == ["early"]
+    budget.release(100)
+    late.join(5)
+    assert granted == ["early", "late"]
