@@ -202,6 +202,10 @@ class RunningTap:
     def poll(self) -> int | None:
         return self.process.poll()
 
+    def stdout_so_far(self) -> str:
+        """What the tap wrote to stdout until now (whole lines)."""
+        return "".join(list(self._chunks["stdout"]))
+
     def send_signal(self, signum: int) -> None:
         self.process.send_signal(signum)
 
