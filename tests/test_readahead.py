@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import threading
 import time
 
 from tap_tiktok_shop.client import Page
 from tap_tiktok_shop.prefetch import Prefetcher
 from tap_tiktok_shop.readahead import ReadAheadBudget
+from tests.conftest import REPO, catalog_selecting, tap_config
 
 PAGE = 100 * 1024  # bytes of one fake page
 
@@ -156,3 +160,43 @@ def test_the_earliest_waiting_read_gets_the_budget_first():
     budget.release(100)
     late.join(5)
     assert granted == ["early", "late"]
+
+
+def test_the_tap_piped_into_a_slow_loader_keeps_its_temporary_files_under_the_bound(
+        emulator_factory, tmp_path):
+    """End to end: a tap process whose stdout is read slowly, its /proc fds sampled."""
+    emu = emulator_factory(shops=1, orders_per_shop=6000, order_cache_size=6100)
+    bound_mb = 4
+    config = tap_config(emu, read_ahead_mb=bound_mb, parallel_reads=8, pages_per_window=2)
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    (tmp_path / "catalog.json").write_text(
+        json.dumps(catalog_selecting(["shops", "orders"])))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_TIKTOK_SHOP_")}
+    env["TMPDIR"] = str(tmp_path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tap_tiktok_shop", "--config", str(tmp_path / "config.json"),
+         "--catalog", str(tmp_path / "catalog.json")],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=REPO, env=env)
+    assert process.stdout is not None
+    peak, records = 0, 0
+    for line in process.stdout:  # a loader taking a few hundred records a second
+        if b'"type":"RECORD","stream":"orders"' in line:
+            records += 1
+            if records % 50 == 0:
+                time.sleep(0.1)
+                peak = max(peak, _spooled_bytes_of(process.pid, str(tmp_path)))
+    assert process.wait(60) == 0
+    assert records == 6000
+    assert 0 < peak <= bound_mb * 2**20 + 2**20  # pages went to disk, never beyond the bound
+
+
+def _spooled_bytes_of(pid: int, directory: str) -> int:
+    """Bytes of a process's open files in ``directory`` (unlinked temporary files included)."""
+    total = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}").startswith(directory):
+                total += os.stat(f"/proc/{pid}/fd/{fd}").st_size
+        except OSError:
+            continue
+    return total
