@@ -20,7 +20,7 @@ import orjson
 from singer_sdk.singerlib.encoding.base import GenericSingerWriter
 from singer_sdk.singerlib.encoding.simple import Message, RecordMessage, SchemaMessage
 
-from tap_tiktok_shop.stdout_pipe import BackgroundStdout
+from tap_tiktok_shop.stdout_pipe import BackgroundStdout, is_pipe, write_now
 
 _OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
 #: Records are gathered up to this many bytes per write: a full-shape order is larger than
@@ -66,9 +66,13 @@ class OrjsonSingerWriter(GenericSingerWriter[bytes, Message]):
         self.flush_pending(flush=not is_record)
 
     def flush_pending(self, *, flush: bool = True) -> None:
-        """Hand the records gathered so far to the writer thread (also when a sync fails)."""
+        """Write out the records gathered so far (also when a sync fails: they were emitted)."""
         if self._pending or (flush and self._unflushed):
-            self._out.write(sys.stdout, bytes(self._pending), flush=flush)
+            if is_pipe(sys.stdout):
+                self._out.write(sys.stdout, bytes(self._pending), flush=flush)
+            else:
+                self._out.drain()  # (empty unless stdout stopped being a pipe)
+                write_now(sys.stdout, self._pending, flush=flush)
             self._unflushed = not flush
         self._pending.clear()
 

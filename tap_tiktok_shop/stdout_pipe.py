@@ -10,6 +10,8 @@ tap down as before. Nothing queued is lost: the process drains every queue at ex
 runs while daemon threads still do; the SDK's command ends with ``sys.exit``), an interrupted
 sync drains before it exits, and ``drain_all`` lets an in-process caller wait for the output.
 A failed write (the loader exited) is raised in the main thread at its next write or drain.
+Only a pipe gets a thread (``is_pipe``): into a file, a terminal or a caught text stream (tests,
+the SDK's test runner) nothing waits for a reader, so writes stay synchronous there.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from __future__ import annotations
 import atexit
 import collections
 import contextlib
+import os
+import stat
 import threading
 import typing as t
 import weakref
@@ -88,6 +92,14 @@ class BackgroundStdout:
                 self._changed.notify_all()
 
 
+def is_pipe(stream: t.Any) -> bool:
+    """Whether ``stream`` writes into a pipe (a loader reading it, through Meltano or ``|``)."""
+    try:
+        return stat.S_ISFIFO(os.fstat(stream.fileno()).st_mode)
+    except (AttributeError, OSError, ValueError):  # no descriptor: a text stream in memory
+        return False
+
+
 def drain_all() -> None:
     """Wait until every writer of this process wrote everything queued."""
     for writer in list(_WRITERS):
@@ -102,7 +114,12 @@ def _drain_at_exit() -> None:
 atexit.register(_drain_at_exit)
 
 
-def _write(stream: t.Any, data: bytes, *, flush: bool) -> None:
+def write_now(stream: t.Any, data: bytes | bytearray, *, flush: bool) -> None:
+    """Write ``data`` to ``stream`` in the calling thread."""
+    _write(stream, data, flush=flush)
+
+
+def _write(stream: t.Any, data: bytes | bytearray, *, flush: bool) -> None:
     out = getattr(stream, "buffer", None)
     if out is not None:
         out.write(data)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
+import os
 import threading
 import time
 
 import pytest
 
-from tap_tiktok_shop.stdout_pipe import BackgroundStdout
+from tap_tiktok_shop.stdout_pipe import BackgroundStdout, is_pipe
 
 
 class SlowStream:
@@ -99,3 +100,16 @@ def test_drain_returns_only_once_everything_is_written():
         out.write(stream, b"abc", flush=False)
     out.drain()
     assert stream.buffer.getvalue() == b"abc" * 5
+
+
+def test_only_a_pipe_gets_the_writer_thread(tmp_path):
+    read_end, write_end = os.pipe()
+    try:
+        with os.fdopen(write_end, "wb", closefd=False) as pipe_out:
+            assert is_pipe(pipe_out)
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    with open(tmp_path / "out.jsonl", "wb") as file_out:
+        assert not is_pipe(file_out)  # a file never blocks: written in place
+    assert not is_pipe(io.StringIO())  # a caught text stream (tests, the SDK's test runner)
