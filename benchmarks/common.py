@@ -108,20 +108,23 @@ def _command_line(pid: int) -> str:
 
 def run_measured(
     command: list[str], env: dict[str, str] | None = None, *, clean: bool = False,
-    roles: dict[str, str] | None = None,
+    roles: dict[str, str] | None = None, stdin: str | None = None,
 ) -> ChildRun:
     """Run a command; measure wall time, CPU (user+sys, via wait4) and its own peak RSS.
 
     ``env`` is added to this process's environment, or replaces it with ``clean``. ``roles``
     maps a role name to a text of the command line of descendant processes (the tap and the
     loader that ``meltano run`` starts): the peak RSS of each role's processes is reported.
+    ``stdin`` names a file to read standard input from.
     """
     start = time.monotonic()
     role_rss: dict[str, float] = {}
     cpu_of: dict[int, tuple[str, float]] = {}  # last CPU reading of each role's processes
-    with tempfile.TemporaryFile() as sink, tempfile.TemporaryFile() as errors:
+    with tempfile.TemporaryFile() as sink, tempfile.TemporaryFile() as errors, \
+            open(stdin or os.devnull, "rb") as source:
         proc = subprocess.Popen(
-            command, stdout=sink, stderr=errors if roles is not None else subprocess.DEVNULL,
+            command, stdin=source, stdout=sink,
+            stderr=errors if roles is not None else subprocess.DEVNULL,
             cwd=REPO, env=env if clean else {**os.environ, **(env or {})},
         )
         peak = 0.0
