@@ -32,12 +32,14 @@ from tap_tiktok_shop.errors import (
     AccessTokenRejectedError,
     Action,
     RetriesExhaustedError,
+    TikTokShopAPIError,
     TransientAPIError,
     classify,
     raise_for_verdict,
 )
 from tap_tiktok_shop.pagination import ENVELOPE_ATTR, CursorPaginator, data_of
 from tap_tiktok_shop.records import RecordFitter
+from tap_tiktok_shop.transport import send
 
 if t.TYPE_CHECKING:
     from collections.abc import Generator, Iterable, Iterator
@@ -112,6 +114,8 @@ class TikTokShopStream(RESTStream[str | None]):
     retry_base_seconds: t.ClassVar[float] = 1.0
     retry_cap_seconds: t.ClassVar[float] = 60.0
 
+    #: A redirect would carry the access-token header to another host (see transport.py).
+    allow_redirects = False
     payload_as_json = False  # the body is serialized once, here, and signed as sent
     # Records are fitted to the schema by ``post_process`` (see records.py) instead of the
     # SDK's generic per-field conformance, which costs most of the tap's CPU.
@@ -221,17 +225,29 @@ class TikTokShopStream(RESTStream[str | None]):
         return list(self.parse_response(response))
 
     def records_of_raw_page(self, raw: bytes) -> list[dict[str, t.Any]]:
-        """The records of a page body kept aside by the prefetcher (already validated)."""
+        """The records of a page body (its envelope already validated).
+
+        Raises:
+            TikTokShopAPIError: if ``data`` is not an object or the records are not a list of
+                objects (a hostile or broken answer), naming the path.
+        """
         data = orjson.loads(raw).get("data") or {}
-        return list(data.get(self.records_key) or [])
+        records = data.get(self.records_key) if isinstance(data, dict) else None
+        if records is None and isinstance(data, dict):
+            return []
+        if not isinstance(records, list) or not all(isinstance(row, dict) for row in records):
+            msg = f"{self.path}: data.{self.records_key} in the answer is not a list of objects"
+            raise TikTokShopAPIError(msg)
+        return records
 
     def _send(
         self, prepared: requests.PreparedRequest, context: Context | None
     ) -> requests.Response:
-        """One attempt: sign (fresh timestamp), send, classify."""
+        """One attempt: sign (fresh timestamp), send (no redirects, capped body), classify."""
         del context  # part of the SDK's request-function signature
-        response = self.requests_session.send(
-            self.authenticator(prepared), timeout=self.timeout, allow_redirects=self.allow_redirects
+        signed = self.authenticator(prepared)
+        response = send(
+            self.requests_session, signed, timeout=self.timeout, where=self.describe_url(signed.url)
         )
         self.validate_response(response)
         return response
