@@ -4,9 +4,9 @@ TikTok's token calls are unsigned GETs on the auth host with the tokens under ``
 absolute expiry timestamps, which the SDK's OAuth authenticator does not model. One manager,
 guarded by a lock, is shared by every stream and thread. Tokens live in memory only.
 
-Those GETs never follow a redirect (transport.py) and carry the app secret and the refresh token in their query string, and urllib3 logs
-request URLs at DEBUG level: a filter on its logger masks those values before any handler sees
-them, so even a DEBUG run leaks nothing.
+Those GETs carry the app secret and the refresh token in their query string, so they never
+follow a redirect (transport.py); urllib3 logs request URLs at DEBUG level: a filter on its
+logger masks those values before any handler sees them, so even a DEBUG run leaks nothing.
 """
 
 from __future__ import annotations

@@ -107,7 +107,7 @@ def read_capped(response: requests.Response, where: str) -> bytes:
         chunks.append(chunk)
     body = b"".join(chunks)
     # What requests itself does once a body is read: ``content`` returns it from now on.
-    response._content = body  # noqa: SLF001
+    response._content = body
     return body
 
 

@@ -103,7 +103,7 @@ def redacted_validation_errors(errors: list[str]) -> list[str]:
     redacted = []
     for error in errors:
         secret = _SECRET_ERROR.search(error)
-        if secret:
-            error = f"{secret[1]}: must be a non-empty string (the value is not shown)"
-        redacted.append(error)
+        redacted.append(
+            f"{secret[1]}: must be a non-empty string (the value is not shown)" if secret else error
+        )
     return redacted

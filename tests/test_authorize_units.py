@@ -141,7 +141,7 @@ def test_sources_precedence_option_then_config_then_env_file_then_environment(tm
 
 
 def test_sources_errors_name_the_setting_or_file(tmp_path):
-    with pytest.raises(ConfigurationError, match="auth_base_url: must start with http"):
+    with pytest.raises(ConfigurationError, match="auth_base_url: must be an https:// URL"):
         gather({"auth_base_url": "auth.tiktok-shops.com"}, config_path=None, env_file=None,
                environ={})
     with pytest.raises(ConfigurationError, match=r"missing\.json: cannot read"):

@@ -78,6 +78,10 @@ class Api:
         if req.path.startswith("/__admin__/"):
             return handle_admin(self.emu, req)
         if req.path in _TOKEN_PATHS:
+            fault = self.emu.faults.take(req.path, named_only=True)
+            answer = self._fault(fault) if fault is not None else None
+            if answer is not None:
+                return answer
             operation = getattr(self.emu.tokens, _TOKEN_PATHS[req.path])
             return self._token(operation, req)
         if req.path == "/open/authorize":
@@ -129,6 +133,8 @@ class Api:
         if fault.kind == "deauthorize_shop":
             self.emu.deauthorize_shop(str(fault.opts["shop_id"]))
             return None
+        if fault.kind == "answer":
+            return _scripted_answer(fault.opts)
         make = _FAULT_RESPONSES.get(fault.kind)
         if make is None:  # repeat_page_token: answer normally, the handler bends the token
             return None
@@ -246,6 +252,16 @@ def _truncated(now: float) -> Response:
     body = orjson.dumps({"code": 0, "message": "Success", "request_id": request_id(now),
                          "data": {"orders": [], "next_page_token": "", "total_count": 0}})
     return Response(200, body, JSON, code=0, action="truncated")
+
+
+def _scripted_answer(opts: dict[str, object]) -> Response:
+    """The "answer" fault: `status` (default 200), `body` (text) and `headers` ([[k, v]...])."""
+    status = opts.get("status", 200)
+    body = str(opts.get("body", ""))
+    raw_headers = opts.get("headers") or []
+    headers = [(str(k), str(v)) for k, v in raw_headers] if isinstance(raw_headers, list) else []
+    return Response(int(status) if isinstance(status, (int, str)) else 200,
+                    body.encode(), str(opts.get("content_type", JSON)), headers=headers)
 
 
 _INTERNAL_MSG = "Internal error, please retry later"

@@ -16,6 +16,7 @@ FAULT_KINDS: frozenset[str] = frozenset({
     "reset", "slow", "truncated", "html_200",
     "expired_token", "invalid_token", "invalid_page_token", "repeat_page_token",
     "result_cap", "scope_missing",
+    "answer",  # any status, body and headers (opts): hostile or malformed answers, redirects
     *EVENT_KINDS,
 })
 
@@ -57,16 +58,19 @@ class FaultInjector:
         with self._lock:
             self._faults.append(Fault(kind, count, path_prefix, dict(opts), skip))
 
-    def take(self, path: str) -> Fault | None:
+    def take(self, path: str, *, named_only: bool = False) -> Fault | None:
         """Consume and return the first due fault that applies to `path`, if any.
 
         Every matching fault still skipping counts this request, whether or not another fault
-        fires on it.
+        fires on it. `named_only`: only faults whose prefix names the path more closely than
+        "/" apply (token calls: a fault meant for business calls must not hit them).
         """
         due: Fault | None = None
         with self._lock:
             for fault in list(self._faults):
                 if not path.startswith(fault.path_prefix):
+                    continue
+                if named_only and fault.path_prefix in {"", "/"}:
                     continue
                 if fault.skip > 0:
                     fault.skip -= 1

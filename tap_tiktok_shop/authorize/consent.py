@@ -186,7 +186,7 @@ class _CallbackHandler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         """Bound this connection's reads by min(10 s, the time the login has left)."""
         left = self.server.deadline - time.monotonic()
-        self.timeout = max(0.05, min(CONNECTION_TIMEOUT, left))
+        self.timeout = max(0.05, min(CONNECTION_TIMEOUT, left))  # type: ignore[misc]
         super().setup()
 
     def do_GET(self) -> None:
