@@ -78,12 +78,7 @@ class Api:
         if req.path.startswith("/__admin__/"):
             return handle_admin(self.emu, req)
         if req.path in _TOKEN_PATHS:
-            fault = self.emu.faults.take(req.path, named_only=True)
-            answer = self._fault(fault) if fault is not None else None
-            if answer is not None:
-                return answer
-            operation = getattr(self.emu.tokens, _TOKEN_PATHS[req.path])
-            return self._token(operation, req)
+            return self._token(getattr(self.emu.tokens, _TOKEN_PATHS[req.path]), req)
         if req.path == "/open/authorize":
             return self._authorize(req)
         route = self._route(req.path)
@@ -107,7 +102,11 @@ class Api:
         return route
 
     def _token(self, operation: Callable[[dict[str, str]], TokenResult], req: Request) -> Response:
-        """Answer a token call (unsigned GET) with the envelope."""
+        """Answer a token call (unsigned GET) with the envelope, or a fault scripted for it."""
+        fault = self.emu.faults.take(req.path, named_only=True)
+        answer = self._fault(fault) if fault is not None else None
+        if answer is not None:
+            return answer
         if req.method != "GET":
             return envelope(BAD_METHOD, "Invalid http method", status=405, now=self.emu.now())
         result = operation(req.query)
