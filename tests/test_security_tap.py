@@ -151,7 +151,7 @@ def test_a_secret_holding_a_newline_is_refused_at_start_up(emu, setting):
 
 
 def test_a_token_answer_holding_a_newline_is_one_line_without_the_token(emu):
-    token = "tok_leak42\r\nX-Evil: 1"  # noqa: S105 - a hostile test value
+    token = "tok_leak42\r\nX-Evil: 1"
     answer(emu, REFRESH, {"code": 0, "message": "success", "request_id": "r",
                           "data": {"access_token": token, "access_token_expire_in": 2**31}})
     run = run_in_process(emu, tap_config(emu))
