@@ -11,7 +11,7 @@ import sys
 import tempfile
 import time
 import typing as t
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -43,6 +43,11 @@ class ChildRun:
     peak_rss_mb: float
     stdout: bytes
     returncode: int
+    stderr: bytes = b""
+    #: Peak RSS of descendant processes, by role (see ``run_measured``).
+    role_rss_mb: dict[str, float] = field(default_factory=dict)
+    #: CPU seconds (user + system) of descendant processes, by role.
+    role_cpu: dict[str, float] = field(default_factory=dict)
 
 
 def _peak_rss_mb(pid: int) -> float:
@@ -62,13 +67,62 @@ def _peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-def run_measured(command: list[str], env: dict[str, str] | None = None) -> ChildRun:
-    """Run a command; measure wall time, CPU (user+sys, via wait4) and its own peak RSS."""
+def _descendants(root: int) -> list[int]:
+    """Every live process below ``root`` (children, their children, ...)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                # The command name (field 2) may hold spaces; the parent id follows its ")".
+                ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a live process has used so far (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _command_line(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def run_measured(
+    command: list[str], env: dict[str, str] | None = None, *, clean: bool = False,
+    roles: dict[str, str] | None = None,
+) -> ChildRun:
+    """Run a command; measure wall time, CPU (user+sys, via wait4) and its own peak RSS.
+
+    ``env`` is added to this process's environment, or replaces it with ``clean``. ``roles``
+    maps a role name to a text of the command line of descendant processes (the tap and the
+    loader that ``meltano run`` starts): the peak RSS of each role's processes is reported.
+    """
     start = time.monotonic()
-    with tempfile.TemporaryFile() as sink:
+    role_rss: dict[str, float] = {}
+    cpu_of: dict[int, tuple[str, float]] = {}  # last CPU reading of each role's processes
+    with tempfile.TemporaryFile() as sink, tempfile.TemporaryFile() as errors:
         proc = subprocess.Popen(
-            command, stdout=sink, stderr=subprocess.DEVNULL, cwd=REPO,
-            env={**os.environ, **(env or {})},
+            command, stdout=sink, stderr=errors if roles is not None else subprocess.DEVNULL,
+            cwd=REPO, env=env if clean else {**os.environ, **(env or {})},
         )
         peak = 0.0
         while True:
@@ -76,12 +130,25 @@ def run_measured(command: list[str], env: dict[str, str] | None = None) -> Child
             if finished:
                 break
             peak = max(peak, _peak_rss_mb(proc.pid))
+            for pid in _descendants(proc.pid) if roles else ():
+                # Read each time: a child is a copy of its parent until it execs.
+                line = _command_line(pid)
+                role = next((role for role, text in roles.items() if text in line), None)
+                if role is not None:
+                    role_rss[role] = max(role_rss.get(role, 0.0), _peak_rss_mb(pid))
+                    cpu_of[pid] = (role, max(_cpu_seconds(pid), cpu_of.get(pid, ("", 0))[1]))
             time.sleep(0.02)
         proc.returncode = os.waitstatus_to_exitcode(status)
         wall = time.monotonic() - start
         sink.seek(0)
         out = sink.read()
-    return ChildRun(wall, usage.ru_utime + usage.ru_stime, peak, out, proc.returncode)
+        errors.seek(0)
+        err = errors.read()
+    role_cpu: dict[str, float] = {}
+    for role, seconds in cpu_of.values():
+        role_cpu[role] = role_cpu.get(role, 0.0) + seconds
+    return ChildRun(wall, usage.ru_utime + usage.ru_stime, peak, out, proc.returncode, err,
+                    role_rss, role_cpu)
 
 
 def emulator_config(emu: t.Any, **settings: t.Any) -> dict[str, t.Any]:

@@ -1,4 +1,4 @@
-"""Generate a stream's JSON schema from an API shape file of ``../shared/reference``.
+"""Generate a stream's JSON schema from an API shape file of ``tiktok_shop_emulator/shapes/``.
 
 Usage: python scripts/reference_to_schema.py REFERENCE.json OUT.json [--required id ...]
        [--context statement_id ...]

@@ -31,13 +31,14 @@ from tap_tiktok_shop.errors import (
     REPORTED_ERRORS,
     AccessTokenRejectedError,
     Action,
+    RefreshedTokenRefusedError,
     RetriesExhaustedError,
-    TikTokShopAPIError,
     TransientAPIError,
     classify,
     raise_for_verdict,
+    refused_after_refresh,
 )
-from tap_tiktok_shop.pagination import ENVELOPE_ATTR, CursorPaginator, data_of
+from tap_tiktok_shop.pagination import ENVELOPE_ATTR, CursorPaginator, data_of, records_in
 from tap_tiktok_shop.records import RecordFitter
 from tap_tiktok_shop.transport import send
 
@@ -225,20 +226,8 @@ class TikTokShopStream(RESTStream[str | None]):
         return list(self.parse_response(response))
 
     def records_of_raw_page(self, raw: bytes) -> list[dict[str, t.Any]]:
-        """The records of a page body (its envelope already validated).
-
-        Raises:
-            TikTokShopAPIError: if ``data`` is not an object or the records are not a list of
-                objects (a hostile or broken answer), naming the path.
-        """
-        data = orjson.loads(raw).get("data") or {}
-        records = data.get(self.records_key) if isinstance(data, dict) else None
-        if records is None and isinstance(data, dict):
-            return []
-        if not isinstance(records, list) or not all(isinstance(row, dict) for row in records):
-            msg = f"{self.path}: data.{self.records_key} in the answer is not a list of objects"
-            raise TikTokShopAPIError(msg)
-        return records
+        """The records of a page body (its envelope already validated; see ``records_in``)."""
+        return records_in(orjson.loads(raw), self.records_key, self.path)
 
     def _send(
         self, prepared: requests.PreparedRequest, context: Context | None
@@ -288,9 +277,15 @@ class TikTokShopStream(RESTStream[str | None]):
         if verdict.action is Action.OK:
             setattr(response, ENVELOPE_ATTR, verdict.payload)
             return
+        where = self.describe_request(response)
         if verdict.action is Action.REFRESH_TOKEN:
-            self.authenticator.reject_token_of(response)
-        raise_for_verdict(verdict, self.describe_request(response), response)
+            try:
+                self.authenticator.reject_token_of(response)
+            except RefreshedTokenRefusedError:
+                raise refused_after_refresh(
+                    verdict, where, shop_scoped=self.shop_scoped
+                ) from None
+        raise_for_verdict(verdict, where, response)
 
     def describe_request(self, response: requests.Response) -> str:
         """Path and shop of a request, for error lines."""
@@ -348,7 +343,9 @@ class TikTokShopStream(RESTStream[str | None]):
                     f"gave up after {gave_up.get('tries', '?')} attempts in "
                     f"{gave_up.get('elapsed') or 0.0:.0f} s"
                 )
-                raise RetriesExhaustedError(f"{self._failure(exc)}; {budget}") from exc
+                raise RetriesExhaustedError(
+                    f"{self._failure(exc)}; {budget}", getattr(exc, "verdict", None)
+                ) from exc
 
         return t.cast("RequestFunc", request)
 

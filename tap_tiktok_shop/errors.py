@@ -28,7 +28,11 @@ RATE_LIMITED = 36009002
 TRANSIENT_CODES = frozenset({36009003, 36009007, 10002014, 10002015, 10037002, 10037003, 10037004})
 #: The access token has expired: refresh it and retry once.
 TOKEN_EXPIRED = 105002
-#: The catch-all code; an invalid access token is told apart by its message.
+#: "access token is invalid; detail:your token has been deauthorized": refresh once; if it
+#: comes back, only a new authorization by the seller helps.
+TOKEN_DEAUTHORIZED = 105001
+#: The catch-all code (bad token, timestamp, app_key, identifier, version...): the message
+#: tells which, so only for this code is the message read (see ``_catch_all_kind``).
 CATCH_ALL = 36009004
 #: Token-call codes meaning the refresh token is dead (expired or revoked): only a new
 #: authorization by the seller helps.
@@ -37,8 +41,14 @@ REFRESH_TOKEN_DEAD = frozenset({36004001, 36004005})
 SCOPE_MISSING = 105005
 #: The token is not valid for this shop (e.g. the seller de-authorized it).
 SHOP_NOT_AUTHORIZED = 101000
+#: Product search: "The seller is inactive." (the shop's seller account is deactivated).
+SELLER_INACTIVE = 12052700
 #: Product search refuses to page past its 10,000th result; narrow the time window.
 RESULT_CAP = 12052180
+#: Page-token refusals: the product APIs document 38023048 "Invalid page token"; an expired
+#: or invalid cursor of the other searches comes as 36009001 (or the catch-all) naming it.
+PAGE_TOKEN_INVALID = 38023048
+PAGE_TOKEN_CODES_BY_MESSAGE = frozenset({36009001, CATCH_ALL})
 #: How much of an API message is quoted in an error line.
 MAX_MESSAGE_CHARS = 200
 
@@ -90,12 +100,36 @@ class ResultCapError(TikTokShopAPIError):
     """A search matched more results than the endpoint lets a client page through."""
 
 
-class ShopNotAuthorizedError(TikTokShopAPIError):
+class ShopError(TikTokShopAPIError):
+    """A failure that concerns one shop only: that shop's read of the stream ends, others go on.
+
+    The message says what happened and what to do; ``per_shop.py`` turns it into one WARNING
+    line and leaves the shop's bookmark where it was.
+    """
+
+
+class ShopNotAuthorizedError(ShopError):
     """The access token is not valid for this shop (de-authorized or foreign shop)."""
 
 
-class RetriesExhaustedError(TikTokShopAPIError):
-    """A request kept failing transiently until the retry budget (tries or time) ran out."""
+class SellerInactiveError(ShopError):
+    """The shop's seller account is inactive (deactivated or suspended)."""
+
+
+class InvalidShopCipherError(ShopError):
+    """The API refused the shop's cipher (or shop id) as an identifier."""
+
+
+class PageTokenError(ShopError):
+    """The API refused a ``page_token`` (expired or invalid) in the middle of a read."""
+
+
+class RetriesExhaustedError(ShopError):
+    """A request kept failing transiently until the retry budget (tries or time) ran out.
+
+    On a shop's request it concerns that shop; on the shop listing it stops the run (the
+    listing is not read per shop, so nothing catches it there).
+    """
 
 
 class TransientAPIError(RetriableAPIError):
@@ -117,6 +151,14 @@ class ConfigurationError(Exception):
 
 class AuthorizationError(Exception):
     """The token endpoints refused the credentials (wrong secret, revoked refresh token...)."""
+
+
+class RefreshedTokenRefusedError(AuthorizationError):
+    """The API refused an access token that was just refreshed: refreshing does not help."""
+
+
+class ShopsFailedError(Exception):
+    """Some shops could not be synced completely: the summary line, raised after the sync."""
 
 
 class SyncInterrupted(BaseException):
@@ -145,6 +187,7 @@ REPORTED_ERRORS: tuple[type[Exception], ...] = (
     ConfigValidationError,
     ConfigurationError,
     AuthorizationError,
+    ShopsFailedError,
     FatalAPIError,
     RetriableAPIError,
     requests.RequestException,
@@ -187,9 +230,36 @@ def clock_hint(headers: t.Mapping[str, str]) -> str:
     return f"this machine's clock is about {abs(skew):.0f} s {side} the API's: {advice}"
 
 
-def _is_invalid_token(message: str) -> bool:
-    lowered = message.lower()
-    return "access token" in lowered or "access_token" in lowered
+def _words(message: str) -> str:
+    """The message lowered, with ``-``, ``_`` and backticks read as spaces.
+
+    The documented wordings spell the header `x-tts-access-token` and the parameter
+    `access_token`: both then read "access token".
+    """
+    for mark in "-_`":
+        message = message.replace(mark, " ")
+    return " ".join(message.lower().split())
+
+
+def _catch_all_kind(message: str) -> str:
+    """What a ``36009004`` answer is about, told apart by its documented message.
+
+    Documented wordings: "Invalid credentials. The `x-tts-access-token` header is invalid.",
+    "... The `access_token` header is invalid.", "Invalid timestamp. ...", "Invalid
+    credentials. Invalid `app_key` query parameter.", "Invalid identifier. The `shop_id`
+    query parameter is invalid.", "Unexpected identifier. The `shop_cipher` query parameter
+    is not required for this request.".
+    """
+    words = _words(message)
+    if "page token" in words:
+        return "page_token"
+    if "access token" in words:
+        return "token"
+    if "timestamp" in words:
+        return "timestamp"
+    if "unexpected" not in words and ("shop cipher" in words or "shop id" in words):
+        return "shop"
+    return "other"
 
 
 def classify(
@@ -228,9 +298,39 @@ def classify(
         return Verdict(Action.OK, status, 0, message, request_id, None, envelope)
     if status == 429 or code == RATE_LIMITED or code in TRANSIENT_CODES or status >= 500:
         return Verdict(Action.RETRY, status, code, message, request_id, retry_after)
-    if code == TOKEN_EXPIRED or (code == CATCH_ALL and _is_invalid_token(message)):
+    # By code first; the message only breaks the tie of the catch-all code.
+    if code in {TOKEN_EXPIRED, TOKEN_DEAUTHORIZED} or (
+        code == CATCH_ALL and _catch_all_kind(message) == "token"
+    ):
         return Verdict(Action.REFRESH_TOKEN, status, code, message, request_id)
     return Verdict(Action.FAIL, status, code, message, request_id)
+
+
+#: What to do, appended to the one line of each per-shop failure.
+REAUTHORIZE_SHOP = (
+    "the seller may have removed this shop from the app's authorization: authorize it again, "
+    "or leave it out of shop_ids"
+)
+SELLER_INACTIVE_HINT = (
+    "the shop's seller account is inactive (deactivated or suspended): the seller must "
+    "reactivate it in Seller Center, or leave the shop out of shop_ids"
+)
+INVALID_CIPHER_HINT = (
+    "the API refused this shop's cipher: authorize the shop again, or leave it out of shop_ids"
+)
+SELLER_MUST_AUTHORIZE = (
+    "refreshing the token did not help: the seller de-authorized the app and must authorize "
+    "it again (tap-tiktok-shop-auth login)"
+)
+
+
+def _catch_all_error(verdict: Verdict, text: str, response: requests.Response) -> Exception:
+    kind = _catch_all_kind(verdict.message)
+    if kind == "timestamp":
+        return TikTokShopAPIError(f"{text}; {clock_hint(response.headers)}", verdict)
+    if kind == "shop":
+        return InvalidShopCipherError(f"{text}; {INVALID_CIPHER_HINT}", verdict)
+    return TikTokShopAPIError(text, verdict)
 
 
 def raise_for_verdict(verdict: Verdict, where: str, response: requests.Response) -> None:
@@ -245,7 +345,8 @@ def raise_for_verdict(verdict: Verdict, where: str, response: requests.Response)
         TransientAPIError: on throttling and transient failures.
         AccessTokenRejectedError: when the token must be refreshed.
         ScopeMissingError: when the app lacks the endpoint's scope.
-        ShopNotAuthorizedError: when the token does not cover the shop.
+        ShopError: when the failure concerns this shop only (not authorized, seller inactive,
+            cipher refused, page token refused).
         ResultCapError: when a search matched more results than can be paged through.
         TikTokShopAPIError: on every other error.
     """
@@ -256,16 +357,35 @@ def raise_for_verdict(verdict: Verdict, where: str, response: requests.Response)
         raise TransientAPIError(text, verdict, response)
     if verdict.action is Action.REFRESH_TOKEN:
         raise AccessTokenRejectedError(text, verdict, response)
-    if verdict.code == SCOPE_MISSING:
+    code = verdict.code
+    if code == SCOPE_MISSING:
         raise ScopeMissingError(text, verdict)
-    if verdict.code == SHOP_NOT_AUTHORIZED:
-        text += (
-            "; the seller may have removed this shop from the app's authorization: authorize "
-            "it again, or leave it out of shop_ids"
-        )
-        raise ShopNotAuthorizedError(text, verdict)
-    if verdict.code == RESULT_CAP:
+    if code == SHOP_NOT_AUTHORIZED:
+        raise ShopNotAuthorizedError(f"{text}; {REAUTHORIZE_SHOP}", verdict)
+    if code == SELLER_INACTIVE:
+        raise SellerInactiveError(f"{text}; {SELLER_INACTIVE_HINT}", verdict)
+    if code == RESULT_CAP:
         raise ResultCapError(text, verdict)
-    if verdict.code == CATCH_ALL and "timestamp" in verdict.message.lower():
-        text += "; " + clock_hint(response.headers)
+    if code == PAGE_TOKEN_INVALID or (
+        code in PAGE_TOKEN_CODES_BY_MESSAGE and "page token" in _words(verdict.message)
+    ):
+        raise PageTokenError(text, verdict)
+    if code == CATCH_ALL:
+        raise _catch_all_error(verdict, text, response)
     raise TikTokShopAPIError(text, verdict)
+
+
+def refused_after_refresh(verdict: Verdict, where: str, *, shop_scoped: bool) -> Exception:
+    """The error for a token refused again right after a refresh: one line, what to do.
+
+    ``105001`` (the token was de-authorized) on a shop's request concerns that shop (the
+    seller removed it); on the shop listing, and any other refusal, it concerns every shop.
+    """
+    text = verdict.describe(where)
+    if verdict.code == TOKEN_DEAUTHORIZED:
+        if shop_scoped:
+            return ShopNotAuthorizedError(f"{text}; {SELLER_MUST_AUTHORIZE}", verdict)
+        return AuthorizationError(f"{text}; {SELLER_MUST_AUTHORIZE}")
+    return AuthorizationError(
+        f"{text}; the API refused a freshly refreshed access token: re-authorize the app"
+    )

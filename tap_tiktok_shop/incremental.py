@@ -17,19 +17,27 @@ Subclasses declare those as class attributes; the requests are built here, once.
 from __future__ import annotations
 
 import functools
+import logging
 import typing as t
 from dataclasses import dataclass
 
-from tap_tiktok_shop.errors import ResultCapError, ScopeMissingError
+from tap_tiktok_shop.client import Page
+from tap_tiktok_shop.errors import PageTokenError, ResultCapError, ScopeMissingError, ShopError
 from tap_tiktok_shop.per_shop import PerShopStream
+from tap_tiktok_shop.window_reads import (
+    ShopFailed,
+    once_per_window,
+    pages_restarting_once,
+)
 from tap_tiktok_shop.windows import Window, bookmark_value, read_window
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping
+    from collections.abc import Generator, Iterable, Iterator, Mapping
 
     from singer_sdk.helpers.types import Context
 
-    from tap_tiktok_shop.client import Page
+    from tap_tiktok_shop.tap import TapTikTokShop
+    from tap_tiktok_shop.window_reads import Restart
 
 #: Context key holding the read window of one request (never part of state).
 WINDOW_KEY = "_window"
@@ -78,6 +86,12 @@ class ShopIncrementalStream(PerShopStream):
     lookback_setting: t.ClassVar[tuple[str, int]] = ("lookback_minutes", 60)
     #: The most results one search may page through (products: 10,000), or None.
     result_cap: t.ClassVar[int | None] = None
+
+    def __init__(self, tap: TapTikTokShop) -> None:
+        """Create the stream; no read has failed yet."""
+        super().__init__(tap)
+        #: (stream, shop) of reads that failed for their shop (added from worker threads).
+        self._failed_reads: set[ReadKey] = set()
 
     @property
     def filter_field(self) -> str:
@@ -154,7 +168,7 @@ class ShopIncrementalStream(PerShopStream):
         self.tiktok_tap.prefetcher.submit(
             key,
             (order,),
-            lambda: self._gated(context, window, key, (order,), prober=prober),
+            lambda: self._isolated(key, self._gated(context, window, key, (order,), prober=prober)),
             self.records_of_raw_page,
         )
 
@@ -166,7 +180,7 @@ class ShopIncrementalStream(PerShopStream):
         order: tuple[int, ...],
         *,
         prober: bool,
-    ) -> Iterator[Page | Plan]:
+    ) -> Iterator[Page | Plan | Restart]:
         """A shop's read-ahead; only the first read of a scope runs before it is known."""
         gate = self.tiktok_tap.scopes
         scope = self.required_scope
@@ -180,25 +194,65 @@ class ShopIncrementalStream(PerShopStream):
                     gate.settle(scope)
                 yield item
         except ScopeMissingError:
-            gate.refuse(scope)
+            if prober and not gate.granted_lists(scope):
+                gate.refuse(scope)  # the first read of the scope: the app lacks it
             raise
         finally:
             if prober:
                 gate.settle(scope)
 
+    def _isolated(
+        self, key: ReadKey, items: Iterable[Page | Plan | Restart]
+    ) -> Iterator[Page | Plan | Restart | ShopFailed]:
+        """A read's items; a failure of this shop ends them as an item (see window_reads).
+
+        The shop's other windows not started yet are then not read at all (``_planned``).
+        """
+        try:
+            yield from items
+        except (ShopError, ScopeMissingError) as error:
+            self._failed_reads.add(key[:2])
+            yield ShopFailed(error)
+
+    def _window_pages(
+        self, context: Context, window: Window
+    ) -> Generator[Page | Restart, None, None]:
+        """The pages of one window, read again from its first page once if a token is refused."""
+        shop_id = context["shop_id"]
+
+        def restarting(error: PageTokenError) -> None:
+            self.log(
+                "Shop %s: the API refused the page token of %s window [%d, %d) (%s); reading "
+                "the window again from its first page, without emitting a record twice",
+                shop_id, self.name, window.start, window.end, error, level=logging.WARNING,
+            )
+
+        return pages_restarting_once(
+            lambda: self.iter_pages({**context, WINDOW_KEY: (window.start, window.end)}),
+            restarting,
+        )
+
+    def _identity(self, record: dict[str, t.Any]) -> tuple[t.Any, ...]:
+        """A record version: its primary key and replication value."""
+        return (*(record.get(key) for key in self.primary_keys),
+                record.get(str(self.replication_key)))
+
     def _planned(
         self, context: Context, window: Window, key: ReadKey, order: tuple[int, ...]
-    ) -> Iterator[Page | Plan]:
+    ) -> Iterator[Page | Plan | Restart]:
         """Read a window, or split it into windows read in parallel.
 
         The first page's ``total_count`` says how many pages the window holds; a window found
         larger than expected is split again, the same way, when its own read starts.
         """
-        pages = self.iter_pages({**context, WINDOW_KEY: (window.start, window.end)})
+        if key[:2] in self._failed_reads:
+            return  # another window of this shop failed: the shop's read has ended
+        pages = self._window_pages(context, window)
         try:
             first = next(pages, None)
             if first is None:
                 return
+            assert isinstance(first, Page)  # a restart comes only after a page
             parts = self._parts(first.total_count, window)
             if parts > 1:
                 pages.close()
@@ -233,7 +287,11 @@ class ShopIncrementalStream(PerShopStream):
             self.tiktok_tap.prefetcher.submit(
                 sub_key,
                 (*order, index),
-                functools.partial(self._planned, context, part, sub_key, (*order, index)),
+                functools.partial(
+                    self._isolated,
+                    sub_key,
+                    self._planned(context, part, sub_key, (*order, index)),
+                ),
                 self.records_of_raw_page,
             )
         self.log(
@@ -266,7 +324,9 @@ class ShopIncrementalStream(PerShopStream):
     ) -> Iterator[dict[str, t.Any]]:
         """Yield a read's records; after each window of a split read, move the bookmark."""
         field = str(self.replication_key)
-        for item in self.tiktok_tap.prefetcher.consume(key):
+        for item in once_per_window(self.tiktok_tap.prefetcher.consume(key), self._identity):
+            if isinstance(item, ShopFailed):
+                raise item.error
             if isinstance(item, Plan):
                 for window, sub_key in zip(item.windows, item.keys, strict=True):
                     yield from self._consume(context, sub_key, highest)
@@ -298,4 +358,5 @@ class ShopIncrementalStream(PerShopStream):
 
     def read_window(self, context: Context | None, window: Window) -> Iterable[dict[str, t.Any]]:
         """Yield every record of one window, in place (reads not fetched ahead)."""
-        yield from self.request_records({**(context or {}), WINDOW_KEY: (window.start, window.end)})
+        pages = self._window_pages(dict(context or {}), window)
+        yield from t.cast("Iterator[dict[str, t.Any]]", once_per_window(pages, self._identity))

@@ -1,9 +1,12 @@
-"""The base of every stream read shop by shop: scope gating around each shop's read.
+"""The base of every stream read shop by shop: scope gating and per-shop failures.
 
 A stream whose API package the app lacks is skipped (one warning, see ``scopes.py``) instead
-of failing the run: the gate is consulted before a shop is read, and a ``105005`` answer on a
-shop's first page skips the stream for every shop. A ``105005`` after records were emitted
-stops the run: skipping then would let the bookmark move past data that was never read.
+of failing the run: the gate is consulted before a shop is read, and a ``105005`` answer on the
+first shop's first page skips the stream for every shop. A failure that concerns one shop (a
+``ShopError``: de-authorized shop, inactive seller, refused cipher, retries exhausted, or a
+``105005`` for a stream that other shops can read) ends that shop's read of the stream only:
+one WARNING line (``shop_failures.py``), and the read's progress is dropped so the bookmark
+stays where it was; nothing skipped is ever marked read. Every other shop syncs.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from __future__ import annotations
 import typing as t
 
 from tap_tiktok_shop.client import TikTokShopStream
-from tap_tiktok_shop.errors import ScopeMissingError
+from tap_tiktok_shop.errors import ScopeMissingError, ShopError
+from tap_tiktok_shop.outcome import PROGRESS_MARKERS
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
@@ -36,7 +40,7 @@ class PerShopStream(TikTokShopStream):
             flush()
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        """Read the partition unless the app lacks the stream's package."""
+        """Read the partition unless the app lacks the stream's package; isolate shop failures."""
         gate = self.tiktok_tap.scopes
         if gate.missing(self.required_scope):
             gate.skip(self, self.required_scope, "not in the token's granted scopes")
@@ -47,15 +51,41 @@ class PerShopStream(TikTokShopStream):
                 emitted = True
                 yield record
         except ScopeMissingError as exc:
-            if emitted:
-                self.flush_output()
-                raise
+            if emitted or not self._scope_missing_everywhere():
+                self.shop_failed(context, exc)
+                return
             self.tiktok_tap.prefetcher.resume()  # handled: reads paused by the failure go on
             gate.refuse(self.required_scope)
             request_id = exc.verdict.request_id if exc.verdict else ""
             gate.skip(self, self.required_scope, f"API code 105005, request_id {request_id}")
             return
+        except ShopError as exc:
+            self.shop_failed(context, exc)
+            return
         except BaseException:
             self.flush_output()  # the records emitted before the failure leave with it
             raise
         gate.synced.add(self.name)
+
+    def _scope_missing_everywhere(self) -> bool:
+        """Whether a ``105005`` means the app lacks the package (rather than this shop).
+
+        It concerns this shop only when the token's granted scopes list the package, or
+        another shop's read of this stream already went through.
+        """
+        gate, scope = self.tiktok_tap.scopes, self.required_scope
+        if gate.missing(scope):
+            return True
+        return not (gate.granted_lists(scope) or self.name in gate.synced)
+
+    def shop_failed(self, context: Context | None, error: Exception) -> None:
+        """End this shop's read of the stream: one WARNING line, the bookmark left as it was.
+
+        The SDK would promote the read's progress (the greatest value emitted) to the
+        bookmark when the partition ends; that progress is dropped, so a rerun reads again
+        what this run could not.
+        """
+        self.tiktok_tap.prefetcher.resume()  # a failure of one shop never pauses the others
+        self.get_context_state(context).pop(PROGRESS_MARKERS, None)
+        shop_id = str((context or {}).get("shop_id"))
+        self.tiktok_tap.shop_failures.record(shop_id, self.name, error)

@@ -5,8 +5,11 @@ most of its time idle on network latency. Reads (a shop, or one time window of a
 handed to a bounded pool of daemon worker threads, earliest first: each read has an order key
 (shop index, then window index), so a shop's windows are fetched before later shops. The read
 being consumed receives its pages through a small bounded queue of parsed records; a read not
-consumed yet spools its raw page bodies to a temporary file (in memory up to 256 KB), so
-memory stays bounded however far ahead the workers get. Records, bookmarks and STATE are those
+consumed yet spools its raw page bodies to a temporary file (in memory up to 256 KB), and all
+spooled pages together stay under the read-ahead budget (``readahead.py``): workers wait when it
+is full, so memory and temporary files stay bounded however slow the consumer is. The read the
+consumer waits for never waits for the budget, and starts at once on a thread of its own if no
+worker took it yet, so a full budget can never stall the run. Records, bookmarks and STATE are those
 of a sequential run, and an error of a later read surfaces only when the consumer reaches it,
 after everything before it was emitted and bookmarked. A producer may also yield other objects
 (a plan of sub-reads); they reach the consumer in order, as they are.
@@ -21,6 +24,7 @@ import threading
 import typing as t
 
 from tap_tiktok_shop.client import Page
+from tap_tiktok_shop.readahead import ReadAheadBudget
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Hashable, Iterable, Iterator
@@ -31,6 +35,8 @@ Records = list[dict[str, t.Any]]
 SPOOL_MEMORY_BYTES = 256 * 2**10
 #: How long new reads wait for a failed read to be consumed before starting anyway.
 FAILURE_PAUSE_SECONDS = 10.0
+#: Default read-ahead bound (the ``read_ahead_mb`` setting).
+DEFAULT_BUDGET_BYTES = 64 * 2**20
 
 
 class _Done:
@@ -60,6 +66,7 @@ class _Read:
         self.parse = parse
         self.lock = threading.Lock()
         self.active = False
+        self.started = False  # taken by a worker (or by the consumer's own thread)
         self.spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES)  # noqa: SIM115
         self.spooled: list[int | object] = []  # page sizes, and other items in their place
         self.end: _Done | _Failed | None = None
@@ -70,13 +77,19 @@ class Prefetcher:
     """A bounded pool of workers reading ahead, one hand-over per submitted read."""
 
     def __init__(
-        self, workers: int, live_pages: int = 2, on_idle: Callable[[], None] | None = None
+        self,
+        workers: int,
+        live_pages: int = 2,
+        on_idle: Callable[[], None] | None = None,
+        budget_bytes: int = DEFAULT_BUDGET_BYTES,
     ) -> None:
         """``workers`` reads run at once; a consumed read buffers ``live_pages`` pages.
 
         ``on_idle`` runs when the consumer is about to wait for a page (the output writer
         flushes what it holds then, so a target sees records as soon as the tap is idle).
+        ``budget_bytes`` bounds the pages fetched ahead and not consumed yet.
         """
+        self.budget = ReadAheadBudget(budget_bytes)
         self._on_idle = on_idle
         self._workers = workers
         self._started = 0
@@ -122,6 +135,12 @@ class Prefetcher:
         with read.lock:
             read.active = True
             spooled, end = list(read.spooled), read.end
+            start_now = not read.started
+            read.started = True
+        self.budget.wake()  # its worker, if waiting for the budget, goes on
+        if start_now:  # every worker is busy further ahead: this read must not wait for them
+            threading.Thread(target=self._run, args=(read,), name="prefetch-now",
+                             daemon=True).start()
         try:
             read.spool.seek(0)
             for entry in spooled:
@@ -130,7 +149,9 @@ class Prefetcher:
                 else:
                     yield entry
         finally:
+            # Counted until the file is gone: it holds its pages until closed, read or not.
             read.spool.close()
+            self.budget.release(sum(entry for entry in spooled if isinstance(entry, int)))
         item: Item = end if end is not None else self._next(read)
         while not isinstance(item, _Done):
             if isinstance(item, _Failed):
@@ -161,21 +182,36 @@ class Prefetcher:
             self._running.wait(timeout=FAILURE_PAUSE_SECONDS)
             if self._cancelled.is_set():
                 return
-            self._run(read)
+            with read.lock:
+                taken, read.started = read.started, True
+            if not taken:  # else the consumer's own thread runs it
+                self._run(read)
 
     def _run(self, read: _Read) -> None:
+        pages = iter(read.produce())
         try:
-            for produced in read.produce():
+            while not self._cancelled.is_set():
+                reserved = self.budget.reserve(lambda: read.active, self._cancelled.is_set)
+                try:
+                    produced = next(pages)
+                except StopIteration:
+                    self.budget.settle(reserved, 0, kept=False)
+                    break
+                size = len(produced.raw) if isinstance(produced, Page) else 0
                 with read.lock:
                     if not read.active:
                         if isinstance(produced, Page):
                             read.spool.write(produced.raw)
-                            read.spooled.append(len(produced.raw))
+                            read.spooled.append(size)
                         else:
                             read.spooled.append(produced)
+                        self.budget.settle(reserved, size, kept=isinstance(produced, Page))
                         continue
+                self.budget.settle(reserved, size, kept=False)
                 if not self._put(read, produced):  # a page is parsed by the consumer
                     return
+            else:
+                return  # cancelled
         except BaseException as error:
             self._running.clear()
             self._finish(read, _Failed(error))

@@ -80,6 +80,11 @@ class ScopeGate:
         granted = self._granted()
         return granted is not None and scope not in granted
 
+    def granted_lists(self, scope: str) -> bool:
+        """True when the token's granted scopes are known and include ``scope``."""
+        granted = self._granted()
+        return granted is not None and scope in granted
+
     def refuse(self, scope: str) -> None:
         """Record that the API answered 105005 for ``scope``: no shop will be asked again."""
         self._refused.add(scope)

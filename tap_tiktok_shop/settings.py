@@ -128,6 +128,17 @@ CONFIG_SCHEMA = th.PropertiesList(
         ),
     ),
     th.Property(
+        "read_ahead_mb",
+        th.IntegerType(minimum=1),
+        default=64,
+        title="Read-ahead bound (MB)",
+        description=(
+            "At most this many MB of pages fetched ahead of what is being emitted, in memory "
+            "and temporary files together; reading ahead waits when it is reached, so a slow "
+            "loader never makes the tap fill /tmp."
+        ),
+    ),
+    th.Property(
         "requests_per_second",
         th.NumberType(minimum=0),
         default=45,
@@ -135,6 +146,18 @@ CONFIG_SCHEMA = th.PropertiesList(
         description=(
             "Client-side pace per shop and API endpoint (the API allows 50); 0 disables it. "
             "The tap slows down further by itself when the API answers 429."
+        ),
+    ),
+    th.Property(
+        "fail_on_shop_errors",
+        th.BooleanType(),
+        default=True,
+        title="Fail on shop errors",
+        description=(
+            "A failure that concerns one shop (de-authorized, seller inactive, retries "
+            "exhausted...) ends only that shop's read, with a WARNING line, and the other shops "
+            "sync. True: the run then exits 1 after a summary line listing those shops; false: "
+            "it exits 0 (alert on the log instead)."
         ),
     ),
     th.Property(

@@ -22,6 +22,7 @@ from tap_tiktok_shop.prefetch import Prefetcher
 from tap_tiktok_shop.ratelimit import RateLimiter
 from tap_tiktok_shop.scopes import ScopeGate
 from tap_tiktok_shop.settings import CONFIG_SCHEMA, run_window
+from tap_tiktok_shop.shop_failures import ShopFailures
 from tap_tiktok_shop.shops import ShopDirectory
 from tap_tiktok_shop.streams import STREAM_TYPES
 from tap_tiktok_shop.tokens import TokenClient, TokenManager
@@ -71,7 +72,13 @@ class TapTikTokShop(Tap):
     def prefetcher(self) -> Prefetcher:
         """Reads shops ahead in parallel while records are emitted shop by shop."""
         flush = getattr(self.message_writer, "flush_pending", None)
-        return Prefetcher(workers=int(self.config["parallel_reads"]), on_idle=flush)
+        return Prefetcher(workers=int(self.config["parallel_reads"]), on_idle=flush,
+                          budget_bytes=int(self.config["read_ahead_mb"]) * 2**20)
+
+    @cached_property
+    def shop_failures(self) -> ShopFailures:
+        """Reads that failed for one shop only; summarized, and the exit code, at the end."""
+        return ShopFailures(self.logger, fail_run=bool(self.config["fail_on_shop_errors"]))
 
     @cached_property
     def authenticator(self) -> TikTokShopAuthenticator:

@@ -22,7 +22,12 @@ import backoff
 import orjson
 import requests
 
-from tap_tiktok_shop.errors import REFRESH_TOKEN_DEAD, AuthorizationError, TikTokShopAPIError
+from tap_tiktok_shop.errors import (
+    REFRESH_TOKEN_DEAD,
+    AuthorizationError,
+    RefreshedTokenRefusedError,
+    TikTokShopAPIError,
+)
 from tap_tiktok_shop.transport import send
 from tap_tiktok_shop.untrusted import is_token_like, printable, secret_problem
 
@@ -282,7 +287,7 @@ class TokenManager:
             recent = forced is not None and self._clock() - forced[1] < self.RETRY_WINDOW_SECONDS
             if forced and forced[0] == token and recent:
                 msg = "the API refused a freshly refreshed access token; re-authorize the app"
-                raise AuthorizationError(msg)
+                raise RefreshedTokenRefusedError(msg)
             self._refresh_locked()
             assert self._current is not None
             self._forced = (self._current.access_token, self._clock())

@@ -73,3 +73,34 @@ def assert_one_error_line(run: TapRun, *needles: str) -> str:
     for needle in needles:
         assert needle in errors[0], errors[0]
     return errors[0]
+
+
+def shop_warnings(run: TapRun, shop_id: str, stream: str = "orders") -> list[str]:
+    """The WARNING lines that ended ``shop_id``'s read of ``stream``."""
+    head = f"Shop {shop_id}: stopped reading stream '{stream}'"
+    return [line for line in run.stderr.splitlines() if "WARNING" in line and head in line]
+
+
+def assert_shop_failed(
+    run: TapRun, shop_id: str, *needles: str, stream: str = "orders", exit_code: int = 1
+) -> str:
+    """``shop_id``'s read of ``stream`` ended with one WARNING line holding every needle, and
+    the run ended with the summary naming the shop (one ERROR line when it exits non-zero).
+
+    Returns the WARNING line.
+    """
+    assert run.returncode == exit_code, run.stderr[-3000:]
+    assert "Traceback" not in run.stderr, run.stderr[-3000:]
+    warnings = shop_warnings(run, shop_id, stream)
+    assert len(warnings) == 1, warnings or run.stderr[-3000:]
+    for needle in needles:
+        assert needle in warnings[0], warnings[0]
+    assert "bookmark stays where it was" in warnings[0]
+    summary = [line for line in run.stderr.splitlines() if "could not be synced completely" in line]
+    assert len(summary) == 1, summary
+    assert shop_id in summary[0]
+    if exit_code:
+        assert_one_error_line(run, "could not be synced completely", shop_id)
+    else:
+        assert run.error_lines() == [], run.error_lines()
+    return warnings[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import time
 
 import pytest
 
@@ -108,6 +109,9 @@ def test_prefetcher_starts_lower_order_keys_first_and_passes_other_items_through
     prefetcher.submit("late", (1,), produce("late"), _parse)
     prefetcher.submit("window", (0, 1), produce("window"), _parse)
     prefetcher.submit("first", (0,), produce("first"), _parse)
+    deadline = time.monotonic() + 10
+    while len(started) < 3 and time.monotonic() < deadline:  # the worker spools all three
+        time.sleep(0.01)
     items = list(prefetcher.consume("late"))
     assert items[0] is marker
     assert len(items) == 11

@@ -13,9 +13,12 @@ from tap_tiktok_shop.scopes import package_of
 from tap_tiktok_shop.settings import CONFIG_SCHEMA
 from tap_tiktok_shop.streams import STREAM_TYPES
 from tap_tiktok_shop.streams.shops import ShopsStream
+from tiktok_shop_emulator.shapes import SHAPES_DIR
 
 REPO = Path(__file__).resolve().parent.parent
-REFERENCE = REPO.parent / "shared" / "reference"
+#: The published API shapes, kept in the repository (the emulator serves the same files), so a
+#: fresh clone with nothing beside it runs these tests.
+REFERENCE = SHAPES_DIR
 sys.path.insert(0, str(REPO / "scripts"))
 
 import update_readme_settings  # noqa: E402
@@ -102,6 +105,12 @@ def test_readme_streams_table_matches_the_code():
 
 def test_every_shop_stream_has_a_reference_shape():
     assert set(SCHEMA_REFERENCES) == {stream.name for stream in STREAM_TYPES} - {"shops"}
+
+
+def test_reference_shapes_are_files_of_this_repository():
+    assert REFERENCE.resolve().is_relative_to(REPO)
+    for reference in SCHEMA_REFERENCES.values():
+        assert (REFERENCE / reference).is_file(), reference
 
 
 #: Settings the SDK adds to every tap (capabilities), not the tap's own.

@@ -242,10 +242,15 @@ def test_bad_sign_and_blank_params_are_verified(emu: Emulator, client: Client) -
 
 def test_timestamp_window(client: Client) -> None:
     now = int(time.time())
-    for stamp in (now - 400, now + 60):
+    # The documented wordings (partner docs, "Common errors"):
+    for stamp, message in (
+        (now - 400, "Invalid timestamp. The value of the `timestamp` query parameter must not "
+                    "be earlier than 5 minutes before the current time."),
+        (now + 60, "Invalid timestamp. The value of the `timestamp` query parameter must not "
+                   "exceed the current time by more than 30 seconds."),
+    ):
         answer = client.call("GET", SHOPS, timestamp=stamp).json()
-        assert answer["code"] == 36009004
-        assert "timestamp" in answer["message"]
+        assert (answer["code"], answer["message"]) == (36009004, message)
     assert client.call("GET", SHOPS, timestamp=now - 250).json()["code"] == 0
     assert client.call("GET", SHOPS, timestamp=now + 20).json()["code"] == 0
 
@@ -254,13 +259,24 @@ def test_token_scope_and_cipher_checks(emu: Emulator, client: Client) -> None:
     cipher = cipher_of(emu)
     missing = client.call("GET", SHOPS, headers={"x-tts-access-token": ""})
     assert missing.status_code == 401
-    assert missing.json()["message"] == "Invalid access token"
+    # The documented wordings (partner docs, "Common errors"):
+    assert (missing.json()["code"], missing.json()["message"]) == (
+        36009004, "Invalid credentials. The `x-tts-access-token` header is invalid.")
     wrong_key = client.call("GET", SHOPS, params={"app_key": "other"}).json()
-    assert (wrong_key["code"], wrong_key["message"]) == (36009004, "Invalid app_key")
+    assert (wrong_key["code"], wrong_key["message"]) == (
+        36009004, "Invalid credentials. Invalid `app_key` query parameter.")
     with_cipher = client.call("GET", SHOPS, params={"shop_cipher": cipher}).json()
-    assert with_cipher["message"] == "Unexpected identifier: shop_cipher"
-    assert client.search(cipher, shop_cipher="").json()["code"] == 106013
-    assert client.search("ROW_unknown").json()["code"] == 101000
+    assert with_cipher["message"] == (
+        "Unexpected identifier. The `shop_cipher` query parameter is not required for this "
+        "request.")
+    no_cipher = client.search(cipher, shop_cipher="").json()
+    assert (no_cipher["code"], no_cipher["message"]) == (
+        106013, "Missing identifier. The `shop_cipher` query parameter is required to identify "
+        "the target shop.")
+    foreign = client.search("ROW_unknown").json()
+    assert (foreign["code"], foreign["message"]) == (
+        101000, "Invalid query or header. The `category_asset_cipher` query parameter or "
+        "`x-tts-access-token` header is invalid.")
     emu.config.granted_scopes = ["seller.authorization.info"]
     assert client.search(cipher).json()["code"] == 105005
     assert client.shops().json()["code"] == 0
@@ -416,7 +432,8 @@ EXPECTED_FAULTS: dict[str, tuple[int, int | None]] = {
     "http500": (500, 36009003), "http502": (502, None), "http503": (503, 36009003),
     "http504": (504, None), "rate_limit": (429, 36009002), "rate_limit_200": (200, 36009002),
     "internal_200": (200, 36009003), "html_200": (200, None), "expired_token": (401, 105002),
-    "invalid_token": (401, 36009004), "invalid_page_token": (200, 36009004),
+    "invalid_token": (401, 36009004), "invalid_page_token": (200, 36009001),
+    "token_deauthorized": (401, 105001), "seller_inactive": (200, 12052700),
     "result_cap": (200, 12052180), "scope_missing": (200, 105005), "answer": (418, 7),
 }
 
@@ -438,7 +455,8 @@ def test_each_fault_fires_once_then_service_resumes(emu: Emulator, client: Clien
                            else requests.exceptions.ChunkedEncodingError):
             client.search(cipher, page_size="3")
     else:
-        answer = client.search(cipher, page_size="3")
+        token = "refused" if kind == "invalid_page_token" else None  # needs a token to refuse
+        answer = client.search(cipher, page_size="3", page_token=token)
         if kind in EXPECTED_FAULTS:
             status, code = EXPECTED_FAULTS[kind]
             assert answer.status_code == status

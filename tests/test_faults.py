@@ -26,6 +26,7 @@ from tests.conftest import run_in_process, run_tap, tap_config
 from tests.faultkit import (
     all_orders,
     assert_one_error_line,
+    assert_shop_failed,
     assert_state_never_ahead,
     bookmarks,
     emitted,
@@ -89,11 +90,11 @@ def test_rate_limit_code_inside_http_200_is_retried(emu, waits):
     assert len(waits) == 3
 
 
-def test_endless_429_storm_gives_up_in_one_line_keeping_finished_shops(emu, waits):
+def test_endless_429_storm_gives_up_on_that_shop_keeping_finished_shops(emu, waits):
     first, second = shop_ids(emu)
     emu.faults.add("rate_limit", count=1000, path_prefix=ORDERS, skip=PAGES_PER_SHOP + 1)
     run = run_in_process(emu, config_for(emu))
-    line = assert_one_error_line(run, "36009002", f"shop {second}", "gave up after 8 attempts")
+    line = assert_shop_failed(run, second, "36009002", "gave up after 8 attempts", "run again")
     assert "request_id" in line
     assert len(waits) == TikTokShopStream.retry_max_tries - 1
     assert_state_never_ahead(run, emu)
@@ -132,11 +133,11 @@ def test_randomly_failing_api_still_yields_every_order(emulator_factory, waits):
     assert len(waits) >= 3  # the seeded failures did happen (21 requests)
 
 
-def test_connection_errors_that_never_stop_end_in_one_line(emu, waits):
+def test_connection_errors_that_never_stop_end_each_shop_in_one_line(emu, waits):
     emu.faults.add("reset", count=1000, path_prefix=ORDERS)
     run = run_in_process(emu, config_for(emu))
-    first = shop_ids(emu)[0]
-    assert_one_error_line(run, f"shop {first}", "ConnectionError", "gave up after 8 attempts")
+    for shop in shop_ids(emu):
+        assert_shop_failed(run, shop, f"shop {shop}", "ConnectionError", "gave up after 8")
     assert bookmarks(run.last_state) == {}
 
 
@@ -178,12 +179,12 @@ def test_clock_skew_says_to_fix_the_clock(emu, waits, offset, side):
 # --- row 4: shops and paging -------------------------------------------------------------------
 
 
-def test_shop_deauthorized_after_listing_stops_naming_the_shop(emu, waits):
+def test_shop_deauthorized_after_listing_ends_that_shop_only(emu, waits):
     first, second = shop_ids(emu)
     emu.faults.add("deauthorize_shop", path_prefix=ORDERS, shop_id=second)
     run = run_in_process(emu, config_for(emu))
-    assert_one_error_line(run, f"shop {second}", "101000", "authorize it again")
-    assert [shop["id"] for shop in run.records("shops")] == [first]  # a shop follows its orders
+    assert_shop_failed(run, second, f"shop {second}", "101000", "authorize it again")
+    assert [shop["id"] for shop in run.records("shops")] == [first, second]
     assert emitted(run) == all_orders(emu, [first])
     assert_state_never_ahead(run, emu)
     assert set(bookmarks(run.last_state)) == {first}
@@ -194,19 +195,29 @@ def test_on_the_command_line_too_a_failure_is_one_line_and_exit_1(emu, tmp_path)
     emu.faults.add("deauthorize_shop", path_prefix=ORDERS, shop_id=second)
     run = run_tap(tmp_path, emu, config_for(emu))
     assert run.returncode == 1
-    assert_one_error_line(run, f"shop {second}", "101000")
+    assert_shop_failed(run, second, "101000")
     assert_state_never_ahead(run, emu)
     assert set(bookmarks(run.last_state)) == {first}
 
 
-def test_invalid_page_token_answer_stops_without_moving_the_bookmark(emu, waits):
-    first = shop_ids(emu)[0]
-    emu.faults.add("invalid_page_token", path_prefix=ORDERS, skip=1)
+def test_refused_page_token_restarts_the_window_once_emitting_each_order_once(emu, waits):
+    emu.faults.add("invalid_page_token", path_prefix=ORDERS)  # the first shop's second page
     run = run_in_process(emu, config_for(emu))
-    assert_one_error_line(run, f"shop {first}", "Invalid page_token", "request_id")
-    assert len(run.records("orders")) == 20  # the first page was emitted
+    assert_complete(run, emu)  # each order exactly once, though page 1 was served twice
+    assert emu.stats.count("/order/202309/orders/search") == 2 + PAGES_PER_SHOP * 2
+    assert "reading the window again from its first page" in run.stderr
+    assert waits == []
+
+
+def test_page_token_refused_again_after_the_restart_ends_that_shop_only(emu, waits):
+    first, second = shop_ids(emu)
+    emu.faults.add("invalid_page_token", path_prefix=ORDERS)  # page 2 of the first shop...
+    emu.faults.add("invalid_page_token", path_prefix=ORDERS, skip=1)  # ...and again after
+    run = run_in_process(emu, config_for(emu))
+    assert_shop_failed(run, first, "36009001", "Invalid page_token", "read again from its first")
+    assert len([o for o in run.records("orders") if o["shop_id"] == first]) == 20  # page 1, once
     assert_state_never_ahead(run, emu)
-    assert bookmarks(run.last_state) == {}
+    assert set(bookmarks(run.last_state)) == {second}
 
 
 def test_shop_with_zero_orders_is_synced_and_left_without_bookmark(emulator_factory, waits):

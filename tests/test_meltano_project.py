@@ -107,6 +107,27 @@ def test_select_names_real_streams_and_the_default_ones():
     assert {"shops", "orders"} <= selected
 
 
+def _arrays_of_objects(stream_type: t.Any) -> set[str]:
+    schema = json.loads(files("tap_tiktok_shop.schemas").joinpath(
+        f"{stream_type.name}.json").read_text())
+    found = set()
+    for name, prop in schema["properties"].items():
+        types = prop.get("type", [])
+        item_types = prop.get("items", {}).get("type", [])
+        if "array" in types and "object" in item_types:
+            found.add(name)
+    return found
+
+
+@pytest.mark.parametrize("stream_type", STREAM_TYPES, ids=lambda s: s.name)
+def test_every_array_of_objects_reaches_the_loaders_as_one_json_value(stream_type):
+    """Without `items`, target-postgres stores one jsonb, not a slowly quoted jsonb[] array."""
+    overrides = TAP["schema"].get(stream_type.name, {})
+    assert set(overrides) == _arrays_of_objects(stream_type)
+    for override in overrides.values():
+        assert override == {"type": ["array", "null"]}
+
+
 def test_the_tap_installs_from_this_checkout():
     assert TAP["pip_url"] == "-e ."
     assert TAP["executable"] == "tap-tiktok-shop"

@@ -265,7 +265,8 @@ def test_a_cap_error_splits_the_window(emulator_factory, tmp_path):
 def test_products_bookmark_moves_only_when_the_window_completes(emulator_factory, tmp_path):
     emu = emulator_factory(shops=1, orders_per_shop=5, products_per_shop=250)
     emu.faults.add("slow", 1, PRODUCTS, seconds=0)  # the first page is served normally...
-    emu.faults.add("invalid_page_token", 1, PRODUCTS)  # ...the second one fails the run
+    # ...the second one is refused, and again after the restart: the shop's read ends
+    emu.faults.add("invalid_page_token", 2, PRODUCTS)
     run = run_tap(tmp_path, emu, tap_config(emu, page_size=100),
                   catalog=_catalog(emu, {"products"}))
     assert run.returncode == 1

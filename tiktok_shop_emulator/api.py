@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import orjson
 
-from tiktok_shop_emulator import signing
+from tiktok_shop_emulator import messages, signing
 from tiktok_shop_emulator.admin import handle_admin
 from tiktok_shop_emulator.data import Shop, update_orders
 from tiktok_shop_emulator.domains import (
@@ -46,6 +46,9 @@ BAD_METHOD = 36009010
 BAD_CONTENT_TYPE = 36009022
 SHOP_MISMATCH = 101000
 TOKEN_EXPIRED = 105002
+TOKEN_DEAUTHORIZED = 105001
+SELLER_INACTIVE = 12052700
+PAGE_TOKEN = 36009001
 NO_SCOPE = 105005
 BAD_SIGN = 106001
 NO_CIPHER = 106013
@@ -53,7 +56,7 @@ INVALID_VERSION = 36009014
 CAP_EXCEEDED = 12052180
 _TIMESTAMP = re.compile(r"\d{10}")
 _TOKEN_PATHS = {"/api/v2/token/get": "exchange", "/api/v2/token/refresh": "refresh"}
-_TOO_MANY_MSG = "Too many requests. You've made too many requests in a short period of time."
+_TOO_MANY_MSG = messages.TOO_MANY
 
 
 @dataclass(frozen=True)
@@ -147,7 +150,7 @@ class Api:
         emu, config = self.emu, self.emu.config
         if config.latency_ms > 0:
             time.sleep(config.latency_ms / 1000.0)
-        fault = emu.faults.take(req.path)
+        fault = emu.faults.take(req.path, page_token=bool(req.query.get("page_token")))
         if fault is None and config.fail_rate > 0 and emu.rng.random() < config.fail_rate:
             fault = Fault("http503", 1)
         if fault is not None:
@@ -164,36 +167,38 @@ class Api:
         repeat = fault is not None and fault.kind == "repeat_page_token"
         return route.handler(self, req, shop, repeat)
 
-    def _check_caller(self, req: Request, now: float) -> Response | None:
+    def _check_caller(self, req: Request, now: float) -> Response | None:  # noqa: PLR0911
         """Rate limit, app_key, timestamp window and signature, in that order."""
         config, query = self.emu.config, req.query
         key = (query.get("app_key", ""), query.get("shop_cipher", ""), req.path)
         if not self.emu.limiter.allow(key, config.qps_limit):
             return envelope(TOO_MANY, _TOO_MANY_MSG, status=429, now=now)
         if query.get("app_key") != config.app_key:
-            return envelope(PARAM, "Invalid app_key", now=now)
+            return envelope(PARAM, messages.INVALID_APP_KEY, now=now)
         stamp = query.get("timestamp", "")
-        if not _TIMESTAMP.fullmatch(stamp) or not now - 300 <= int(stamp) <= now + 30:
-            return envelope(PARAM, "Invalid timestamp: the timestamp is expired or in the future",
-                            now=now)
+        if not _TIMESTAMP.fullmatch(stamp):
+            return envelope(PARAM, messages.TIMESTAMP_NEGATIVE, now=now)
+        if int(stamp) < now - 300:
+            return envelope(PARAM, messages.TIMESTAMP_TOO_OLD, now=now)
+        if int(stamp) > now + 30:
+            return envelope(PARAM, messages.TIMESTAMP_IN_FUTURE, now=now)
         if "sign" not in query:
-            return envelope(PARAM, "Invalid parameter: sign is required", now=now)
+            return envelope(PARAM, messages.MISSING_SIGN, now=now)
         if not signing.verify(config.app_secret, req.path, req.pairs, req.body,
                               content_type=req.headers.get("content-type"),
                               signature=query["sign"]):
-            return envelope(BAD_SIGN, "Invalid credentials. The 'sign' query parameter is "
-                            "invalid.", status=401, now=now)
+            return envelope(BAD_SIGN, messages.INVALID_SIGN, status=401, now=now)
         return None
 
     def _check_token(self, req: Request, route: Route, now: float) -> Response | None:
         """Access token header (missing, unknown, expired) and the endpoint's scope."""
         state = self.emu.tokens.check_access(req.headers.get("x-tts-access-token"))
         if state is AccessState.UNKNOWN:
-            return envelope(PARAM, "Invalid access token", status=401, now=now)
+            return envelope(PARAM, messages.INVALID_ACCESS_TOKEN, status=401, now=now)
         if state is AccessState.EXPIRED:
-            return envelope(TOKEN_EXPIRED, "Access token is expired", status=401, now=now)
+            return envelope(TOKEN_EXPIRED, messages.EXPIRED_ACCESS_TOKEN, status=401, now=now)
         if not self.emu.tokens.has_scope(req.headers.get("x-tts-access-token"), route.scope):
-            return envelope(NO_SCOPE, "you should apply auth pkg for this api", now=now)
+            return envelope(NO_SCOPE, messages.SCOPE_MISSING, now=now)
         return None
 
     def _check_shop(self, req: Request, route: Route,
@@ -202,14 +207,13 @@ class Api:
         cipher = req.query.get("shop_cipher")
         if not route.shop_scoped:
             if cipher is not None:
-                return None, envelope(PARAM, "Unexpected identifier: shop_cipher", now=now)
+                return None, envelope(PARAM, messages.UNEXPECTED_CIPHER, now=now)
             return None, None
         if not cipher:
-            return None, envelope(NO_CIPHER, "shop_cipher is required", now=now)
+            return None, envelope(NO_CIPHER, messages.MISSING_CIPHER, now=now)
         shop = self.emu.shop_by_cipher(cipher)
         if shop is None or not shop.authorized:
-            return None, envelope(SHOP_MISMATCH, "The access token is not valid for this shop",
-                                  now=now)
+            return None, envelope(SHOP_MISMATCH, messages.SHOP_NOT_AUTHORIZED, now=now)
         return shop, None
 
     def shops(self, req: Request, shop: Shop | None, repeat: bool) -> Response:
@@ -263,7 +267,7 @@ def _scripted_answer(opts: dict[str, object]) -> Response:
                     body.encode(), str(opts.get("content_type", JSON)), headers=headers)
 
 
-_INTERNAL_MSG = "Internal error, please retry later"
+_INTERNAL_MSG = messages.INTERNAL
 _FAULT_RESPONSES: dict[str, Callable[[float], Response]] = {
     "http500": lambda now: envelope(INTERNAL, _INTERNAL_MSG, status=500, now=now),
     "http502": lambda now: Response(502, HTML_502, HTML),
@@ -276,14 +280,16 @@ _FAULT_RESPONSES: dict[str, Callable[[float], Response]] = {
     "reset": lambda now: Response(0, b"", action="reset"),
     "truncated": _truncated,
     "html_200": lambda now: Response(200, HTML_200, HTML),
-    "expired_token": lambda now: envelope(TOKEN_EXPIRED, "Access token is expired", status=401,
+    "expired_token": lambda now: envelope(TOKEN_EXPIRED, messages.EXPIRED_ACCESS_TOKEN,
+                                          status=401, now=now),
+    "invalid_token": lambda now: envelope(PARAM, messages.INVALID_ACCESS_TOKEN, status=401,
                                           now=now),
-    "invalid_token": lambda now: envelope(PARAM, "Invalid access token", status=401, now=now),
-    "invalid_page_token": lambda now: envelope(PARAM, "Invalid page_token", now=now),
-    "result_cap": lambda now: envelope(CAP_EXCEEDED, "The total number of search results can "
-                                       "not exceed 10000.", now=now),
-    "scope_missing": lambda now: envelope(NO_SCOPE, "you should apply auth pkg for this api",
-                                          now=now),
+    "token_deauthorized": lambda now: envelope(TOKEN_DEAUTHORIZED, messages.TOKEN_DEAUTHORIZED,
+                                               status=401, now=now),
+    "seller_inactive": lambda now: envelope(SELLER_INACTIVE, messages.SELLER_INACTIVE, now=now),
+    "invalid_page_token": lambda now: envelope(PAGE_TOKEN, messages.INVALID_PAGE_TOKEN, now=now),
+    "result_cap": lambda now: envelope(CAP_EXCEEDED, messages.RESULT_CAP, now=now),
+    "scope_missing": lambda now: envelope(NO_SCOPE, messages.SCOPE_MISSING, now=now),
 }
 
 _RETURNS_SCOPE = "seller.return_refund.basic"

@@ -14,7 +14,8 @@ FAULT_KINDS: frozenset[str] = frozenset({
     "http500", "http502", "http503", "http504",
     "rate_limit", "rate_limit_200", "internal_200",
     "reset", "slow", "truncated", "html_200",
-    "expired_token", "invalid_token", "invalid_page_token", "repeat_page_token",
+    "expired_token", "invalid_token", "token_deauthorized", "seller_inactive",
+    "invalid_page_token", "repeat_page_token",
     "result_cap", "scope_missing",
     "answer",  # any status, body and headers (opts): hostile or malformed answers, redirects
     *EVENT_KINDS,
@@ -58,12 +59,15 @@ class FaultInjector:
         with self._lock:
             self._faults.append(Fault(kind, count, path_prefix, dict(opts), skip))
 
-    def take(self, path: str, *, named_only: bool = False) -> Fault | None:
+    def take(self, path: str, *, page_token: bool = True,
+             named_only: bool = False) -> Fault | None:
         """Consume and return the first due fault that applies to `path`, if any.
 
         Every matching fault still skipping counts this request, whether or not another fault
-        fires on it. `named_only`: only faults whose prefix names the path more closely than
-        "/" apply (token calls: a fault meant for business calls must not hit them).
+        fires on it. ``invalid_page_token`` applies only to requests that send a page token
+        (``page_token``): an API can refuse only a token it was given. ``named_only``: only
+        faults whose prefix names the path more closely than "/" apply (token calls: a fault
+        meant for business calls must not hit them).
         """
         due: Fault | None = None
         with self._lock:
@@ -71,6 +75,8 @@ class FaultInjector:
                 if not path.startswith(fault.path_prefix):
                     continue
                 if named_only and fault.path_prefix in {"", "/"}:
+                    continue
+                if fault.kind == "invalid_page_token" and not page_token:
                     continue
                 if fault.skip > 0:
                     fault.skip -= 1

@@ -1,7 +1,6 @@
-{#- JSON access, the one thing the loaders store differently:
-    target-postgres writes nested objects as jsonb and arrays of objects as jsonb[] (a
-    PostgreSQL array of jsonb values, so `unnest`, not jsonb_array_elements); target-duckdb
-    writes both as JSON columns. -#}
+{#- JSON access, the one thing the loaders store differently: target-postgres writes nested
+    objects and arrays of objects as jsonb (meltano.yml's `schema:` extra gives the arrays no
+    `items`, which would make them jsonb[]); target-duckdb writes both as JSON columns. -#}
 
 {#- The text value at a path of keys inside a JSON object column (null if absent). -#}
 {% macro tiktok_shop_json_text(column, path) -%}
@@ -27,5 +26,5 @@
 {%- endmacro %}
 
 {% macro postgres__tiktok_shop_json_array_elements(column) -%}
-    unnest({{ column }})
+    jsonb_array_elements({{ column }})
 {%- endmacro %}

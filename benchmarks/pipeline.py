@@ -1,0 +1,184 @@
+"""Pipeline benchmark: what users run, ``meltano run`` into the real loaders, against the tap alone.
+
+On the same emulator data (1 shop x 30,000 full-shape orders plus the other default streams'
+records, no latency), side by side in each round: the tap alone into /dev/null (every default
+stream, as meltano.yml selects), then ``meltano run tap-tiktok-shop target-postgres`` and
+``meltano run tap-tiktok-shop target-duckdb`` on this repository's own meltano.yml, given only
+connection settings (each run with a fresh Meltano system database, so each is a full sync).
+Printed per pipeline: median wall time, orders per second, the ratio to the tap alone, and the
+peak RSS of the tap's and the loader's processes; every run checks the loaded table holds every
+order once.
+
+Candidates (``--candidates``) run the loaders with other settings too, to compare them with the
+shipped defaults in the same run (README, "Performance": which one won and why).
+
+Usage: python -m benchmarks.pipeline [--runs 3] [--orders 30000] [--candidates]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import tempfile
+import typing as t
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmarks.common import (
+    REPO,
+    emulator_config,
+    expect,
+    machine_info,
+    median,
+    run_measured,
+)
+from tiktok_shop_emulator import Emulator, EmulatorConfig
+
+MELTANO = Path(os.sys.executable).with_name("meltano")
+TAP = Path(os.sys.executable).with_name("tap-tiktok-shop")
+PG = {"host": os.environ.get("PGHOST", "127.0.0.1"), "port": os.environ.get("PGPORT", "5432"),
+      "user": os.environ.get("PGUSER", "postgres"),
+      "password": os.environ.get("PGPASSWORD") or "postgres",
+      "database": os.environ.get("PGDATABASE", "test")}
+#: The jsonb[] columns the shipped meltano.yml avoids (its `schema:` extra), restored.
+ARRAY_ITEMS_BACK = json.dumps({"orders": {"line_items": {"type": ["array", "null"],
+                                                         "items": {"type": "object"}}}})
+
+
+@dataclass
+class Variant:
+    """One way of running: a label and the environment that makes it."""
+
+    label: str
+    loader: str | None  # None: the tap alone
+    env: dict[str, str] = field(default_factory=dict)
+    walls: list[float] = field(default_factory=list)
+    tap_rss: list[float] = field(default_factory=list)
+    loader_rss: list[float] = field(default_factory=list)
+
+
+def variants(candidates: bool) -> list[Variant]:
+    """The tap alone, the two shipped pipelines and, on request, the candidates."""
+    chosen = [Variant("tap alone > /dev/null", None),
+              Variant("meltano run ... target-postgres", "target-postgres"),
+              Variant("meltano run ... target-duckdb", "target-duckdb")]
+    if candidates:
+        chosen += [
+            Variant("  target-postgres, loader defaults (row validation, INSERT)",
+                    "target-postgres", {"TARGET_POSTGRES_USE_COPY": "false",
+                                        "TARGET_POSTGRES_VALIDATE_RECORDS": "true",
+                                        "TAP_TIKTOK_SHOP__SCHEMA": "{}"}),
+            Variant("  target-postgres, COPY, no validation, arrays as jsonb[]",
+                    "target-postgres", {"TAP_TIKTOK_SHOP__SCHEMA": "{}"}),
+            Variant("  target-duckdb, batch_size_rows 100000 (its default)",
+                    "target-duckdb", {"TARGET_DUCKDB_BATCH_SIZE_ROWS": "100000"}),
+        ]
+    return chosen
+
+
+def _clean_env() -> dict[str, str]:
+    """The caller's environment without settings that would leave the benchmark's bounds.
+
+    PYTHONDONTWRITEBYTECODE is dropped so that every Python process starts from its bytecode
+    cache, as on a user's machine (without it each start compiles its imports again).
+    """
+    prefixes = ("TAP_TIKTOK_SHOP_", "TARGET_", "MELTANO_", "DBT_", "PYTHONDONTWRITEBYTECODE")
+    return {key: value for key, value in os.environ.items() if not key.startswith(prefixes)}
+
+
+def tap_env(config: dict[str, t.Any]) -> dict[str, str]:
+    """The tap's settings as TAP_TIKTOK_SHOP_* variables (what a scheduler would set)."""
+    return {f"TAP_TIKTOK_SHOP_{key.upper()}": str(value) for key, value in config.items()}
+
+
+def count_orders(variant: Variant, target: dict[str, str]) -> int:
+    """Rows of the loaded orders table (every run must load each order exactly once)."""
+    if variant.loader == "target-postgres":
+        import psycopg  # noqa: PLC0415
+
+        with psycopg.connect(**{k: PG[k] for k in ("host", "port", "user", "password")},
+                             dbname=PG["database"]) as conn:
+            schema = target["TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA"]
+            rows = conn.execute(f'SELECT count(*), count(DISTINCT id) FROM "{schema}".orders')
+            total, distinct = rows.fetchone()  # type: ignore[misc]
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    else:
+        import duckdb  # noqa: PLC0415
+
+        with duckdb.connect(target["TARGET_DUCKDB_FILEPATH"], read_only=True) as conn:
+            total, distinct = conn.execute(
+                "SELECT count(*), count(DISTINCT id) FROM tiktok_shop.orders").fetchone()
+    expect(total == distinct, f"{variant.label}: {total - distinct} duplicate orders")
+    return int(total)
+
+
+def run_once(variant: Variant, config: dict[str, t.Any], tmp: str, orders: int) -> None:
+    """One timed run of a variant; records its wall time and peak RSS figures."""
+    env = {**_clean_env(), **tap_env(config), **variant.env}
+    if variant.loader is None:
+        run = run_measured([str(TAP), "--config", "ENV"], env=env, clean=True)
+        expect(run.returncode == 0, "the tap failed")
+        expect(run.stdout.count(b'"type":"RECORD","stream":"orders"') == orders,
+               "the tap did not emit every order")
+        variant.walls.append(run.wall)
+        variant.tap_rss.append(run.peak_rss_mb)
+        return
+    run_dir = tempfile.mkdtemp(dir=tmp)
+    target = {"MELTANO_DATABASE_URI": f"sqlite:///{run_dir}/meltano.db"}
+    if variant.loader == "target-postgres":
+        target.update({f"TARGET_POSTGRES_{k.upper()}": v for k, v in PG.items()})
+        target["TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA"] = f"bench_{uuid.uuid4().hex[:10]}"
+    else:
+        target["TARGET_DUCKDB_FILEPATH"] = f"{run_dir}/warehouse.duckdb"
+    run = run_measured([str(MELTANO), "run", "tap-tiktok-shop", variant.loader],
+                       env={**env, **target}, clean=True,
+                       roles={"tap": "bin/tap-tiktok-shop", "loader": f"bin/{variant.loader}"})
+    if run.returncode != 0:
+        raise SystemExit(f"benchmark invalid: {variant.label} failed:\n"
+                         f"{run.stderr.decode(errors='replace')[-3000:]}")
+    expect(count_orders(variant, target) == orders, f"{variant.label}: orders missing")
+    variant.walls.append(run.wall)
+    variant.tap_rss.append(run.role_rss_mb.get("tap", 0.0))
+    variant.loader_rss.append(run.role_rss_mb.get("loader", 0.0))
+
+
+def main() -> None:
+    """Print the figures and the ratios."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--orders", type=int, default=30_000)
+    parser.add_argument("--candidates", action="store_true",
+                        help="also run the loader settings the shipped ones were chosen over")
+    args = parser.parse_args()
+    expect(MELTANO.exists(), f"{MELTANO} is missing: run `make setup`")
+    installed = subprocess.run([str(MELTANO), "install"], cwd=REPO, env=_clean_env(),
+                               capture_output=True, check=False)
+    expect(installed.returncode == 0, "meltano install failed")
+    print(machine_info())
+    chosen = variants(args.candidates)
+    config = EmulatorConfig(shops=1, orders_per_shop=args.orders,
+                            order_cache_size=args.orders + 100)
+    with Emulator(config) as emu, tempfile.TemporaryDirectory() as tmp:
+        settings = emulator_config(emu)
+        for _ in range(args.runs):
+            for variant in chosen:
+                run_once(variant, settings, tmp, args.orders)
+                print(f"  run: {variant.label.strip()}: {variant.walls[-1]:.2f} s", flush=True)
+    base = median(chosen[0].walls)
+    print(f"1 shop x {args.orders} orders (and the other default streams), no latency, "
+          f"{args.runs} runs each, side by side; medians:")
+    print(f"{'what':62} {'wall':>8} {'orders/s':>9} {'ratio':>6} {'tap RSS':>8} "
+          f"{'loader RSS':>10}")
+    for variant in chosen:
+        wall = median(variant.walls)
+        loader = f"{median(variant.loader_rss):.0f} MB" if variant.loader_rss else "-"
+        print(f"{variant.label:62} {wall:7.2f}s {args.orders / wall:9.0f} {wall / base:5.2f}x "
+              f"{median(variant.tap_rss):5.0f} MB {loader:>10}")
+    print("target: each shipped pipeline within 2.0x of the tap alone (aim 1.5x)")
+
+
+if __name__ == "__main__":
+    main()
