@@ -46,7 +46,8 @@ clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .meltano .meltano-test output/demo \
 		transform/target transform/logs
 
-bench: setup  ## the performance benchmarks (prints figures; takes several minutes)
+bench: $(PLUGINS_INSTALLED)  ## the performance benchmarks (prints figures; takes several minutes)
+	$(BIN)/python -m benchmarks.pipeline
 	$(BIN)/python -m benchmarks.cpu_bound
 	$(BIN)/python -m benchmarks.api_bound
 	$(BIN)/python -m benchmarks.single_shop

@@ -309,8 +309,10 @@ class TikTokShopStream(RESTStream[str | None]):
         failed, where, and how long the tap kept trying.
         """
         limiter = self.tiktok_tap.rate_limiter
+        reads = self.tiktok_tap.prefetcher
 
         def paced(prepared_request: requests.PreparedRequest, context: Context | None) -> t.Any:
+            reads.check_open()  # a run stopping (e.g. the API is down) sends no more attempts
             key = ((context or {}).get("shop_id"), self.path)
             limiter.acquire(key)
             try:

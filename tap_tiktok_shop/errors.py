@@ -19,9 +19,6 @@ from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, Retriabl
 
 from tap_tiktok_shop.envelope import control_fields
 
-if t.TYPE_CHECKING:
-    from collections.abc import Callable
-
 #: Throttling: back off and retry.
 RATE_LIMITED = 36009002
 #: Transient server-side failures worth retrying.
@@ -127,8 +124,9 @@ class PageTokenError(ShopError):
 class RetriesExhaustedError(ShopError):
     """A request kept failing transiently until the retry budget (tries or time) ran out.
 
-    On a shop's request it concerns that shop; on the shop listing it stops the run (the
-    listing is not read per shop, so nothing catches it there).
+    On a shop's request it concerns that shop, unless shop after shop fails so (the API is
+    down: ``outage.py``); on the shop listing it stops the run (the listing is not read per
+    shop, so nothing catches it there).
     """
 
 
@@ -161,24 +159,8 @@ class ShopsFailedError(Exception):
     """Some shops could not be synced completely: the summary line, raised after the sync."""
 
 
-class SyncInterrupted(BaseException):
-    """SIGTERM or SIGINT arrived: unwind the sync at once, then write state and exit non-zero.
-
-    A ``BaseException`` so that no ``except Exception`` on the way (the SDK's, the HTTP
-    library's) swallows it or logs it as a failure of its own.
-    """
-
-    def __init__(self, signum: int, finish: Callable[[], None] | None = None) -> None:
-        """Remember the signal (the exit code is 128 + its number) and what to do before exit.
-
-        Args:
-            signum: The signal number.
-            finish: Called once the sync has unwound, outside the signal handler (writing
-                state from inside the handler could interleave with a half-written message).
-        """
-        super().__init__(signum)
-        self.signum = signum
-        self.finish = finish
+class ApiDownError(Exception):
+    """Several shops in a row failed as if the API were down (see ``outage.py``): stop."""
 
 
 #: Failures that end a run with their own one-line message and exit code 1, no traceback.
@@ -188,6 +170,7 @@ REPORTED_ERRORS: tuple[type[Exception], ...] = (
     ConfigurationError,
     AuthorizationError,
     ShopsFailedError,
+    ApiDownError,
     FatalAPIError,
     RetriableAPIError,
     requests.RequestException,

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from tap_tiktok_shop.client import Page
 from tap_tiktok_shop.errors import PageTokenError, ResultCapError, ScopeMissingError, ShopError
+from tap_tiktok_shop.outage import OutageBreaker
 from tap_tiktok_shop.per_shop import PerShopStream
 from tap_tiktok_shop.window_reads import (
     ShopFailed,
@@ -206,12 +207,16 @@ class ShopIncrementalStream(PerShopStream):
     ) -> Iterator[Page | Plan | Restart | ShopFailed]:
         """A read's items; a failure of this shop ends them as an item (see window_reads).
 
-        The shop's other windows not started yet are then not read at all (``_planned``).
+        The shop's other windows not started yet are then not read at all (``_planned``). A
+        failure that may mean the API is down holds further read-ahead at once, before the
+        consumer reaches it and decides (``outage.py``).
         """
         try:
             yield from items
         except (ShopError, ScopeMissingError) as error:
             self._failed_reads.add(key[:2])
+            if OutageBreaker.counts(error):
+                self.tiktok_tap.prefetcher.hold()
             yield ShopFailed(error)
 
     def _window_pages(

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from singer_sdk.exceptions import ConfigValidationError
 
-from tap_tiktok_shop.errors import REPORTED_ERRORS, ConfigurationError, SyncInterrupted
+from tap_tiktok_shop.errors import REPORTED_ERRORS, ConfigurationError
 from tap_tiktok_shop.untrusted import redacted_validation_errors
 
 if t.TYPE_CHECKING:
@@ -42,6 +42,26 @@ if t.TYPE_CHECKING:
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 #: The SDK's per-run key for a partition read in progress (ignored when a run resumes).
 PROGRESS_MARKERS = "progress_markers"
+
+
+class SyncInterrupted(BaseException):
+    """SIGTERM or SIGINT arrived: unwind the sync at once, then write state and exit non-zero.
+
+    A ``BaseException`` so that no ``except Exception`` on the way (the SDK's, the HTTP
+    library's) swallows it or logs it as a failure of its own.
+    """
+
+    def __init__(self, signum: int, finish: Callable[[], None] | None = None) -> None:
+        """Remember the signal (the exit code is 128 + its number) and what to do before exit.
+
+        Args:
+            signum: The signal number.
+            finish: Called once the sync has unwound, outside the signal handler (writing
+                state from inside the handler could interleave with a half-written message).
+        """
+        super().__init__(signum)
+        self.signum = signum
+        self.finish = finish
 
 
 @contextlib.contextmanager
@@ -89,6 +109,9 @@ def stop_on_signals(tap: Tap) -> None:
         state = resumable_state(tap.state)
         if state.get("bookmarks"):  # nothing to save (or not syncing: --discover, --about)
             tap.state_writer.write_state(state)
+        drain = getattr(tap.message_writer, "drain", None)
+        if drain is not None:  # everything emitted leaves before the exit
+            drain()
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         for stop_signal in STOP_SIGNALS:

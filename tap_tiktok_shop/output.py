@@ -20,6 +20,8 @@ import orjson
 from singer_sdk.singerlib.encoding.base import GenericSingerWriter
 from singer_sdk.singerlib.encoding.simple import Message, RecordMessage, SchemaMessage
 
+from tap_tiktok_shop.stdout_pipe import BackgroundStdout, is_pipe, write_now
+
 _OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
 #: Records are gathered up to this many bytes per write: a full-shape order is larger than
 #: stdout's own 8 KB buffer, which would otherwise cost one system call per record.
@@ -43,6 +45,8 @@ class OrjsonSingerWriter(GenericSingerWriter[bytes, Message]):
         super().__init__()
         self._schemas: dict[str, dict[str, t.Any]] = {}
         self._pending = bytearray()
+        self._out = BackgroundStdout()
+        self._unflushed = False  # chunks were handed over since the last flush
 
     def serialize_message(self, message: Message) -> bytes:
         """Encode one message as a JSON line."""
@@ -63,11 +67,16 @@ class OrjsonSingerWriter(GenericSingerWriter[bytes, Message]):
 
     def flush_pending(self, *, flush: bool = True) -> None:
         """Write out the records gathered so far (also when a sync fails: they were emitted)."""
-        out = getattr(sys.stdout, "buffer", None)
-        if out is not None:
-            out.write(self._pending)
-        else:  # a text stream without a byte buffer (e.g. captured output in tests)
-            sys.stdout.write(self._pending.decode())
+        if self._pending or (flush and self._unflushed):
+            if is_pipe(sys.stdout):
+                self._out.write(sys.stdout, bytes(self._pending), flush=flush)
+            else:
+                self._out.drain()  # (empty unless stdout stopped being a pipe)
+                write_now(sys.stdout, self._pending, flush=flush)
+            self._unflushed = not flush
         self._pending.clear()
-        if flush:
-            sys.stdout.flush()
+
+    def drain(self) -> None:
+        """Write out everything emitted so far, and wait until it is written."""
+        self.flush_pending()
+        self._out.drain()

@@ -6,7 +6,8 @@ first shop's first page skips the stream for every shop. A failure that concerns
 ``ShopError``: de-authorized shop, inactive seller, refused cipher, retries exhausted, or a
 ``105005`` for a stream that other shops can read) ends that shop's read of the stream only:
 one WARNING line (``shop_failures.py``), and the read's progress is dropped so the bookmark
-stays where it was; nothing skipped is ever marked read. Every other shop syncs.
+stays where it was; nothing skipped is ever marked read. Every other shop syncs, unless shop
+after shop fails as if the API were down (``outage.py``): then the run stops.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ class PerShopStream(TikTokShopStream):
             self.flush_output()  # the records emitted before the failure leave with it
             raise
         gate.synced.add(self.name)
+        self.tiktok_tap.breaker.succeeded(self.name)
 
     def _scope_missing_everywhere(self) -> bool:
         """Whether a ``105005`` means the app lacks the package (rather than this shop).
@@ -84,8 +86,16 @@ class PerShopStream(TikTokShopStream):
         The SDK would promote the read's progress (the greatest value emitted) to the
         bookmark when the partition ends; that progress is dropped, so a rerun reads again
         what this run could not.
+
+        Raises:
+            ApiDownError: when this failure makes too many shops in a row that failed as if
+                the API were down (``outage.py``); its line replaces this shop's WARNING.
         """
         self.tiktok_tap.prefetcher.resume()  # a failure of one shop never pauses the others
         self.get_context_state(context).pop(PROGRESS_MARKERS, None)
         shop_id = str((context or {}).get("shop_id"))
+        outage = self.tiktok_tap.breaker.failed(self.name, shop_id, error)
+        if outage is not None:
+            self.flush_output()  # what was read leaves before the run stops
+            raise outage from None
         self.tiktok_tap.shop_failures.record(shop_id, self.name, error)

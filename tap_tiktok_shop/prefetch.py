@@ -13,6 +13,11 @@ worker took it yet, so a full budget can never stall the run. Records, bookmarks
 of a sequential run, and an error of a later read surfaces only when the consumer reaches it,
 after everything before it was emitted and bookmarked. A producer may also yield other objects
 (a plan of sub-reads); they reach the consumer in order, as they are.
+
+While the API may be down (``outage.py``), read-ahead is held: no new read starts on a worker,
+only the read the consumer waits for runs, so an outage costs the retries of the reads already
+going rather than of every shop. Once closed, no read starts and no request is sent, not even
+the next attempt of a read retrying (``check_open``).
 """
 
 from __future__ import annotations
@@ -39,6 +44,10 @@ FAILURE_PAUSE_SECONDS = 10.0
 DEFAULT_BUDGET_BYTES = 64 * 2**20
 
 
+class ReadsClosed(Exception):
+    """The prefetcher was closed (the run is ending): a read still going sends nothing more."""
+
+
 class _Done:
     """Marks the end of a read."""
 
@@ -61,8 +70,10 @@ class _Read:
         produce: Callable[[], Iterable[Page | object]],
         parse: Callable[[bytes], Records],
         live_pages: int,
+        order: tuple[int, ...],
     ) -> None:
         self.produce = produce
+        self.order = order
         self.parse = parse
         self.lock = threading.Lock()
         self.active = False
@@ -105,6 +116,10 @@ class Prefetcher:
         # further read starts (and sends requests) until the consumer has seen it.
         self._running = threading.Event()
         self._running.set()
+        # Cleared while the API may be down (``hold``): unlike the pause above, not bounded in
+        # time; the consumer, who alone decides, never waits for it (see ``consume``).
+        self._released = threading.Event()
+        self._released.set()
 
     def submit(
         self,
@@ -114,7 +129,7 @@ class Prefetcher:
         parse: Callable[[bytes], Records],
     ) -> None:
         """Start reading ``key`` ahead; lower ``order`` keys start first. Thread-safe."""
-        read = _Read(produce, parse, self._live_pages)
+        read = _Read(produce, parse, self._live_pages, order)
         with self._lock:
             self._reads[key] = read
             start_worker = self._started < self._workers
@@ -171,15 +186,36 @@ class Prefetcher:
         """A failed read was handled (e.g. its stream skipped): let further reads start."""
         self._running.set()
 
+    def hold(self) -> None:
+        """The API may be down: start no further read ahead until ``release`` (thread-safe)."""
+        self._released.clear()
+
+    def release(self) -> None:
+        """The API answers again: reads ahead go on."""
+        self._released.set()
+
+    def check_open(self) -> None:
+        """Before each request attempt of a read: stop it if the run is ending.
+
+        Raises:
+            ReadsClosed: once the prefetcher was closed.
+        """
+        if self._cancelled.is_set():
+            msg = "reads were closed: the run is ending"
+            raise ReadsClosed(msg)
+
     def close(self) -> None:
-        """Stop every worker (each notices before its next page)."""
+        """Stop every worker (each notices before its next page or request attempt)."""
         self._cancelled.set()
+        self._running.set()  # wake workers waiting to start a read: they exit
+        self._released.set()
 
     def _work(self) -> None:
         while not self._cancelled.is_set():
             _, _, read = self._tasks.get()
             # Bounded: a failure nobody consumes (its stream was skipped) must not stall reads.
             self._running.wait(timeout=FAILURE_PAUSE_SECONDS)
+            self._released.wait()
             if self._cancelled.is_set():
                 return
             with read.lock:
@@ -191,7 +227,9 @@ class Prefetcher:
         pages = iter(read.produce())
         try:
             while not self._cancelled.is_set():
-                reserved = self.budget.reserve(lambda: read.active, self._cancelled.is_set)
+                reserved = self.budget.reserve(
+                    read.order, lambda: read.active, self._cancelled.is_set
+                )
                 try:
                     produced = next(pages)
                 except StopIteration:

@@ -10,6 +10,7 @@ from singer_sdk import Tap
 
 from tap_tiktok_shop.auth import TikTokShopAuthenticator
 from tap_tiktok_shop.errors import ConfigurationError, ScopeMissingError
+from tap_tiktok_shop.outage import OutageBreaker
 from tap_tiktok_shop.outcome import (
     json_object_file,
     one_line_failures,
@@ -74,6 +75,11 @@ class TapTikTokShop(Tap):
         flush = getattr(self.message_writer, "flush_pending", None)
         return Prefetcher(workers=int(self.config["parallel_reads"]), on_idle=flush,
                           budget_bytes=int(self.config["read_ahead_mb"]) * 2**20)
+
+    @cached_property
+    def breaker(self) -> OutageBreaker:
+        """Stops the run when shop after shop fails as if the API were down."""
+        return OutageBreaker(self.prefetcher)
 
     @cached_property
     def shop_failures(self) -> ShopFailures:

@@ -8,7 +8,8 @@ output holds each record version once. A second refusal ends the shop's read (a 
 
 Failures that concern one shop travel from a prefetch worker to the consumer as a
 ``ShopFailed`` item in the read's order, rather than as a failed read: a failed read pauses
-every other read (it might end the run), which one shop's failure never does.
+every other read (it might end the run), which one shop's failure does not (only retries
+exhausted, which may mean the API is down, hold read-ahead: see ``outage.py``).
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ import orjson
 import pytest
 
 from tap_tiktok_shop.outcome import STOP_SIGNALS, one_line_failures
+from tap_tiktok_shop.stdout_pipe import drain_all
 from tap_tiktok_shop.tap import TapTikTokShop
 from tests.pipeline import PLUGIN_CACHE, MeltanoProject
 from tiktok_shop_emulator import Emulator, EmulatorConfig
@@ -163,6 +164,7 @@ def run_in_process(
     except SystemExit as exc:
         returncode = int(exc.code or 0)
     finally:
+        drain_all()  # what the CLI's exit does: every message emitted reaches stdout
         root.removeHandler(handler)
         root.setLevel(saved_level)
         for signum, previous in saved_signals.items():
@@ -199,6 +201,10 @@ class RunningTap:
 
     def poll(self) -> int | None:
         return self.process.poll()
+
+    def stdout_so_far(self) -> str:
+        """What the tap wrote to stdout until now (whole lines)."""
+        return "".join(list(self._chunks["stdout"]))
 
     def send_signal(self, signum: int) -> None:
         self.process.send_signal(signum)

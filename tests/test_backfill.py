@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 
@@ -43,6 +44,15 @@ def test_a_big_shop_is_read_in_windows_with_state_after_each(emulator_factory):
     assert_state_never_ahead(run, emu)
 
 
+def _bookmarked(stdout, shop, above):
+    """Whether a STATE in this output moved the shop's bookmark past ``above``."""
+    for line in stdout.splitlines():
+        message = json.loads(line)
+        if message["type"] == "STATE" and (bookmarks(message["value"]).get(shop) or 0) > above:
+            return True
+    return False
+
+
 def _killed_run(emu, tmp_path, config, state, hold_after):
     """Run until the page after ``hold_after`` searches hangs, let the rest drain, SIGKILL."""
     emu.faults.clear()
@@ -53,7 +63,15 @@ def _killed_run(emu, tmp_path, config, state, hold_after):
         assert process.poll() is None, "the tap ended before the held page"
         assert time.monotonic() < deadline, "the tap never reached the held page"
         time.sleep(0.05)
-    time.sleep(1.5)  # every window before the held one is emitted meanwhile
+    # Every window before the held one is emitted meanwhile: wait for its STATE (a loaded
+    # machine may take a while), then a little longer for more of them.
+    shop = emu.shops()[0]["id"]
+    previous = bookmarks(state).get(shop, 0) if state else 0
+    while not _bookmarked(process.stdout_so_far(), shop, previous):
+        assert process.poll() is None, "the tap ended before the held page"
+        assert time.monotonic() < deadline, "no window was bookmarked before the held page"
+        time.sleep(0.05)
+    time.sleep(0.5)
     process.send_signal(signal.SIGKILL)
     return finish_tap(process, emu, config)
 

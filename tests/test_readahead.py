@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import threading
 import time
 
 from tap_tiktok_shop.client import Page
 from tap_tiktok_shop.prefetch import Prefetcher
 from tap_tiktok_shop.readahead import ReadAheadBudget
+from tests.conftest import REPO, catalog_selecting, tap_config
 
 PAGE = 100 * 1024  # bytes of one fake page
 
@@ -81,11 +85,11 @@ def test_the_read_being_consumed_never_waits_for_a_full_budget():
 def test_budget_counts_a_page_before_it_is_fetched_and_corrects_it_after():
     budget = ReadAheadBudget(limit_bytes=1000)
     never = lambda: False  # noqa: E731
-    first = budget.reserve(never, never)
+    first = budget.reserve((0,), never, never)
     assert first == 1000  # nothing seen yet: a page is assumed to fill the bound
     budget.settle(first, 300, kept=True)
     assert budget.used == 300
-    second = budget.reserve(never, never)
+    second = budget.reserve((0,), never, never)
     assert second == 300  # now counted at the largest page seen
     budget.settle(second, 200, kept=False)  # went straight to the consumer
     assert budget.used == 300
@@ -97,9 +101,9 @@ def test_budget_counts_a_page_before_it_is_fetched_and_corrects_it_after():
 def test_a_consumed_read_is_exempt_from_the_bound():
     budget = ReadAheadBudget(limit_bytes=100)
     never = lambda: False  # noqa: E731
-    budget.settle(budget.reserve(never, never), 100, kept=True)
+    budget.settle(budget.reserve((0,), never, never), 100, kept=True)
     started = time.monotonic()
-    assert budget.reserve(lambda: True, never) == 0
+    assert budget.reserve((0,), lambda: True, never) == 0
     assert time.monotonic() - started < 0.1
 
 
@@ -115,20 +119,84 @@ def test_spool_files_stay_under_the_bound_with_a_slow_consumer(tmp_path, monkeyp
         for index, _ in enumerate(prefetcher.consume(order)):
             if index % 10 == 0:
                 time.sleep(0.01)  # a slow loader
-                peak_disk = max(peak_disk, _spooled_bytes_on_disk())
+                peak_disk = max(peak_disk, _spooled_bytes_on_disk(str(tmp_path)))
     assert 0 < prefetcher.budget.peak <= budget + PAGE
-    assert peak_disk <= budget + PAGE
+    assert 0 < peak_disk <= budget + PAGE  # pages did go to disk, and no more than the bound
     prefetcher.close()
 
 
-def _spooled_bytes_on_disk() -> int:
-    """Bytes of this process's open temporary files (unlinked ones included)."""
+def _spooled_bytes_on_disk(directory: str) -> int:
+    """Bytes of this process's open files in ``directory`` (unlinked ones included)."""
     total = 0
     for fd in os.listdir("/proc/self/fd"):
         try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-            if target.startswith("/tmp") or "(deleted)" in target:
+            if os.readlink(f"/proc/self/fd/{fd}").startswith(directory):
                 total += os.fstat(int(fd)).st_size
+        except OSError:
+            continue
+    return total
+
+
+def test_the_earliest_waiting_read_gets_the_budget_first():
+    budget = ReadAheadBudget(limit_bytes=100)
+    never = lambda: False  # noqa: E731
+    budget.settle(budget.reserve((0,), never, never), 100, kept=True)  # full
+    granted: list[str] = []
+
+    def wait(name: str, order: tuple[int, ...]) -> None:
+        budget.reserve(order, never, never)
+        granted.append(name)
+
+    late = threading.Thread(target=wait, args=("late", (9,)), daemon=True)
+    late.start()
+    time.sleep(0.1)
+    early = threading.Thread(target=wait, args=("early", (1, 2)), daemon=True)
+    early.start()
+    time.sleep(0.1)
+    budget.release(100)  # room for one page: it goes to the read the consumer needs sooner
+    _wait_until(lambda: granted)
+    time.sleep(0.2)
+    assert granted == ["early"]
+    budget.release(100)
+    late.join(5)
+    assert granted == ["early", "late"]
+
+
+def test_the_tap_piped_into_a_slow_loader_keeps_its_temporary_files_under_the_bound(
+        emulator_factory, tmp_path):
+    """End to end: a tap process whose stdout is read slowly, its /proc fds sampled."""
+    emu = emulator_factory(shops=1, orders_per_shop=6000, order_cache_size=6100)
+    bound_mb = 4
+    config = tap_config(emu, read_ahead_mb=bound_mb, parallel_reads=8, pages_per_window=2)
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    (tmp_path / "catalog.json").write_text(
+        json.dumps(catalog_selecting(["shops", "orders"])))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_TIKTOK_SHOP_")}
+    env["TMPDIR"] = str(tmp_path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tap_tiktok_shop", "--config", str(tmp_path / "config.json"),
+         "--catalog", str(tmp_path / "catalog.json")],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=REPO, env=env)
+    assert process.stdout is not None
+    peak, records = 0, 0
+    for line in process.stdout:  # a loader taking a few hundred records a second
+        if b'"type":"RECORD","stream":"orders"' in line:
+            records += 1
+            if records % 50 == 0:
+                time.sleep(0.1)
+                peak = max(peak, _spooled_bytes_of(process.pid, str(tmp_path)))
+    assert process.wait(60) == 0
+    assert records == 6000
+    assert 0 < peak <= bound_mb * 2**20 + 2**20  # pages went to disk, never beyond the bound
+
+
+def _spooled_bytes_of(pid: int, directory: str) -> int:
+    """Bytes of a process's open files in ``directory`` (unlinked temporary files included)."""
+    total = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}").startswith(directory):
+                total += os.stat(f"/proc/{pid}/fd/{fd}").st_size
         except OSError:
             continue
     return total

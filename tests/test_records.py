@@ -81,8 +81,11 @@ def test_writer_emits_json_lines_and_flushes_only_on_state(monkeypatch):
     writer = OrjsonSingerWriter()
     moment = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
     writer.write_message(RecordMessage(stream="s", record={"a": 1}, time_extracted=moment))
+    writer._out.drain()
     assert out.flushed_at == []  # records are not flushed one by one
+    assert out.buffer.getvalue() == b""  # nor written before a chunk is full or a STATE comes
     writer.write_message(StateMessage(value={"bookmarks": {}}))
+    writer._out.drain()
     lines = out.buffer.getvalue().decode().splitlines()
     assert out.flushed_at == [len(out.buffer.getvalue())]  # the STATE flushed everything
     assert json.loads(lines[0]) == {
@@ -101,4 +104,5 @@ def test_writer_skips_a_repeated_identical_schema(monkeypatch):
     schema = {"type": "object", "properties": {"a": {"type": "integer"}}}
     for _ in range(3):
         writer.write_message(SchemaMessage(stream="s", schema=schema, key_properties=["a"]))
+    writer.drain()
     assert len(out.buffer.getvalue().splitlines()) == 1

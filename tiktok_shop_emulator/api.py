@@ -150,7 +150,9 @@ class Api:
         emu, config = self.emu, self.emu.config
         if config.latency_ms > 0:
             time.sleep(config.latency_ms / 1000.0)
-        fault = emu.faults.take(req.path, page_token=bool(req.query.get("page_token")))
+        target = emu.shop_by_cipher(req.query.get("shop_cipher") or "")
+        fault = emu.faults.take(req.path, page_token=bool(req.query.get("page_token")),
+                                shop_id=target.id if target is not None else None)
         if fault is None and config.fail_rate > 0 and emu.rng.random() < config.fail_rate:
             fault = Fault("http503", 1)
         if fault is not None:

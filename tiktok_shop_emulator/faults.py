@@ -59,13 +59,15 @@ class FaultInjector:
         with self._lock:
             self._faults.append(Fault(kind, count, path_prefix, dict(opts), skip))
 
-    def take(self, path: str, *, page_token: bool = True,
+    def take(self, path: str, *, page_token: bool = True, shop_id: str | None = None,
              named_only: bool = False) -> Fault | None:
         """Consume and return the first due fault that applies to `path`, if any.
 
         Every matching fault still skipping counts this request, whether or not another fault
         fires on it. ``invalid_page_token`` applies only to requests that send a page token
-        (``page_token``): an API can refuse only a token it was given. ``named_only``: only
+        (``page_token``): an API can refuse only a token it was given. A fault with the option
+        ``on_shop`` applies only to requests for that shop (``shop_id``, from the cipher), so
+        one shop can fail while shops read at the same time do not. ``named_only``: only
         faults whose prefix names the path more closely than "/" apply (token calls: a fault
         meant for business calls must not hit them).
         """
@@ -75,6 +77,8 @@ class FaultInjector:
                 if not path.startswith(fault.path_prefix):
                     continue
                 if named_only and fault.path_prefix in {"", "/"}:
+                    continue
+                if fault.opts.get("on_shop") not in (None, shop_id):
                     continue
                 if fault.kind == "invalid_page_token" and not page_token:
                     continue
