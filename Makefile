@@ -5,15 +5,25 @@ BIN = $(VENV)/bin
 # Meltano installs each plugin of meltano.yml in its own venv under .meltano/.
 PLUGINS_INSTALLED = .meltano/.installed
 
-.PHONY: setup test lint demo bench docs clean
+# requirements-lock.txt pins every dependency (tests and Meltano included), so CI and a
+# release install exactly what was tested; `make lock` re-pins it after pyproject.toml changes.
+LOCK = requirements-lock.txt
 
-$(BIN)/.installed: pyproject.toml
+.PHONY: setup test lint demo bench docs clean lock
+
+$(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip uv
-	$(BIN)/uv pip install -q --python $(BIN)/python -e ".[test]"
+
+$(BIN)/.installed: pyproject.toml $(LOCK) | $(BIN)/uv
+	$(BIN)/uv pip install -q --python $(BIN)/python -r $(LOCK) -e ".[test]"
 	touch $@
 
-setup: $(BIN)/.installed  ## create .venv with the tap and its test tools
+setup: $(BIN)/.installed  ## create .venv with the tap and its test tools, as pinned in the lock
+
+lock: | $(BIN)/uv  ## re-pin requirements-lock.txt from pyproject.toml (commit the result)
+	$(BIN)/uv pip compile -q pyproject.toml --extra test --universal --python-version 3.10 \
+		-o $(LOCK)
 
 $(PLUGINS_INSTALLED): $(BIN)/.installed meltano.yml pyproject.toml
 	$(BIN)/meltano install

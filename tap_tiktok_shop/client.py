@@ -38,8 +38,9 @@ from tap_tiktok_shop.errors import (
     raise_for_verdict,
     refused_after_refresh,
 )
-from tap_tiktok_shop.pagination import ENVELOPE_ATTR, CursorPaginator, data_of
+from tap_tiktok_shop.pagination import ENVELOPE_ATTR, CursorPaginator, data_of, records_in
 from tap_tiktok_shop.records import RecordFitter
+from tap_tiktok_shop.transport import send
 
 if t.TYPE_CHECKING:
     from collections.abc import Generator, Iterable, Iterator
@@ -114,6 +115,8 @@ class TikTokShopStream(RESTStream[str | None]):
     retry_base_seconds: t.ClassVar[float] = 1.0
     retry_cap_seconds: t.ClassVar[float] = 60.0
 
+    #: A redirect would carry the access-token header to another host (see transport.py).
+    allow_redirects = False
     payload_as_json = False  # the body is serialized once, here, and signed as sent
     # Records are fitted to the schema by ``post_process`` (see records.py) instead of the
     # SDK's generic per-field conformance, which costs most of the tap's CPU.
@@ -223,17 +226,17 @@ class TikTokShopStream(RESTStream[str | None]):
         return list(self.parse_response(response))
 
     def records_of_raw_page(self, raw: bytes) -> list[dict[str, t.Any]]:
-        """The records of a page body kept aside by the prefetcher (already validated)."""
-        data = orjson.loads(raw).get("data") or {}
-        return list(data.get(self.records_key) or [])
+        """The records of a page body (its envelope already validated; see ``records_in``)."""
+        return records_in(orjson.loads(raw), self.records_key, self.path)
 
     def _send(
         self, prepared: requests.PreparedRequest, context: Context | None
     ) -> requests.Response:
-        """One attempt: sign (fresh timestamp), send, classify."""
+        """One attempt: sign (fresh timestamp), send (no redirects, capped body), classify."""
         del context  # part of the SDK's request-function signature
-        response = self.requests_session.send(
-            self.authenticator(prepared), timeout=self.timeout, allow_redirects=self.allow_redirects
+        signed = self.authenticator(prepared)
+        response = send(
+            self.requests_session, signed, timeout=self.timeout, where=self.describe_url(signed.url)
         )
         self.validate_response(response)
         return response

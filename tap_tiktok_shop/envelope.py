@@ -32,11 +32,13 @@ def control_fields(body: bytes) -> dict[str, t.Any] | None:
     """The envelope with ``data`` reduced to its paging fields, or None if it has another shape.
 
     None also covers bodies that are not JSON; the caller then falls back to a full parse,
-    which tells a non-envelope answer apart.
+    which tells a non-envelope answer apart. msgspec skips unknown fields recursively, so a
+    hostile body nested thousands of levels deep raises RecursionError: that is no envelope
+    either (the full parse then refuses it by its depth limit).
     """
     try:
         envelope = _DECODER.decode(body)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         return None
     data = envelope.data
     return {

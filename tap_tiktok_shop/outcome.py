@@ -3,7 +3,8 @@
 A scheduler reads the exit code and a person reads the last error line. So every failure the
 tap understands (``errors.REPORTED_ERRORS``: bad settings or input files, refused credentials,
 API errors, retries exhausted) ends as one ERROR line naming what is wrong, and exit code 1,
-without a traceback; anything else is a bug and keeps its traceback.
+without a traceback; anything else is a bug and keeps its traceback. The SDK's config
+validation messages quote the offending value: for secret settings that value is left out.
 
 SIGTERM and SIGINT: the SDK's own handler writes state and exits 0, so a killed run would look
 successful. Here the signal unwinds the sync at once (even out of a network wait or a backoff
@@ -27,6 +28,7 @@ from pathlib import Path
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_tiktok_shop.errors import REPORTED_ERRORS, ConfigurationError
+from tap_tiktok_shop.untrusted import redacted_validation_errors
 
 if t.TYPE_CHECKING:
     import logging
@@ -77,7 +79,8 @@ def one_line_failures(logger: logging.Logger) -> Iterator[None]:
         )
         sys.exit(128 + exc.signum)
     except ConfigValidationError as exc:
-        logger.error("Invalid config: %s", "; ".join(exc.errors))  # noqa: TRY400
+        errors = redacted_validation_errors(exc.errors)
+        logger.error("Invalid config: %s", "; ".join(errors))  # noqa: TRY400
         sys.exit(1)
     except REPORTED_ERRORS as exc:
         logger.error("%s", exc)  # noqa: TRY400

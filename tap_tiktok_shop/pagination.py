@@ -32,6 +32,23 @@ def data_of(response: requests.Response) -> dict[str, t.Any]:
     return data if isinstance(data, dict) else {}
 
 
+def records_in(envelope: dict[str, t.Any], key: str, where: str) -> list[dict[str, t.Any]]:
+    """The records under ``data[key]`` of a successful envelope (none if ``data`` lacks them).
+
+    Raises:
+        TikTokShopAPIError: if ``data`` is not an object or the records are not a list of
+            objects (a hostile or broken answer), naming the path.
+    """
+    data = envelope.get("data") or {}
+    records = data.get(key) if isinstance(data, dict) else None
+    if records is None and isinstance(data, dict):
+        return []
+    if not isinstance(records, list) or not all(isinstance(row, dict) for row in records):
+        msg = f"{where}: data.{key} in the answer is not a list of objects"
+        raise TikTokShopAPIError(msg)
+    return records
+
+
 class CursorPaginator(BaseAPIPaginator[str | None]):
     """Follows ``next_page_token`` until it is empty; fails on a token seen before."""
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from singer_sdk import typing as th
 
 from tap_tiktok_shop.errors import ConfigurationError
+from tap_tiktok_shop.untrusted import SECRET_SETTINGS, check_base_url, check_secret
 from tap_tiktok_shop.windows import parse_instant
 
 DEFAULT_API_BASE_URL = "https://open-api.tiktokglobalshop.com"
@@ -180,9 +181,17 @@ class RunWindow:
 def run_window(config: t.Mapping[str, t.Any], now: float | None = None) -> RunWindow:
     """Check the settings the schema cannot check and freeze the run's upper bound.
 
+    The base URLs must be https:// (http:// only on loopback) and the secrets plain tokens
+    (see untrusted.py); checked here, before the first request carries any of them.
+
     Raises:
-        ConfigurationError: naming the offending setting.
+        ConfigurationError: naming the offending setting (never a secret's value).
     """
+    for setting in ("api_base_url", "auth_base_url"):
+        check_base_url(setting, config[setting])
+    for setting in SECRET_SETTINGS:
+        if config.get(setting) is not None:
+            check_secret(setting, config[setting])
     if not config.get("refresh_token") and not config.get("access_token"):
         msg = "refresh_token: required (or set access_token)"
         raise ConfigurationError(msg)

@@ -9,7 +9,32 @@ from __future__ import annotations
 import threading
 import typing as t
 
-from tap_tiktok_shop.errors import ConfigurationError
+from tap_tiktok_shop.errors import ConfigurationError, TikTokShopAPIError
+
+#: Where the shops come from, for error lines.
+SHOPS_PATH = "/authorization/202309/shops"
+
+
+def check_shops(shops: object) -> list[dict[str, t.Any]]:
+    """Return the authorized shops of an answer, each with a string ``id`` and ``cipher``.
+
+    Both are used as keys and sent back as query values: a missing or non-string one (a
+    broken or hostile answer) must stop the run in one line rather than in a KeyError.
+
+    Raises:
+        TikTokShopAPIError: naming the path and the shop's position in the list.
+    """
+    if not isinstance(shops, list):
+        msg = f"{SHOPS_PATH}: data.shops in the answer is not a list"
+        raise TikTokShopAPIError(msg)
+    for position, shop in enumerate(shops):
+        fields = ("id", "cipher")
+        if not isinstance(shop, dict) or not all(
+            isinstance(shop.get(field), str) and shop[field] for field in fields
+        ):
+            msg = f"{SHOPS_PATH}: shop #{position + 1} of the answer has no string id and cipher"
+            raise TikTokShopAPIError(msg)
+    return shops
 
 
 class ShopDirectory:
@@ -27,7 +52,9 @@ class ShopDirectory:
 
         Raises:
             ConfigurationError: if ``shop_ids`` names a shop the authorization does not cover.
+            TikTokShopAPIError: if a shop of the answer lacks a string id or cipher.
         """
+        check_shops(shops)
         with self._lock:
             for shop in shops:
                 self._ciphers[str(shop["id"])] = str(shop["cipher"])

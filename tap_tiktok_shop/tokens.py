@@ -4,9 +4,9 @@ TikTok's token calls are unsigned GETs on the auth host with the tokens under ``
 absolute expiry timestamps, which the SDK's OAuth authenticator does not model. One manager,
 guarded by a lock, is shared by every stream and thread. Tokens live in memory only.
 
-Those GETs carry the app secret and the refresh token in their query string, and urllib3 logs
-request URLs at DEBUG level: a filter on its logger masks those values before any handler sees
-them, so even a DEBUG run leaks nothing.
+Those GETs carry the app secret and the refresh token in their query string, so they never
+follow a redirect (transport.py); urllib3 logs request URLs at DEBUG level: a filter on its
+logger masks those values before any handler sees them, so even a DEBUG run leaks nothing.
 """
 
 from __future__ import annotations
@@ -26,7 +26,10 @@ from tap_tiktok_shop.errors import (
     REFRESH_TOKEN_DEAD,
     AuthorizationError,
     RefreshedTokenRefusedError,
+    TikTokShopAPIError,
 )
+from tap_tiktok_shop.transport import send
+from tap_tiktok_shop.untrusted import is_token_like, printable, secret_problem
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
@@ -96,11 +99,23 @@ class TokenSet:
 
     @classmethod
     def from_api(cls, data: dict[str, t.Any]) -> TokenSet:
-        """Build from the ``data`` of a token answer."""
+        """Build from the ``data`` of a token answer, refusing malformed tokens.
+
+        The tokens go into a header and maybe a ``.env`` file, so each must be a plain token
+        (untrusted.py); an expiry that is no plausible unix time counts as unknown.
+
+        Raises:
+            AuthorizationError: naming the malformed token, never quoting it.
+        """
+        refresh_token = data.get("refresh_token") or None
+        for name, value in (("access_token", data.get("access_token")),
+                            ("refresh_token", refresh_token)):
+            if (value is not None or name == "access_token") and not is_token_like(value):
+                raise AuthorizationError(f"the token answer's {secret_problem(name)}")
         return cls(
             access_token=str(data["access_token"]),
             access_token_expire_in=_int_or_none(data.get("access_token_expire_in")),
-            refresh_token=data.get("refresh_token") or None,
+            refresh_token=refresh_token,
             refresh_token_expire_in=_int_or_none(data.get("refresh_token_expire_in")),
             granted_scopes=_scopes_or_none(data.get("granted_scopes")),
             seller_name=str(data.get("seller_name") or ""),
@@ -113,8 +128,19 @@ def _scopes_or_none(value: object) -> list[str] | None:
     return [str(scope) for scope in value] if isinstance(value, list) else None
 
 
+#: Expiries past this (9999-12-31) are not unix times any clock or date library can show.
+_LATEST_TIMESTAMP = 253402300799
+
+
 def _int_or_none(value: object) -> int | None:
-    return int(value) if isinstance(value, (int, float, str)) and str(value).isdigit() else None
+    """A unix time from a token answer, or None if absent or absurd."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        return None
+    text = str(value) if isinstance(value, str) or 0 <= value <= _LATEST_TIMESTAMP else ""
+    if not text.isdigit() or len(text) > len(str(_LATEST_TIMESTAMP)):
+        return None
+    number = int(text)
+    return number if number <= _LATEST_TIMESTAMP else None
 
 
 class TokenClient:
@@ -163,8 +189,14 @@ class TokenClient:
             raise AuthorizationError(f"{what} failed: {exc}") from None
 
     def _attempt(self, path: str, params: dict[str, str], what: str) -> TokenSet:
+        request = requests.Request("GET", self._base + path, params=params)
         try:
-            response = self._session.get(self._base + path, params=params, timeout=self._timeout)
+            response = send(
+                self._session, self._session.prepare_request(request), timeout=self._timeout,
+                where=path,
+            )
+        except TikTokShopAPIError as exc:  # a redirect or an oversized answer: not retried
+            raise AuthorizationError(f"{what} failed: {exc}") from None
         except requests.RequestException as exc:
             # The URL holds the app secret: never let the library's message through.
             reason = type(exc).__name__
@@ -179,8 +211,8 @@ class TokenClient:
             raise _TransientTokenError(f"HTTP {response.status_code} with a non-JSON body")
         code = envelope.get("code")
         if code != 0 or not isinstance(envelope.get("data"), dict):
-            message = str(envelope.get("message") or "")[:200]
-            request_id = envelope.get("request_id") or ""
+            message = printable(str(envelope.get("message") or "")[:200])
+            request_id = printable(str(envelope.get("request_id") or "")[:100])
             text = f"{what} failed: API code {code}: {message} (request_id {request_id})"
             if path == REFRESH_PATH and code in REFRESH_TOKEN_DEAD:
                 text += (
@@ -190,7 +222,10 @@ class TokenClient:
             elif isinstance(code, int) and code in TOKEN_ERROR_HINTS:
                 text += f"; {TOKEN_ERROR_HINTS[code]}"
             raise AuthorizationError(text)
-        return TokenSet.from_api(envelope["data"])
+        try:
+            return TokenSet.from_api(envelope["data"])
+        except AuthorizationError as exc:
+            raise AuthorizationError(f"{what} failed: {exc}") from None
 
 
 class TokenManager:

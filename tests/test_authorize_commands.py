@@ -43,9 +43,10 @@ def _no_ambient_settings(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def run(emu: Emulator, *args: str, env: dict[str, str] | None = None,
-        extra_secrets: t.Sequence[str] = ()) -> Outcome:
-    """Run the helper in-process; nothing secret may reach stdout or stderr."""
-    result = CliRunner().invoke(cli, list(args), env=env, prog_name="tap-tiktok-shop-auth")
+        extra_secrets: t.Sequence[str] = (), input_text: str | None = None) -> Outcome:
+    """Run the helper in-process (``input_text`` on stdin); no secret may reach its output."""
+    result = CliRunner().invoke(cli, list(args), env=env, prog_name="tap-tiktok-shop-auth",
+                                input=input_text)
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     outcome = Outcome(result.exit_code, result.stdout, result.stderr)
     assert_no_secrets(outcome.stdout + outcome.stderr, [*emu.issued_secrets(), *extra_secrets])

@@ -25,6 +25,7 @@ from click.testing import CliRunner, Result
 from dotenv import dotenv_values
 
 from tap_tiktok_shop.authorize.cli import cli
+from tap_tiktok_shop.authorize.consent import ConsentError, LoopbackListener
 from tests.conftest import REPO, assert_no_secrets, run_tap
 from tiktok_shop_emulator import Emulator
 
@@ -218,28 +219,60 @@ def wait_until_listening(port: int) -> None:
     pytest.fail("the helper never listened")
 
 
-@pytest.mark.parametrize(("query", "fragment"), [
-    ("code=TTP_forged&state=forged", "state mismatch"),
-    ("code=null&error=auth_denied", "error=auth_denied"),
-    ("state=abc", "the redirect URL has no code"),
-])
-def test_listener_rejects_forged_declined_or_empty_redirects(emulator, tmp_path, query, fragment):
+def listen(state: str, wait: float) -> tuple[int, threading.Thread, dict[str, t.Any]]:
+    """A loopback listener for ``state`` waiting ``wait`` s in a thread; its port and outcome."""
     port = free_port()
-    args = login_args(emulator, "--redirect-uri", f"http://localhost:{port}/cb", "--wait", "30",
-                      "--show-secrets")
-    outcome: dict[str, Result] = {}
-    worker = threading.Thread(target=lambda: outcome.setdefault("r", invoke(emulator, args)))
+    outcome: dict[str, t.Any] = {}
+
+    def serve() -> None:
+        started = time.monotonic()
+        with LoopbackListener(f"http://localhost:{port}/cb", state) as listener:
+            try:
+                outcome["redirect"] = listener.wait(wait)
+            except ConsentError as exc:
+                outcome["error"] = str(exc)
+        outcome["seconds"] = time.monotonic() - started
+
+    worker = threading.Thread(target=serve)
     worker.start()
     wait_until_listening(port)
+    return port, worker, outcome
+
+
+def test_listener_ignores_redirects_without_this_logins_state(emulator):
+    port, worker, outcome = listen("the-state", 30)
     assert requests.get(f"http://127.0.0.1:{port}/favicon.ico", timeout=10).status_code == 404
+    for query in ("code=TTP_forged&state=forged", "error=auth_denied", "state=abc", ""):
+        page = requests.get(f"http://127.0.0.1:{port}/cb?{query}", timeout=10)
+        assert page.status_code == 400
+        assert "wrong or missing state" in page.text
+        assert outcome == {}  # still waiting: a stray request cannot end the login
+    page = requests.get(f"http://127.0.0.1:{port}/cb?code=TTP_real&state=the-state", timeout=10)
+    worker.join(timeout=30)
+    assert page.status_code == 200
+    assert outcome["redirect"].code == "TTP_real"
+
+
+@pytest.mark.parametrize(("query", "fragment"), [
+    ("code=null&error=auth_denied&state=s1", "error=auth_denied"),
+    ("state=s1", "the redirect URL has no code"),
+])
+def test_listener_ends_on_a_decline_or_an_empty_redirect_with_its_state(emulator, query,
+                                                                        fragment):
+    port, worker, outcome = listen("s1", 30)
     page = requests.get(f"http://127.0.0.1:{port}/cb?{query}", timeout=10)
     worker.join(timeout=30)
     assert page.status_code == 400
     assert "Authorization failed" in page.text
-    result = outcome["r"]
-    assert result.exit_code == 1
-    assert fragment in error_line(result)
-    assert emulator.stats.count("/api/v2/token/get") == 0
+    assert fragment in outcome["error"]
+
+
+def test_a_silent_connection_cannot_hold_the_listener_past_wait(emulator):
+    port, worker, outcome = listen("s1", 1.0)
+    with socket.create_connection(("127.0.0.1", port)):  # connects, never sends a request
+        worker.join(timeout=30)
+    assert "no redirect reached" in outcome["error"]
+    assert outcome["seconds"] < 4  # not the 10 s per-connection timeout of before
 
 
 def test_listener_gives_up_after_wait(emulator):

@@ -141,7 +141,7 @@ def test_sources_precedence_option_then_config_then_env_file_then_environment(tm
 
 
 def test_sources_errors_name_the_setting_or_file(tmp_path):
-    with pytest.raises(ConfigurationError, match="auth_base_url: must start with http"):
+    with pytest.raises(ConfigurationError, match="auth_base_url: must be an https:// URL"):
         gather({"auth_base_url": "auth.tiktok-shops.com"}, config_path=None, env_file=None,
                environ={})
     with pytest.raises(ConfigurationError, match=r"missing\.json: cannot read"):
@@ -203,7 +203,7 @@ def test_write_env_sets_only_its_keys_and_keeps_every_other_line(tmp_path):
     path = tmp_path / ".env"
     path.write_text(ENV_BEFORE)
     path.chmod(0o644)
-    write_env(path, {**SETTINGS, "app_secret": "it's a \\ secret"})
+    write_env(path, {**SETTINGS, "app_secret": "a+secret/with=signs~"})
     lines = path.read_text().splitlines()
     assert lines[:3] == ["# Meltano project secrets", "", "TARGET_POSTGRES_PASSWORD='pw'"]
     assert lines[3] == "TAP_TIKTOK_SHOP_REFRESH_TOKEN='r1'"  # replaced in place
@@ -211,7 +211,7 @@ def test_write_env_sets_only_its_keys_and_keeps_every_other_line(tmp_path):
                           "TAP_TIKTOK_SHOP_START_DATE=2025-01-01"]
     values = dotenv_values(path)
     assert values["TAP_TIKTOK_SHOP_APP_KEY"] == "k1"
-    assert values["TAP_TIKTOK_SHOP_APP_SECRET"] == "it's a \\ secret"
+    assert values["TAP_TIKTOK_SHOP_APP_SECRET"] == "a+secret/with=signs~"
     assert json.loads(values["TAP_TIKTOK_SHOP_SHOP_IDS"] or "") == ["7", "8"]
     assert values["TAP_TIKTOK_SHOP_START_DATE"] == "2025-01-01"
     assert mode(path) == 0o600

@@ -434,7 +434,7 @@ EXPECTED_FAULTS: dict[str, tuple[int, int | None]] = {
     "internal_200": (200, 36009003), "html_200": (200, None), "expired_token": (401, 105002),
     "invalid_token": (401, 36009004), "invalid_page_token": (200, 36009001),
     "token_deauthorized": (401, 105001), "seller_inactive": (200, 12052700),
-    "result_cap": (200, 12052180), "scope_missing": (200, 105005),
+    "result_cap": (200, 12052180), "scope_missing": (200, 105005), "answer": (418, 7),
 }
 
 
@@ -445,6 +445,8 @@ def test_each_fault_fires_once_then_service_resumes(emu: Emulator, client: Clien
     opts: dict[str, t.Any] = {"seconds": 0.2} if kind == "slow" else {}
     if kind == "rate_limit":
         opts["retry_after"] = 2
+    if kind == "answer":
+        opts = {"status": 418, "body": '{"code": 7}', "headers": [["X-Scripted", "1"]]}
     emu.faults.add(kind, count=1, path_prefix="/order/", **opts)
     assert client.shops().json()["code"] == 0  # other prefix: untouched
     started = time.monotonic()
@@ -474,6 +476,20 @@ def test_each_fault_fires_once_then_service_resumes(emu: Emulator, client: Clien
     normal = client.search(cipher, page_size="3").json()
     assert normal["code"] == 0
     assert len(normal["data"]["orders"]) == 3
+
+
+def test_token_calls_meet_only_faults_named_for_their_path(emu: Emulator) -> None:
+    refresh = f"{emu.base_url}/api/v2/token/refresh"
+    params = {"app_key": emu.config.app_key, "app_secret": emu.config.app_secret,
+              "refresh_token": emu.config.refresh_token, "grant_type": "refresh_token"}
+    emu.faults.add("http503", count=1, path_prefix="/")  # meant for business calls
+    emu.faults.add("answer", count=1, path_prefix="/api/v2/token/", status=302,
+                   headers=[["Location", "https://elsewhere.example/"]])
+    redirected = requests.get(refresh, params=params, timeout=10, allow_redirects=False)
+    assert redirected.status_code == 302
+    assert redirected.headers["Location"] == "https://elsewhere.example/"
+    assert requests.get(refresh, params=params, timeout=10).json()["code"] == 0
+    assert [fault.kind for fault in emu.faults.pending()] == ["http503"]
 
 
 def test_skip_lets_requests_pass_before_a_fault_fires(emu: Emulator, client: Client) -> None:

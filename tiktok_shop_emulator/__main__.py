@@ -1,8 +1,14 @@
-"""Command line: run the emulator until SIGTERM/SIGINT, printing its base URL first."""
+"""Command line: run the emulator until SIGTERM/SIGINT, printing its base URL first.
+
+The emulator is a test double: its admin API has no authentication (it reveals the secrets
+of token calls and mints tokens) and its consent page redirects to any ``redirect_uri``. So it
+says so in ``--help`` and warns when bound to an address other machines can reach.
+"""
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import signal
 import sys
 import threading
@@ -15,9 +21,14 @@ from tiktok_shop_emulator.server import Emulator
 def parse_args(argv: list[str] | None = None) -> EmulatorConfig:
     """Map command-line options onto an EmulatorConfig."""
     d = EmulatorConfig()
-    p = argparse.ArgumentParser(prog="python -m tiktok_shop_emulator",
-                                description="Local TikTok Shop Open API emulator.")
-    p.add_argument("--host", default=d.host)
+    p = argparse.ArgumentParser(
+        prog="python -m tiktok_shop_emulator",
+        description="Local TikTok Shop Open API emulator, for tests and demos only: its admin "
+                    "API (/__admin__/) is unauthenticated, reveals token secrets and mints "
+                    "tokens, and its consent page redirects anywhere. Keep it on loopback.")
+    p.add_argument("--host", default=d.host,
+                   help="address to bind (default %(default)s); anything but loopback lets "
+                        "other machines use the unauthenticated admin API")
     p.add_argument("--port", type=int, default=d.port, help="0 picks a free port")
     p.add_argument("--shops", type=int, default=d.shops)
     p.add_argument("--orders-per-shop", type=int, default=d.orders_per_shop)
@@ -66,6 +77,19 @@ def parse_args(argv: list[str] | None = None) -> EmulatorConfig:
     )
 
 
+def exposure_warning(host: str) -> str | None:
+    """The warning to print when ``host`` is not a loopback address (None when it is)."""
+    name = host.strip().lower()
+    try:
+        loopback = name == "localhost" or ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        loopback = False
+    if loopback:
+        return None
+    return (f"WARNING: the emulator listens on {host}, reachable from other machines: it is "
+            "for tests only; its admin API is unauthenticated (reveals secrets, mints tokens)")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Start the emulator, print the base URL as the first stdout line, serve until a signal."""
     config = parse_args(argv)
@@ -76,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
+    warning = exposure_warning(config.host)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     emulator = Emulator(config)
     print(emulator.start(), flush=True)
     print(f"serving {config.shops} shops x {config.orders_per_shop} orders", file=sys.stderr)

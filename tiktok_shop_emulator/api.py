@@ -81,8 +81,7 @@ class Api:
         if req.path.startswith("/__admin__/"):
             return handle_admin(self.emu, req)
         if req.path in _TOKEN_PATHS:
-            operation = getattr(self.emu.tokens, _TOKEN_PATHS[req.path])
-            return self._token(operation, req)
+            return self._token(getattr(self.emu.tokens, _TOKEN_PATHS[req.path]), req)
         if req.path == "/open/authorize":
             return self._authorize(req)
         route = self._route(req.path)
@@ -106,7 +105,11 @@ class Api:
         return route
 
     def _token(self, operation: Callable[[dict[str, str]], TokenResult], req: Request) -> Response:
-        """Answer a token call (unsigned GET) with the envelope."""
+        """Answer a token call (unsigned GET) with the envelope, or a fault scripted for it."""
+        fault = self.emu.faults.take(req.path, named_only=True)
+        answer = self._fault(fault) if fault is not None else None
+        if answer is not None:
+            return answer
         if req.method != "GET":
             return envelope(BAD_METHOD, "Invalid http method", status=405, now=self.emu.now())
         result = operation(req.query)
@@ -132,6 +135,8 @@ class Api:
         if fault.kind == "deauthorize_shop":
             self.emu.deauthorize_shop(str(fault.opts["shop_id"]))
             return None
+        if fault.kind == "answer":
+            return _scripted_answer(fault.opts)
         make = _FAULT_RESPONSES.get(fault.kind)
         if make is None:  # repeat_page_token: answer normally, the handler bends the token
             return None
@@ -252,6 +257,16 @@ def _truncated(now: float) -> Response:
     body = orjson.dumps({"code": 0, "message": "Success", "request_id": request_id(now),
                          "data": {"orders": [], "next_page_token": "", "total_count": 0}})
     return Response(200, body, JSON, code=0, action="truncated")
+
+
+def _scripted_answer(opts: dict[str, object]) -> Response:
+    """The "answer" fault: `status` (default 200), `body` (text) and `headers` ([[k, v]...])."""
+    status = opts.get("status", 200)
+    body = str(opts.get("body", ""))
+    raw_headers = opts.get("headers") or []
+    headers = [(str(k), str(v)) for k, v in raw_headers] if isinstance(raw_headers, list) else []
+    return Response(int(status) if isinstance(status, (int, str)) else 200,
+                    body.encode(), str(opts.get("content_type", JSON)), headers=headers)
 
 
 _INTERNAL_MSG = messages.INTERNAL

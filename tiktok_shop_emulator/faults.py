@@ -17,6 +17,7 @@ FAULT_KINDS: frozenset[str] = frozenset({
     "expired_token", "invalid_token", "token_deauthorized", "seller_inactive",
     "invalid_page_token", "repeat_page_token",
     "result_cap", "scope_missing",
+    "answer",  # any status, body and headers (opts): hostile or malformed answers, redirects
     *EVENT_KINDS,
 })
 
@@ -58,20 +59,24 @@ class FaultInjector:
         with self._lock:
             self._faults.append(Fault(kind, count, path_prefix, dict(opts), skip))
 
-    def take(self, path: str, *, page_token: bool = True, shop_id: str | None = None
-             ) -> Fault | None:
+    def take(self, path: str, *, page_token: bool = True, shop_id: str | None = None,
+             named_only: bool = False) -> Fault | None:
         """Consume and return the first due fault that applies to `path`, if any.
 
         Every matching fault still skipping counts this request, whether or not another fault
         fires on it. ``invalid_page_token`` applies only to requests that send a page token
         (``page_token``): an API can refuse only a token it was given. A fault with the option
         ``on_shop`` applies only to requests for that shop (``shop_id``, from the cipher), so
-        one shop can fail while shops read at the same time do not.
+        one shop can fail while shops read at the same time do not. ``named_only``: only
+        faults whose prefix names the path more closely than "/" apply (token calls: a fault
+        meant for business calls must not hit them).
         """
         due: Fault | None = None
         with self._lock:
             for fault in list(self._faults):
                 if not path.startswith(fault.path_prefix):
+                    continue
+                if named_only and fault.path_prefix in {"", "/"}:
                     continue
                 if fault.opts.get("on_shop") not in (None, shop_id):
                     continue

@@ -45,6 +45,15 @@ class _Server(ThreadingHTTPServer):
         self._live_lock = threading.Lock()
         super().__init__(address, _Handler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Stay quiet when a client hung up mid-connection; other errors keep their traceback.
+
+        A tap refusing an oversized answer closes the connection on purpose.
+        """
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
     def get_request(self) -> tuple[socket.socket, Any]:
         """Accept a connection with Nagle off, so small answers are not delayed ~40 ms."""
         conn, addr = super().get_request()

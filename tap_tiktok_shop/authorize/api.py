@@ -2,7 +2,8 @@
 
 Token calls go through ``tokens.TokenClient``; the authorized-shops call is signed by
 ``auth.TikTokShopAuthenticator`` on a small session and judged by ``errors.classify``, exactly
-as the tap's ``shops`` stream does. Nothing here signs, refreshes or classifies by itself.
+as the tap's ``shops`` stream does, sent by ``transport.send`` (no redirects, capped body) and
+checked by ``shops.check_shops``. Nothing here signs, refreshes or classifies by itself.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from tap_tiktok_shop.errors import (
     classify,
     raise_for_verdict,
 )
+from tap_tiktok_shop.shops import check_shops
 from tap_tiktok_shop.streams.shops import ShopsStream
 from tap_tiktok_shop.tokens import TokenClient, TokenManager
+from tap_tiktok_shop.transport import send
 
 if t.TYPE_CHECKING:
     from tap_tiktok_shop.authorize.sources import Settings
@@ -97,14 +100,11 @@ def authorized_shops(
 def _shops_once(
     session: requests.Session, url: str, authenticator: TikTokShopAuthenticator
 ) -> list[dict[str, t.Any]]:
-    response = session.get(url, timeout=REQUEST_TIMEOUT)
+    prepared = session.prepare_request(requests.Request("GET", url))
+    response = send(session, prepared, timeout=REQUEST_TIMEOUT, where=ShopsStream.path)
     verdict = classify(response.status_code, response.content, response.headers)
     if verdict.action is Action.REFRESH_TOKEN:
         authenticator.reject_token_of(response)
     raise_for_verdict(verdict, ShopsStream.path, response)
     data = (verdict.payload or {}).get("data")
-    shops = data.get("shops") if isinstance(data, dict) else None
-    if not isinstance(shops, list):
-        msg = f"{ShopsStream.path}: the answer has no shops list"
-        raise TikTokShopAPIError(msg)
-    return [shop for shop in shops if isinstance(shop, dict) and "id" in shop]
+    return check_shops(data.get("shops") if isinstance(data, dict) else None)

@@ -2,7 +2,8 @@
 
 Every failure the user can fix ends with one ``Error:`` line on stderr and a non-zero exit
 (2 for a wrong command line, 1 otherwise), never a traceback. Results go to stdout, progress
-and warnings to stderr. Token values are printed only with ``--show-secrets``.
+and warnings to stderr. Token values are printed only with ``--show-secrets``; secret inputs
+need not be on the command line (``secret_input``).
 """
 
 from __future__ import annotations
@@ -30,7 +31,14 @@ from tap_tiktok_shop.authorize.consent import (
     parse_redirect,
 )
 from tap_tiktok_shop.authorize.outputs import Destinations, tap_settings
-from tap_tiktok_shop.authorize.sources import Settings, env_name, gather
+from tap_tiktok_shop.authorize.secret_input import (
+    app_secret_option,
+    code_options,
+    code_or_redirect,
+    credential_options,
+    prompt_missing_app_secret,
+)
+from tap_tiktok_shop.authorize.sources import Settings, gather
 from tap_tiktok_shop.errors import AuthorizationError, ConfigurationError
 from tap_tiktok_shop.shops import ShopDirectory
 from tap_tiktok_shop.tokens import TokenManager
@@ -96,22 +104,6 @@ def cli() -> None:
 _PATH = click.Path(dir_okay=False, path_type=Path)
 
 
-def _credential_options(command: Callable[..., None]) -> Callable[..., None]:
-    options = [
-        click.option("--config", "config_path", type=_PATH,
-                     help="Read settings from this tap config JSON."),
-        click.option("--env-file", type=_PATH,
-                     help="Read TAP_TIKTOK_SHOP_* settings from this .env file."),
-        click.option("--app-key", help=f"App key (default: {env_name('app_key')})."),
-        click.option("--app-secret", help=(
-            f"App secret (default: {env_name('app_secret')}; prefer it or a file: command "
-            "lines are visible to other users).")),
-        click.option("--auth-base-url", help="Token host (default: the tap's auth_base_url)."),
-        click.option("--api-base-url", help="API host (default: the tap's api_base_url)."),
-    ]
-    return functools.reduce(lambda decorated, option: option(decorated), reversed(options), command)
-
-
 def _output_options(command: Callable[..., None]) -> Callable[..., None]:
     options = [
         click.option("--write-config", type=_PATH,
@@ -147,10 +139,11 @@ def _consent_options(command: Callable[..., None]) -> Callable[..., None]:
 
 
 def _settings(common: dict[str, t.Any]) -> Settings:
-    options = {key: common.pop(key) for key in
-               ("app_key", "app_secret", "auth_base_url", "api_base_url")}
-    return gather(options, config_path=common.pop("config_path"),
-                  env_file=common.pop("env_file"), environ=os.environ)
+    options = {key: common.pop(key) for key in ("app_key", "auth_base_url", "api_base_url")}
+    options["app_secret"] = app_secret_option(common)
+    settings = gather(options, config_path=common.pop("config_path"),
+                      env_file=common.pop("env_file"), environ=os.environ)
+    return prompt_missing_app_secret(settings)
 
 
 @dataclass(frozen=True)
@@ -214,7 +207,7 @@ def url(*, service_id: str | None, region: str | None, authorize_base_url: str |
 @click.option("--wait", type=click.FloatRange(min=0.1), default=600.0, show_default=True,
               help="Seconds to wait for the redirect on loopback.")
 @_shop_id_option
-@_credential_options
+@credential_options
 @_output_options
 @_format_option
 def login(*, service_id: str | None, region: str | None, authorize_base_url: str | None,
@@ -244,19 +237,16 @@ def login(*, service_id: str | None, region: str | None, authorize_base_url: str
 
 
 @cli.command()
-@click.option("--code", help="The authorization code from the redirect.")
-@click.option("--redirect-url", help="The whole URL the browser was redirected to.")
+@code_options
 @click.option("--expect-state", help="The state `url` printed; the redirect URL must carry it.")
 @_shop_id_option
-@_credential_options
+@credential_options
 @_output_options
 @_format_option
 def exchange(*, code: str | None, redirect_url: str | None, expect_state: str | None,
              shop_ids: tuple[str, ...], **common: t.Any) -> None:
     """Trade an authorization code for tokens, non-interactively (for scripts)."""
-    if bool(code) == bool(redirect_url):
-        msg = "give either --code or --redirect-url"
-        raise click.UsageError(msg)
+    code, redirect_url = code_or_redirect(code, redirect_url)
     if expect_state and not redirect_url:
         msg = "--expect-state needs --redirect-url (a bare code carries no state)"
         raise click.UsageError(msg)
@@ -274,7 +264,7 @@ def exchange(*, code: str | None, redirect_url: str | None, expect_state: str | 
 
 
 @cli.command()
-@_credential_options
+@credential_options
 @_output_options
 @_format_option
 def refresh(**common: t.Any) -> None:
@@ -295,7 +285,7 @@ def refresh(**common: t.Any) -> None:
 
 
 @cli.command()
-@_credential_options
+@credential_options
 @_format_option
 def shops(output_format: str, **common: t.Any) -> None:
     """List the shops the authorization covers (id, name, region, seller type, cipher)."""

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
-from tap_tiktok_shop.errors import AuthorizationError
+from tap_tiktok_shop.errors import AuthorizationError, ConfigurationError
+from tap_tiktok_shop.untrusted import check_base_url
 
 #: The seller authorization page of US shops, and of every other region.
 US_AUTHORIZE_BASE_URL = "https://services.us.tiktokshop.com"
@@ -24,6 +25,9 @@ GLOBAL_AUTHORIZE_BASE_URL = "https://services.tiktokshop.com"
 AUTHORIZE_PATH = "/open/authorize"
 #: Redirect hosts the helper can listen on, and the address it binds for each.
 LOOPBACK_HOSTS = {"127.0.0.1": "127.0.0.1", "localhost": "127.0.0.1"}
+#: The longest one connection may take to send its request (a browser's idle pre-connection,
+#: a slow or hostile client); never longer than the time the login has left.
+CONNECTION_TIMEOUT = 10.0
 _REGION = re.compile(r"[A-Za-z]{2}")
 _PRINTABLE = re.compile(r"[^A-Za-z0-9_.\-]")
 
@@ -67,10 +71,11 @@ def authorization_url(
             raise ConsentError(msg)
         us = region.strip().upper() == "US"
         base_url = US_AUTHORIZE_BASE_URL if us else GLOBAL_AUTHORIZE_BASE_URL
-    scheme, netloc, path, query, _ = urlsplit(base_url.strip())
-    if scheme not in {"http", "https"} or not netloc:
-        msg = "--authorize-base-url: must be an http(s) URL"
-        raise ConsentError(msg)
+    try:
+        checked = check_base_url("--authorize-base-url", base_url)
+    except ConfigurationError as exc:
+        raise ConsentError(str(exc)) from None
+    scheme, netloc, path, query, _ = urlsplit(checked)
     params = dict(parse_qsl(query))
     if service_id and service_id.strip():
         params["service_id"] = service_id.strip()
@@ -153,30 +158,50 @@ _DONE_PAGE = (
 
 
 class _CallbackServer(HTTPServer):
-    """Serves the redirect path once; the outcome is kept for the waiting thread."""
+    """Serves the redirect path until the redirect with this login's state arrives.
+
+    The outcome is kept for the waiting thread; ``deadline`` (monotonic) bounds every
+    connection, so a client that connects and sends nothing cannot hold the login past it.
+    """
 
     def __init__(self, address: tuple[str, int], path: str, expected_state: str) -> None:
         super().__init__(address, _CallbackHandler)
         self.callback_path = path
         self.expected_state = expected_state
         self.outcome: Redirect | ConsentError | None = None
+        self.deadline = time.monotonic() + CONNECTION_TIMEOUT
 
 
 class _CallbackHandler(BaseHTTPRequestHandler):
-    """Answers the browser; any other path (favicon, probes) gets a 404."""
+    """Answers the browser; any other path (favicon, probes) gets a 404.
+
+    A request to the redirect path is this login's answer only if it carries this login's
+    ``state``: anything else (another state, none: a forged redirect or a stray request from
+    another program) is answered 400 and ignored, so it cannot end the login, not even with
+    ``error=``; the login goes on waiting for the real redirect.
+    """
 
     server: _CallbackServer
-    timeout = 10  # a browser's idle pre-connection must not block the listener
+
+    def setup(self) -> None:
+        """Bound this connection's reads by min(10 s, the time the login has left)."""
+        left = self.server.deadline - time.monotonic()
+        self.timeout = max(0.05, min(CONNECTION_TIMEOUT, left))  # type: ignore[misc]
+        super().setup()
 
     def do_GET(self) -> None:
-        """Take the first request to the redirect path as the seller's answer."""
+        """Take the first request to the redirect path with the right state as the answer."""
         parts = urlsplit(self.path)
         if parts.path != self.server.callback_path or self.server.outcome is not None:
             self._reply(404, "Not found", "This is not the authorization redirect.")
             return
+        state = parse_qs(parts.query).get("state", [""])[0]
+        if not secrets.compare_digest(state.encode(), self.server.expected_state.encode()):
+            self._reply(400, "Authorization failed", "This redirect does not belong to the "
+                        "authorization in progress (wrong or missing state); ignored.")
+            return
         try:
             redirect = redirect_from_query(parts.query)
-            check_state(redirect, self.server.expected_state)
         except ConsentError as exc:
             self.server.outcome = exc
             self._reply(400, "Authorization failed", str(exc))
@@ -224,9 +249,11 @@ class LoopbackListener:
         """Serve requests until the redirect arrives; return it (state already checked).
 
         Raises:
-            ConsentError: on a declined, forged or incomplete redirect, or after ``timeout``.
+            ConsentError: on a declined or incomplete redirect carrying this login's state,
+                or after ``timeout`` (requests with another state are ignored).
         """
         deadline = time.monotonic() + timeout
+        self._server.deadline = deadline
         while self._server.outcome is None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:

@@ -1,15 +1,17 @@
 """The files the helper writes: a tap config JSON and a Meltano ``.env``, both private.
 
 Both are merges: the helper sets its own keys and leaves every other key, line and comment as
-it was. Both end with mode 0600, also when the file existed with wider permissions, and the
-secrets never sit in a file anyone else can read: a new config is written to a 0600 temporary
-file and renamed over the old one; an existing ``.env`` is narrowed to 0600 before any secret
-goes in (python-dotenv then keeps that mode when it rewrites it).
+it was. Both are written the same way (``write_private``): to a temporary file created 0600
+beside the target, flushed and renamed over it, so the secrets never sit in a file anyone else
+can read, also when the old file had wider permissions. A ``.env`` that is a symlink (even a
+dangling one) is refused rather than followed, and only values that cannot break out of their
+line are written.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import stat
@@ -18,10 +20,11 @@ import typing as t
 from dataclasses import dataclass
 from pathlib import Path
 
-from dotenv import set_key
+from dotenv.parser import parse_stream
 
 from tap_tiktok_shop.authorize.sources import env_name, read_json_object
 from tap_tiktok_shop.errors import ConfigurationError
+from tap_tiktok_shop.untrusted import is_token_like
 
 if t.TYPE_CHECKING:
     from collections.abc import Mapping
@@ -58,12 +61,15 @@ class Destinations:
         """Refuse now, not after the seller's consent, files that could not be written.
 
         Raises:
-            ConfigurationError: if a directory is missing or the config is not a JSON object.
+            ConfigurationError: if a directory is missing, the config is not a JSON object or
+                the ``.env`` is a symlink.
         """
         for path in self.paths():
             if not path.parent.is_dir():
                 msg = f"{path}: its directory does not exist"
                 raise ConfigurationError(msg)
+        if self.env is not None:
+            refuse_link(self.env)
         if self.config is not None and self.config.exists():
             read_json_object(self.config)
 
@@ -89,7 +95,67 @@ def write_config(path: Path, settings: Mapping[str, t.Any]) -> None:
     """
     merged = read_json_object(path) if path.exists() else {}
     merged.update(settings)
-    text = json.dumps(merged, indent=2) + "\n"
+    write_private(path, json.dumps(merged, indent=2) + "\n")
+
+
+def write_env(path: Path, settings: Mapping[str, t.Any]) -> None:
+    """Set the ``TAP_TIKTOK_SHOP_*`` lines of ``settings`` in a ``.env`` file, mode 0600.
+
+    Every other line (comments, other keys, even lines python-dotenv cannot parse) is kept
+    as it was; a key of ours that appears twice keeps only its first place. Lists
+    (``shop_ids``) are written as JSON, which Meltano and the tap's ``--config ENV`` read.
+
+    Raises:
+        ConfigurationError: if ``path`` is a symlink or not a regular file, a value could
+            not be written safely (never quoting it), or the file cannot be written.
+    """
+    lines = {env_name(key): f"{env_name(key)}='{_env_value(key, value)}'\n"
+             for key, value in settings.items()}
+    existing = _existing_env(path)
+    kept: list[str] = []
+    for binding in parse_stream(io.StringIO(existing)):
+        text = binding.original.string
+        if binding.key not in lines:
+            kept.append(text)
+            continue
+        line = lines.pop(binding.key, "")
+        lead = text[: len(text) - len(text.lstrip())]
+        kept.append(lead + line if line else lead)
+    if kept and not kept[-1].endswith("\n"):
+        kept.append("\n")
+    write_private(path, "".join(kept) + "".join(lines.values()))
+
+
+def refuse_link(path: Path) -> bool:
+    """Refuse a path that is a symlink (dangling too) or no regular file; True if it exists.
+
+    ``Path.exists`` follows links and is False for a dangling one, so ``lstat`` is asked.
+
+    Raises:
+        ConfigurationError: if the path is a symlink or not a regular file.
+    """
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise _unwritable(path, exc) from None
+    if not stat.S_ISREG(mode):
+        msg = f"{path}: a symlink or not a regular file; not writing secrets to it"
+        raise ConfigurationError(msg)
+    return True
+
+
+def write_private(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` atomically, in a file that is 0600 from its creation.
+
+    ``mkstemp`` creates the temporary file 0600 beside the target (same file system); it is
+    flushed to disk and renamed over the target, so a reader sees the old file or the new
+    one, and the secrets are never readable by others, not even for a moment.
+
+    Raises:
+        ConfigurationError: if the file cannot be written (the target is then unchanged).
+    """
     try:
         descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     except OSError as exc:
@@ -107,26 +173,34 @@ def write_config(path: Path, settings: Mapping[str, t.Any]) -> None:
         raise _unwritable(path, exc) from None
 
 
-def write_env(path: Path, settings: Mapping[str, t.Any]) -> None:
-    """Set the ``TAP_TIKTOK_SHOP_*`` lines of ``settings`` in a ``.env`` file, mode 0600.
+def _existing_env(path: Path) -> str:
+    if not refuse_link(path):
+        return ""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        msg = f"{path}: cannot read ({reason or type(exc).__name__})"
+        raise ConfigurationError(msg) from None
 
-    Lists (``shop_ids``) are written as JSON, which Meltano and the tap's ``--config ENV`` read.
+
+def _env_value(key: str, value: t.Any) -> str:
+    """The text of one ``.env`` value, written single-quoted.
+
+    Only plain tokens (untrusted.py) and JSON lists of them are written: a newline, quote,
+    backslash or control character in a value would end the line early or inject another one
+    for the shell, systemd or Docker reading the file.
 
     Raises:
-        ConfigurationError: if the file cannot be written.
+        ConfigurationError: naming the key, never the value.
     """
-    try:
-        if path.exists():
-            if not stat.S_ISREG(path.lstat().st_mode):
-                msg = f"{path}: not a regular file; not writing secrets to it"
-                raise ConfigurationError(msg)
-            os.chmod(path, PRIVATE_MODE)
-        for key, value in settings.items():
-            text = json.dumps(value) if isinstance(value, list) else str(value)
-            set_key(path, env_name(key), text, quote_mode="always")
-        os.chmod(path, PRIVATE_MODE)
-    except OSError as exc:
-        raise _unwritable(path, exc) from None
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(is_token_like(item) for item in items):
+        msg = (f"{env_name(key)}: not written to .env: the value holds a newline, quote, "
+               "control or other character outside letters, digits and . _ ~ + / = - "
+               "(the value is not shown)")
+        raise ConfigurationError(msg)
+    return json.dumps(value, separators=(",", ":")) if isinstance(value, list) else str(value)
 
 
 def _unwritable(path: Path, exc: OSError) -> ConfigurationError:

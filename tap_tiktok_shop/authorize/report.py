@@ -1,7 +1,9 @@
 """What the helper prints: token facts, expiries and shop tables, as text or JSON.
 
 Token values appear only when the user asked for them (``--show-secrets``); everything else
-printed here (seller, region, scopes, expiries, shop ids and ciphers) is not a secret.
+printed here (seller, region, scopes, expiries, shop ids and ciphers) is not a secret. Text
+from the API (names, regions) reaches a terminal escaped (``untrusted.printable``): a shop
+name holding escape sequences must not rewrite the screen. JSON output escapes it by itself.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import json
 import time
 import typing as t
 from datetime import datetime, timezone
+
+from tap_tiktok_shop.untrusted import printable
 
 if t.TYPE_CHECKING:
     from tap_tiktok_shop.tokens import TokenSet
@@ -58,9 +62,10 @@ def token_lines(tokens: TokenSet, *, show_secrets: bool) -> list[str]:
     """The text form of ``token_facts``."""
     lines = []
     if tokens.seller_name or tokens.seller_base_region:
-        lines.append(f"Seller: {tokens.seller_name} (region {tokens.seller_base_region})")
+        seller = f"Seller: {tokens.seller_name} (region {tokens.seller_base_region})"
+        lines.append(printable(seller))
     if tokens.granted_scopes:
-        lines.append(f"Granted scopes: {', '.join(tokens.granted_scopes)}")
+        lines.append(printable(f"Granted scopes: {', '.join(tokens.granted_scopes)}"))
     lines.append(f"Access token expires {expiry_text(tokens.access_token_expire_in)}")
     lines.append(f"Refresh token expires {expiry_text(tokens.refresh_token_expire_in)}")
     if show_secrets:
@@ -86,7 +91,8 @@ def shop_rows(shops: list[dict[str, t.Any]], fields: tuple[str, ...]) -> list[di
 
 def shops_table(shops: list[dict[str, t.Any]], fields: tuple[str, ...]) -> str:
     """Shops as an aligned text table with a header row."""
-    rows = shop_rows(shops, fields)
+    rows = [{field: printable(value) for field, value in row.items()}
+            for row in shop_rows(shops, fields)]
     header = {field: field.replace("_", " ").upper() for field in fields}
     widths = {field: max(len(row[field]) for row in [header, *rows]) for field in fields}
     lines = [

@@ -15,6 +15,7 @@ from dotenv import dotenv_values
 
 from tap_tiktok_shop.errors import ConfigurationError
 from tap_tiktok_shop.settings import DEFAULT_API_BASE_URL, DEFAULT_AUTH_BASE_URL
+from tap_tiktok_shop.untrusted import SECRET_SETTINGS, check_base_url, check_secret
 
 if t.TYPE_CHECKING:
     from collections.abc import Mapping
@@ -73,10 +74,14 @@ def gather(
     env_file: Path | None,
     environ: Mapping[str, str],
 ) -> Settings:
-    """Merge the sources in order of precedence and check the host URLs.
+    """Merge the sources in order of precedence; check the host URLs and the secrets.
+
+    The checks are the tap's own (untrusted.py): https:// unless on loopback, secrets that
+    are plain tokens.
 
     Raises:
-        ConfigurationError: if a named file cannot be read or a URL is malformed.
+        ConfigurationError: if a named file cannot be read, a URL is not allowed or a secret
+            is malformed (never quoting it).
     """
     layers: list[Mapping[str, t.Any]] = [
         DEFAULTS,
@@ -94,9 +99,10 @@ def gather(
             if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
                 values[key] = str(value).strip()
     for key in _URL_SETTINGS:
-        if not values[key].startswith(("http://", "https://")):
-            msg = f"{key}: must start with http:// or https://"
-            raise ConfigurationError(msg)
+        check_base_url(key, values[key])
+    for key in SECRET_SETTINGS:
+        if key in values:
+            check_secret(key, values[key])
     return Settings(values)
 
 
