@@ -13,10 +13,17 @@ worker took it yet, so a full budget can never stall the run. Records, bookmarks
 of a sequential run, and an error of a later read surfaces only when the consumer reaches it,
 after everything before it was emitted and bookmarked. A producer may also yield other objects
 (a plan of sub-reads); they reach the consumer in order, as they are.
+
+A read may name a ``lane``: the rate limiter's pace key its requests share (one shop's
+statement transactions, one read per statement). Workers queued behind one lane's pace would
+sit idle in the limiter while other shops' reads wait, so a worker takes the earliest read
+whose lane runs fewer than ``LANE_READS`` reads; only when every waiting read it looks at is
+on a busy lane does it take the earliest one anyway (one big shop alone still uses its pace).
 """
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import queue
 import tempfile
@@ -37,6 +44,11 @@ SPOOL_MEMORY_BYTES = 256 * 2**10
 FAILURE_PAUSE_SECONDS = 10.0
 #: Default read-ahead bound (the ``read_ahead_mb`` setting).
 DEFAULT_BUDGET_BYTES = 64 * 2**20
+#: Reads of one lane run at once while reads of other lanes wait (at 45 requests per second
+#: and 100 ms or more per call, two reads keep a lane's pace busy without queueing in it).
+LANE_READS = 2
+#: How many waiting reads a worker looks at for one on a free lane.
+LANE_LOOK_AHEAD = 64
 
 
 class _Done:
@@ -61,9 +73,11 @@ class _Read:
         produce: Callable[[], Iterable[Page | object]],
         parse: Callable[[bytes], Records],
         live_pages: int,
+        lane: Hashable | None,
     ) -> None:
         self.produce = produce
         self.parse = parse
+        self.lane = lane
         self.lock = threading.Lock()
         self.active = False
         self.started = False  # taken by a worker (or by the consumer's own thread)
@@ -96,9 +110,9 @@ class Prefetcher:
         self._live_pages = live_pages
         self._reads: dict[Hashable, _Read] = {}
         self._lock = threading.Lock()
-        self._tasks: queue.PriorityQueue[tuple[tuple[int, ...], int, _Read]] = (
-            queue.PriorityQueue()
-        )
+        self._tasks: list[tuple[tuple[int, ...], int, _Read]] = []  # a heap, earliest first
+        self._tasks_changed = threading.Condition()
+        self._lane_reads: dict[Hashable, int] = {}  # reads of each lane taken by a worker
         self._tie = itertools.count()
         self._cancelled = threading.Event()
         # Cleared while a failed read waits to be consumed: the failure may end the run, so no
@@ -112,14 +126,20 @@ class Prefetcher:
         order: tuple[int, ...],
         produce: Callable[[], Iterable[Page | object]],
         parse: Callable[[bytes], Records],
+        lane: Hashable | None = None,
     ) -> None:
-        """Start reading ``key`` ahead; lower ``order`` keys start first. Thread-safe."""
-        read = _Read(produce, parse, self._live_pages)
+        """Start reading ``key`` ahead; lower ``order`` keys start first. Thread-safe.
+
+        ``lane``: the pace key the read's requests wait for (see the module docstring).
+        """
+        read = _Read(produce, parse, self._live_pages, lane)
         with self._lock:
             self._reads[key] = read
             start_worker = self._started < self._workers
             self._started += int(start_worker)
-        self._tasks.put((order, next(self._tie), read))
+        with self._tasks_changed:
+            heapq.heappush(self._tasks, (order, next(self._tie), read))
+            self._tasks_changed.notify()
         if start_worker:
             threading.Thread(target=self._work, name="prefetch", daemon=True).start()
 
@@ -132,6 +152,30 @@ class Prefetcher:
         """Yield the records (and other items) of ``key`` in order; re-raise its error, if any."""
         with self._lock:
             read = self._reads.pop(key)
+        return self._consume(read)
+
+    def discard(self, key: Hashable) -> None:
+        """Drop a submitted read that will never be consumed, so it holds no budget.
+
+        A read not started yet never starts; one under way is read to its end and thrown
+        away (its error, if any, too). Nothing happens if ``key`` was consumed already.
+        """
+        with self._lock:
+            read = self._reads.pop(key, None)
+        if read is None:
+            return
+        with read.lock:
+            taken, read.started = read.started, True
+        if not taken:
+            read.spool.close()
+            return
+        try:
+            for _ in self._consume(read):
+                pass
+        except Exception:  # nobody asked for this read: its failure is moot
+            self.resume()
+
+    def _consume(self, read: _Read) -> Iterator[dict[str, t.Any] | object]:
         with read.lock:
             read.active = True
             spooled, end = list(read.spooled), read.end
@@ -174,18 +218,56 @@ class Prefetcher:
     def close(self) -> None:
         """Stop every worker (each notices before its next page)."""
         self._cancelled.set()
+        with self._tasks_changed:
+            self._tasks_changed.notify_all()
 
     def _work(self) -> None:
-        while not self._cancelled.is_set():
-            _, _, read = self._tasks.get()
-            # Bounded: a failure nobody consumes (its stream was skipped) must not stall reads.
-            self._running.wait(timeout=FAILURE_PAUSE_SECONDS)
-            if self._cancelled.is_set():
-                return
-            with read.lock:
-                taken, read.started = read.started, True
-            if not taken:  # else the consumer's own thread runs it
-                self._run(read)
+        while (read := self._take()) is not None:
+            try:
+                # Bounded: a failure nobody consumes (its stream was skipped) must not stall.
+                self._running.wait(timeout=FAILURE_PAUSE_SECONDS)
+                if self._cancelled.is_set():
+                    return
+                with read.lock:
+                    taken, read.started = read.started, True
+                if not taken:  # else the consumer's own thread runs it
+                    self._run(read)
+            finally:
+                self._lane_done(read)
+
+    def _take(self) -> _Read | None:
+        """The earliest waiting read on a free lane (see the module docstring); None: closed."""
+        with self._tasks_changed:
+            while not self._tasks:
+                if self._cancelled.is_set():
+                    return None
+                self._tasks_changed.wait()
+            passed: list[tuple[tuple[int, ...], int, _Read]] = []
+            chosen = None
+            while self._tasks and len(passed) < LANE_LOOK_AHEAD:
+                task = heapq.heappop(self._tasks)
+                lane = task[2].lane
+                if lane is None or self._lane_reads.get(lane, 0) < LANE_READS:
+                    chosen = task
+                    break
+                passed.append(task)
+            if chosen is None:  # every read looked at waits for a busy lane: the earliest
+                chosen = passed.pop(0)
+            for task in passed:
+                heapq.heappush(self._tasks, task)
+            read = chosen[2]
+            if read.lane is not None:
+                self._lane_reads[read.lane] = self._lane_reads.get(read.lane, 0) + 1
+            return read
+
+    def _lane_done(self, read: _Read) -> None:
+        if read.lane is not None:
+            with self._tasks_changed:
+                left = self._lane_reads[read.lane] - 1
+                if left:
+                    self._lane_reads[read.lane] = left
+                else:
+                    del self._lane_reads[read.lane]
 
     def _run(self, read: _Read) -> None:
         pages = iter(read.produce())
