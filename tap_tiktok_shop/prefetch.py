@@ -81,10 +81,13 @@ class _Read:
         self.lock = threading.Lock()
         self.active = False
         self.started = False  # taken by a worker (or by the consumer's own thread)
-        self.spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES)  # noqa: SIM115
+        # Both made only when needed: thousands of small reads (one per statement) may wait
+        # for a worker at once, and an empty spool and queue weigh about 8 KB.
+        self.spool: tempfile.SpooledTemporaryFile[bytes] | None = None  # once a page waits
         self.spooled: list[int | object] = []  # page sizes, and other items in their place
         self.end: _Done | _Failed | None = None
-        self.live: queue.Queue[Item] = queue.Queue(maxsize=live_pages)
+        self.live_pages = live_pages
+        self.live: queue.Queue[Item] | None = None  # once the consumer is at this read
 
 
 class Prefetcher:
@@ -167,7 +170,6 @@ class Prefetcher:
         with read.lock:
             taken, read.started = read.started, True
         if not taken:
-            read.spool.close()
             return
         try:
             for _ in self._consume(read):
@@ -177,6 +179,7 @@ class Prefetcher:
 
     def _consume(self, read: _Read) -> Iterator[dict[str, t.Any] | object]:
         with read.lock:
+            read.live = queue.Queue(maxsize=read.live_pages)
             read.active = True
             spooled, end = list(read.spooled), read.end
             start_now = not read.started
@@ -185,16 +188,20 @@ class Prefetcher:
         if start_now:  # every worker is busy further ahead: this read must not wait for them
             threading.Thread(target=self._run, args=(read,), name="prefetch-now",
                              daemon=True).start()
+        spool = read.spool  # no worker writes to it any more: the read is active
         try:
-            read.spool.seek(0)
+            if spool is not None:
+                spool.seek(0)
             for entry in spooled:
                 if isinstance(entry, int):
-                    yield from read.parse(read.spool.read(entry))
+                    assert spool is not None
+                    yield from read.parse(spool.read(entry))
                 else:
                     yield entry
         finally:
             # Counted until the file is gone: it holds its pages until closed, read or not.
-            read.spool.close()
+            if spool is not None:
+                spool.close()
             self.budget.release(sum(entry for entry in spooled if isinstance(entry, int)))
         item: Item = end if end is not None else self._next(read)
         while not isinstance(item, _Done):
@@ -207,6 +214,7 @@ class Prefetcher:
             item = self._next(read)
 
     def _next(self, read: _Read) -> Item:
+        assert read.live is not None  # made when the read became active
         if read.live.empty() and self._on_idle is not None:
             self._on_idle()
         return read.live.get()
@@ -283,6 +291,10 @@ class Prefetcher:
                 with read.lock:
                     if not read.active:
                         if isinstance(produced, Page):
+                            if read.spool is None:
+                                read.spool = tempfile.SpooledTemporaryFile(  # noqa: SIM115
+                                    max_size=SPOOL_MEMORY_BYTES
+                                )
                             read.spool.write(produced.raw)
                             read.spooled.append(size)
                         else:
@@ -310,6 +322,7 @@ class Prefetcher:
     def _put(self, read: _Read, item: Item) -> bool:
         while not self._cancelled.is_set():
             try:
+                assert read.live is not None  # only a read being consumed is handed live
                 read.live.put(item, timeout=0.2)
             except queue.Full:
                 continue
