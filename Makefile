@@ -41,3 +41,4 @@ bench: setup  ## the performance benchmarks (prints figures; takes several minut
 	$(BIN)/python -m benchmarks.api_bound
 	$(BIN)/python -m benchmarks.single_shop
 	$(BIN)/python -m benchmarks.memory
+	$(BIN)/python -m benchmarks.many_shops
