@@ -224,10 +224,21 @@ class Prefetcher:
         self._running.set()
 
     def close(self) -> None:
-        """Stop every worker (each notices before its next page)."""
+        """Stop every worker (each notices before its next page); drop what nobody will read.
+
+        A run that ends early (a failure) leaves reads fetched ahead: their temporary files
+        are closed now, not whenever the last worker lets go of them.
+        """
         self._cancelled.set()
         with self._tasks_changed:
             self._tasks_changed.notify_all()
+        with self._lock:
+            left, self._reads = list(self._reads.values()), {}
+        for read in left:
+            with read.lock:
+                if read.spool is not None:
+                    read.spool.close()
+                    read.spool = None
 
     def _work(self) -> None:
         while (read := self._take()) is not None:
@@ -289,6 +300,8 @@ class Prefetcher:
                     break
                 size = len(produced.raw) if isinstance(produced, Page) else 0
                 with read.lock:
+                    if self._cancelled.is_set():
+                        return  # closed: its spool may be gone
                     if not read.active:
                         if isinstance(produced, Page):
                             if read.spool is None:
