@@ -17,11 +17,11 @@ behind one shop's pace. A child read submitted for a record whose children the S
 sync after all (a stream map filtered the record out) is discarded when the parent's shop read
 ends, so no read is left holding the read-ahead budget.
 
-Memory: a child read waiting for a worker weighs about a kilobyte (the prefetcher makes its
-spool and queue only when needed), some three times its statement's bytes in the page that
+Memory: a child read waiting for a worker weighs about 1.3 KB (the prefetcher makes its
+spool and queue only when needed), some 3.5 times its statement's bytes in the page that
 brought it. Those pages wait under the read-ahead budget, and child reads are consumed right
 after their record, so waiting child reads stay in proportion to ``read_ahead_mb`` (they are
-not counted in it: at worst about three times it, were every page waiting a statements page).
+not counted in it: at worst about 3.5 times it, were every page waiting a statements page).
 """
 
 from __future__ import annotations
