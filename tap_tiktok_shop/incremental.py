@@ -17,10 +17,12 @@ Subclasses declare those as class attributes; the requests are built here, once.
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import typing as t
 from dataclasses import dataclass
 
+from tap_tiktok_shop.child_reads import ChildReads
 from tap_tiktok_shop.client import Page
 from tap_tiktok_shop.errors import PageTokenError, ResultCapError, ScopeMissingError, ShopError
 from tap_tiktok_shop.outage import OutageBreaker
@@ -93,6 +95,8 @@ class ShopIncrementalStream(PerShopStream):
         super().__init__(tap)
         #: (stream, shop) of reads that failed for their shop (added from worker threads).
         self._failed_reads: set[ReadKey] = set()
+        #: Child reads (statement transactions) submitted as this stream's pages arrive.
+        self._child_reads = ChildReads(self)
 
     @property
     def filter_field(self) -> str:
@@ -268,8 +272,7 @@ class ShopIncrementalStream(PerShopStream):
                         window = Window(earliest, window.end)
                 yield self._split(context, window.split(parts), key, order, first.total_count)
                 return
-            yield first
-            yield from pages
+            yield from self._child_reads.ahead(context, itertools.chain((first,), pages), order)
         except ResultCapError:
             # The search hit the API's result cap (products): read the window as two halves
             # (records already emitted from it come again; a target merges them on the key).
@@ -305,6 +308,11 @@ class ShopIncrementalStream(PerShopStream):
             f"{total} records" if total is not None else "result cap",
         )
         return Plan(tuple(windows), tuple(keys))
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        """The shop's records (see PerShopStream); then its child reads nobody consumed go."""
+        yield from super().get_records(context)
+        self._child_reads.discard(context)
 
     def read(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """Read the shop's window; the SDK advances the bookmark when it completes."""

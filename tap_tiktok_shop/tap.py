@@ -17,7 +17,7 @@ from tap_tiktok_shop.outcome import (
     reporting,
     stop_on_signals,
 )
-from tap_tiktok_shop.output import OrjsonSingerWriter
+from tap_tiktok_shop.output import EncodedStateWriter, OrjsonSingerWriter
 from tap_tiktok_shop.per_shop import PerShopStream
 from tap_tiktok_shop.prefetch import Prefetcher
 from tap_tiktok_shop.ratelimit import RateLimiter
@@ -46,6 +46,11 @@ class TapTikTokShop(Tap):
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         """Validate the settings, freeze the run's time window, stop cleanly on signals."""
         super().__init__(*args, **kwargs)
+        # The SDK's writer deep-copies the whole state at each STATE (see output.py); the SDK
+        # offers no hook for its class, and writes through this attribute itself.
+        self._state_writer = EncodedStateWriter(
+            t.cast("OrjsonSingerWriter", self.message_writer)
+        )
         self.run_window = run_window(self.config)
         stop_on_signals(self)
 

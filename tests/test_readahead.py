@@ -125,12 +125,14 @@ def test_spool_files_stay_under_the_bound_with_a_slow_consumer(tmp_path, monkeyp
     prefetcher.close()
 
 
-def _spooled_bytes_on_disk(directory: str) -> int:
-    """Bytes of this process's open files in ``directory`` (unlinked ones included)."""
+def _spooled_bytes_on_disk(directory: str | None = None) -> int:
+    """Bytes of this process's open files in ``directory`` (default: temporary files)."""
     total = 0
     for fd in os.listdir("/proc/self/fd"):
         try:
-            if os.readlink(f"/proc/self/fd/{fd}").startswith(directory):
+            target = os.readlink(f"/proc/self/fd/{fd}")
+            if (target.startswith(directory) if directory is not None
+                    else target.startswith("/tmp") or "(deleted)" in target):
                 total += os.fstat(int(fd)).st_size
         except OSError:
             continue

@@ -12,7 +12,7 @@ import jsonschema
 from singer_sdk.singerlib.encoding.simple import RecordMessage, SchemaMessage, StateMessage
 
 from tap_tiktok_shop import output, schemas
-from tap_tiktok_shop.output import OrjsonSingerWriter
+from tap_tiktok_shop.output import EncodedStateWriter, OrjsonSingerWriter
 from tap_tiktok_shop.records import RecordFitter
 
 SCHEMAS = Path(schemas.__file__).parent
@@ -106,3 +106,19 @@ def test_writer_skips_a_repeated_identical_schema(monkeypatch):
         writer.write_message(SchemaMessage(stream="s", schema=schema, key_properties=["a"]))
     writer.drain()
     assert len(out.buffer.getvalue().splitlines()) == 1
+
+
+def test_state_writer_writes_a_state_only_when_it_changed(monkeypatch):
+    out = _BinaryStdout()
+    monkeypatch.setattr(output, "sys", SimpleNamespace(stdout=out))
+    writer = OrjsonSingerWriter()
+    states = EncodedStateWriter(writer)
+    state = {"bookmarks": {"orders": {"partitions": [{"context": {"shop_id": "1"}}]}}}
+    states.write_state(state)
+    states.write_state(state)  # unchanged: nothing written
+    state["bookmarks"]["orders"]["partitions"][0]["replication_key_value"] = 5  # in place
+    states.write_state(state)
+    lines = [json.loads(line) for line in out.buffer.getvalue().splitlines()]
+    assert [line["type"] for line in lines] == ["STATE", "STATE"]
+    assert lines[1] == StateMessage(value=state).to_dict()  # what the SDK's writer would write
+    assert out.flushed_at[-1] == len(out.buffer.getvalue())

@@ -5,7 +5,7 @@ are created (a payment, and its statement, go from PROCESSING to PAID days later
 incremental field does not, so each run re-reads ``finance_lookback_days`` before the bookmark.
 Statements and payments require ``sort_field``; withdrawals require ``types`` and offer no sort.
 Statement transactions are read for every statement emitted, at version 202501 (202309 is
-retired for that API).
+retired for that API), fetched ahead in parallel like the other reads (``child_reads.py``).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import typing as t
 from singer_sdk import SchemaDirectory, StreamSchema
 
 from tap_tiktok_shop import schemas
+from tap_tiktok_shop.child_reads import ChildReadStream
 from tap_tiktok_shop.incremental import ShopIncrementalStream
-from tap_tiktok_shop.per_shop import PerShopStream
 from tap_tiktok_shop.streams.shops import ShopsStream
 
 if t.TYPE_CHECKING:
@@ -76,8 +76,11 @@ class WithdrawalsStream(FinanceStream):
     fixed_params: t.ClassVar = {"types": WITHDRAWAL_TYPES}
 
 
-class StatementTransactionsStream(PerShopStream):
-    """GET /finance/202501/statements/{statement_id}/statement_transactions, per statement."""
+class StatementTransactionsStream(ChildReadStream):
+    """GET /finance/202501/statements/{statement_id}/statement_transactions, per statement.
+
+    Each statement's read is fetched ahead as soon as its statement was (see child_reads).
+    """
 
     name = "statement_transactions"
     path = "/finance/202501/statements/{statement_id}/statement_transactions"
