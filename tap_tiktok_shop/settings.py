@@ -120,7 +120,10 @@ CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
         "pages_per_window",
         th.IntegerType(minimum=1),
-        default=10,
+        # A window's pages are a chain of requests: the read-ahead bound must hold about
+        # pages_per_window x latency of pages ahead of the consumer; with 10, 64 MB of
+        # full-shape orders at 250 ms was too little (benchmarks/single_shop.py 2.3x; 5: 1.3x).
+        default=5,
         title="Pages per window",
         description=(
             "A shop whose read holds more pages than about this is split into time windows "
