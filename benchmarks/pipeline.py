@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
+import sys
 import tempfile
 import typing as t
 import uuid
@@ -39,8 +40,8 @@ from benchmarks.common import (
 )
 from tiktok_shop_emulator import Emulator, EmulatorConfig
 
-MELTANO = Path(os.sys.executable).with_name("meltano")
-TAP = Path(os.sys.executable).with_name("tap-tiktok-shop")
+MELTANO = Path(sys.executable).with_name("meltano")
+TAP = Path(sys.executable).with_name("tap-tiktok-shop")
 PG = {"host": os.environ.get("PGHOST", "127.0.0.1"), "port": os.environ.get("PGPORT", "5432"),
       "user": os.environ.get("PGUSER", "postgres"),
       "password": os.environ.get("PGPASSWORD") or "postgres",

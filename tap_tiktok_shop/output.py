@@ -7,6 +7,8 @@ a STATE before the records it covers (the SDK writes a STATE at the end of every
 prefetcher also flushes whenever the tap waits for a page, and a failing sync on its way out.
 The SDK also writes a stream's SCHEMA each time it syncs a partition (once per shop, and once
 per statement for ``statement_transactions``); an identical repeat carries no information.
+Into a pipe (a loader), the chunks are written by a thread of their own (``stdout_pipe.py``),
+so the tap goes on working while the loader loads a batch and reads nothing.
 
 STATE holds a bookmark per shop and stream, and the SDK writes it whole after every stream of
 every shop: with hundreds of shops that is thousands of messages, each of them larger, so
@@ -65,6 +67,7 @@ class OrjsonSingerWriter(GenericSingerWriter[bytes, Message]):
         self._pending = bytearray()
         self._out = BackgroundStdout()
         self._unflushed = False  # chunks were handed over since the last flush
+        self._pipe: tuple[int, bool] | None = None  # (id of sys.stdout, whether a pipe)
 
     def serialize_message(self, message: Message) -> bytes:
         """Encode one message as a JSON line (a STATE without copying it first)."""
@@ -91,13 +94,19 @@ class OrjsonSingerWriter(GenericSingerWriter[bytes, Message]):
     def flush_pending(self, *, flush: bool = True) -> None:
         """Write out the records gathered so far (also when a sync fails: they were emitted)."""
         if self._pending or (flush and self._unflushed):
-            if is_pipe(sys.stdout):
+            if self._into_pipe():
                 self._out.write(sys.stdout, bytes(self._pending), flush=flush)
             else:
                 self._out.drain()  # (empty unless stdout stopped being a pipe)
                 write_now(sys.stdout, self._pending, flush=flush)
             self._unflushed = not flush
         self._pending.clear()
+
+    def _into_pipe(self) -> bool:
+        """Whether stdout is a pipe, looked up once per stdout object (not per chunk)."""
+        if self._pipe is None or self._pipe[0] != id(sys.stdout):
+            self._pipe = (id(sys.stdout), is_pipe(sys.stdout))
+        return self._pipe[1]
 
     def drain(self) -> None:
         """Write out everything emitted so far, and wait until it is written."""

@@ -82,7 +82,7 @@ class BackgroundStdout:
                 stream, data, flush = self._chunks.popleft()
                 self._writing = True
             try:
-                _write(stream, data, flush=flush)
+                write_now(stream, data, flush=flush)
             except BaseException as error:  # handed to the main thread
                 with self._changed:
                     self._error = error
@@ -115,11 +115,7 @@ atexit.register(_drain_at_exit)
 
 
 def write_now(stream: t.Any, data: bytes | bytearray, *, flush: bool) -> None:
-    """Write ``data`` to ``stream`` in the calling thread."""
-    _write(stream, data, flush=flush)
-
-
-def _write(stream: t.Any, data: bytes | bytearray, *, flush: bool) -> None:
+    """Write ``data`` to ``stream`` in the calling thread (the writer thread uses it too)."""
     out = getattr(stream, "buffer", None)
     if out is not None:
         out.write(data)

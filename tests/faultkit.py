@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typing as t
 
+from tests.conftest import tap_config
 from tiktok_shop_emulator import Emulator
 
 if t.TYPE_CHECKING:
@@ -104,3 +105,10 @@ def assert_shop_failed(
     else:
         assert run.error_lines() == [], run.error_lines()
     return warnings[0]
+
+
+def config_for(emu: Emulator, **overrides: t.Any) -> dict[str, t.Any]:
+    """Settings with one reader: injected faults that count requests meet them in a fixed order
+    (2 shops x 3 pages of 20 with the fault tests' emulator; the parallel path has its own tests).
+    """
+    return tap_config(emu, page_size=20, parallel_reads=1, **overrides)

@@ -22,13 +22,14 @@ import requests
 from tap_tiktok_shop.client import TikTokShopStream
 from tap_tiktok_shop.errors import TikTokShopAPIError
 from tap_tiktok_shop.pagination import ENVELOPE_ATTR, CursorPaginator
-from tests.conftest import run_in_process, run_tap, tap_config
+from tests.conftest import run_in_process, run_tap
 from tests.faultkit import (
     all_orders,
     assert_one_error_line,
     assert_shop_failed,
     assert_state_never_ahead,
     bookmarks,
+    config_for,
     emitted,
 )
 from tiktok_shop_emulator import Emulator
@@ -41,12 +42,6 @@ REFRESH = "/api/v2/token/refresh"
 @pytest.fixture
 def emu(emulator_factory: t.Callable[..., Emulator]) -> Emulator:
     return emulator_factory(shops=2, orders_per_shop=60)
-
-
-def config_for(emu: Emulator, **overrides: t.Any) -> dict[str, t.Any]:
-    # One reader: the injected faults count requests, which then come in a fixed order (the
-    # parallel path is covered by test_faults_parallel.py).
-    return tap_config(emu, page_size=20, parallel_reads=1, **overrides)
 
 
 def assert_complete(run, emu: Emulator) -> None:

@@ -20,6 +20,7 @@ from tests.faultkit import (
     assert_shop_failed,
     assert_state_never_ahead,
     bookmarks,
+    config_for,
     emitted,
     shop_warnings,
 )
@@ -35,11 +36,6 @@ DEAUTHORIZED = "access token is invalid; detail:your token has been deauthorized
 @pytest.fixture
 def emu(emulator_factory: t.Callable[..., Emulator]) -> Emulator:
     return emulator_factory(shops=2, orders_per_shop=60)
-
-
-def config_for(emu: Emulator, **overrides: t.Any) -> dict[str, t.Any]:
-    # One reader, so injected faults meet requests in a fixed order (2 shops x 3 pages).
-    return tap_config(emu, page_size=20, parallel_reads=1, **overrides)
 
 
 def shop_ids(emu: Emulator) -> list[str]:
