@@ -31,8 +31,10 @@ from tap_tiktok_shop.errors import (
     REPORTED_ERRORS,
     AccessTokenRejectedError,
     Action,
+    AuthorizationError,
     RefreshedTokenRefusedError,
     RetriesExhaustedError,
+    SellerAuthorizationError,
     TransientAPIError,
     classify,
     raise_for_verdict,
@@ -48,7 +50,6 @@ if t.TYPE_CHECKING:
     from backoff.types import Details
     from singer_sdk.helpers.types import Context, RequestFunc
 
-    from tap_tiktok_shop.auth import TikTokShopAuthenticator
     from tap_tiktok_shop.tap import TapTikTokShop
 
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -165,10 +166,15 @@ class TikTokShopStream(RESTStream[str | None]):
             )
         return row
 
-    @property
-    def authenticator(self) -> TikTokShopAuthenticator:
-        """The one signer shared by every stream (and its token manager)."""
-        return self.tiktok_tap.authenticator
+    def build_prepared_request(self, *args: t.Any, **kwargs: t.Any) -> requests.PreparedRequest:
+        """Prepare a request unsigned: ``_send`` signs each attempt for the read's seller.
+
+        The SDK's version signs here with ``self.authenticator``, but which authorization
+        signs depends on the read's shop (``Authorizations.for_context``), known in ``_send``.
+        """
+        request = requests.Request(*args, **kwargs)
+        request.headers.setdefault("User-Agent", self.user_agent)
+        return self.requests_session.prepare_request(request)
 
     @property
     def timeout(self) -> int:
@@ -233,8 +239,15 @@ class TikTokShopStream(RESTStream[str | None]):
         self, prepared: requests.PreparedRequest, context: Context | None
     ) -> requests.Response:
         """One attempt: sign (fresh timestamp), send (no redirects, capped body), classify."""
-        del context  # part of the SDK's request-function signature
-        signed = self.authenticator(prepared)
+        authorizations = self.tiktok_tap.authorizations
+        authorization = authorizations.for_context(context)
+        try:
+            signed = authorization.signer(prepared)
+        except AuthorizationError as exc:
+            if len(authorizations) == 1:
+                raise
+            msg = f"authorization '{authorization.name}': {exc}"
+            raise SellerAuthorizationError(msg) from None
         response = send(
             self.requests_session, signed, timeout=self.timeout, where=self.describe_url(signed.url)
         )
@@ -280,7 +293,7 @@ class TikTokShopStream(RESTStream[str | None]):
         where = self.describe_request(response)
         if verdict.action is Action.REFRESH_TOKEN:
             try:
-                self.authenticator.reject_token_of(response)
+                self.tiktok_tap.authorizations.reject_token_of(response)
             except RefreshedTokenRefusedError:
                 raise refused_after_refresh(
                     verdict, where, shop_scoped=self.shop_scoped

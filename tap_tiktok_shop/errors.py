@@ -130,6 +130,13 @@ class RetriesExhaustedError(ShopError):
     """
 
 
+class SellerAuthorizationError(ShopError):
+    """One seller's authorization failed mid-run (revoked, expired) while others work.
+
+    With several authorizations this ends only the reads of that seller's shops.
+    """
+
+
 class TransientAPIError(RetriableAPIError):
     """Throttled or transient; retried with backoff (honouring Retry-After)."""
 

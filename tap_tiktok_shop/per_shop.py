@@ -46,6 +46,10 @@ class PerShopStream(TikTokShopStream):
         if gate.missing(self.required_scope):
             gate.skip(self, self.required_scope, "not in the token's granted scopes")
             return
+        lacking = self.tiktok_tap.authorizations.lacking(context, self.required_scope)
+        if lacking:
+            gate.skip_for_authorization(self, self.required_scope, lacking)
+            return
         emitted = False
         try:
             for record in self.read(context):

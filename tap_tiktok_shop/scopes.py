@@ -47,6 +47,8 @@ class ScopeGate:
         #: names of streams that completed a read for at least one shop
         self.synced: set[str] = set()
         self._probes: dict[str, threading.Event] = {}
+        #: (stream name, authorization name) skipped for that authorization's shops only
+        self._skipped_for: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
 
     def claim_probe(self, scope: str) -> bool:
@@ -101,6 +103,18 @@ class ScopeGate:
             )
             self.skipped[each.name] = line
             self._logger.warning("%s", line)
+
+    def skip_for_authorization(self, stream: Stream, scope: str, authorization: str) -> None:
+        """Skip ``stream`` for one authorization's shops, warning once per authorization."""
+        with self._lock:
+            first = (stream.name, authorization) not in self._skipped_for
+            self._skipped_for.add((stream.name, authorization))
+        if first and stream.selected:
+            self._logger.warning(
+                "Skipping stream '%s' for the shops of authorization '%s': its token lacks the "
+                "API package '%s' (scope %s); the seller must authorize the app again.",
+                stream.name, authorization, package_of(scope), scope,
+            )
 
     def nothing_synced(self, selected: list[Stream]) -> str | None:
         """The failure line when streams were skipped and no selected stream synced."""

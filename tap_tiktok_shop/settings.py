@@ -38,7 +38,28 @@ CONFIG_SCHEMA = th.PropertiesList(
         title="Refresh token",
         description=(
             "Long-lived token from the seller's authorization (see `tap-tiktok-shop-auth`); "
-            "the tap trades it for access tokens as needed. Required unless access_token is set."
+            "the tap trades it for access tokens as needed. Required unless authorizations "
+            "or access_token is set."
+        ),
+    ),
+    th.Property(
+        "authorizations",
+        th.ArrayType(
+            th.ObjectType(
+                th.Property("name", th.StringType(min_length=1)),
+                th.Property("refresh_token", th.StringType(min_length=1), required=True,
+                            secret=True),
+                th.Property("shop_ids", th.ArrayType(th.StringType(min_length=1))),
+                additional_properties=False,
+            )
+        ),
+        secret=True,
+        title="Authorizations",
+        description=(
+            "Several sellers in one run: a list of {refresh_token, name, shop_ids}, one per "
+            "seller authorization (`tap-tiktok-shop-auth login --add` appends one). Every "
+            "authorization's shops are synced, each shop once; name (for logs) and shop_ids "
+            "(a filter) are optional. Used with or instead of refresh_token."
         ),
     ),
     th.Property(
@@ -164,6 +185,27 @@ CONFIG_SCHEMA = th.PropertiesList(
         ),
     ),
     th.Property(
+        "token_store_enabled",
+        th.BooleanType(),
+        default=True,
+        title="Token store",
+        description=(
+            "Keep each authorization's latest tokens in the token store between runs, so a "
+            "refresh token TikTok rotates is never lost and a valid access token is reused. "
+            "False: tokens live in memory only."
+        ),
+    ),
+    th.Property(
+        "token_store_path",
+        th.StringType(min_length=1),
+        title="Token store path",
+        description=(
+            "The token store file (mode 0600, locked while updated, so runs on one machine can "
+            "share it). Default: tokens.json in the user's cache directory "
+            "(~/.cache/tap-tiktok-shop/ on Linux)."
+        ),
+    ),
+    th.Property(
         "request_timeout",
         th.IntegerType(minimum=1),
         default=60,
@@ -195,9 +237,6 @@ def run_window(config: t.Mapping[str, t.Any], now: float | None = None) -> RunWi
     for setting in SECRET_SETTINGS:
         if config.get(setting) is not None:
             check_secret(setting, config[setting])
-    if not config.get("refresh_token") and not config.get("access_token"):
-        msg = "refresh_token: required (or set access_token)"
-        raise ConfigurationError(msg)
     started = int(time.time() if now is None else now)
     start = parse_instant("start_date", config["start_date"]) if config.get("start_date") else None
     end = started

@@ -80,6 +80,21 @@ class ShopFailures:
             self.failures.append(ShopFailure(shop_id, stream, code_of(error)))
         self._logger.warning("%s", line)
 
+    def record_authorization(self, name: str, error: Exception) -> None:
+        """Log the WARNING line of an authorization whose shops could not even be listed.
+
+        Its shops are unknown, so the failure is kept under the authorization's name.
+        """
+        line = (
+            f"Authorization '{name}': could not list its shops: {error}. Its shops are skipped "
+            "this run and keep their bookmarks; the other authorizations' shops go on."
+        )
+        with self._lock:
+            self.failures.append(
+                ShopFailure(f"authorization '{name}'", "shops", code_of(error))
+            )
+        self._logger.warning("%s", line)
+
     def summary(self) -> str | None:
         """One line listing the shops that failed (shop: stream and code), or None."""
         with self._lock:

@@ -38,38 +38,80 @@ def check_shops(shops: object) -> list[dict[str, t.Any]]:
 
 
 class ShopDirectory:
-    """Shop id → cipher for the shops this run syncs."""
+    """Shop id -> cipher and owning authorization, for the shops this run syncs."""
 
     def __init__(self, wanted: list[str] | None) -> None:
         """Remember the configured ``shop_ids`` filter (None: every authorized shop)."""
         self._wanted = [str(shop_id) for shop_id in wanted] if wanted else None
         self._ciphers: dict[str, str] = {}
         self._by_cipher: dict[str, str] = {}
+        self._owners: dict[str, str] = {}
+        #: shop id -> names of the authorizations that list it
+        self._listed: dict[str, list[str]] = {}
         self._lock = threading.Lock()
 
-    def select(self, shops: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
-        """Register the authorized shops and return those this run syncs, in API order.
+    def select(
+        self,
+        shops: list[dict[str, t.Any]],
+        owner: str = "",
+        wanted_here: t.Collection[str] | None = None,
+    ) -> list[dict[str, t.Any]]:
+        """Register the shops one authorization lists; return those it syncs, in API order.
+
+        A shop that an earlier authorization already took is read once, with that one;
+        ``wanted_here`` is the authorization's own ``shop_ids`` filter, applied with the
+        run's. Filters naming unknown shops are checked by ``unknown_wanted`` once every
+        authorization was read.
 
         Raises:
-            ConfigurationError: if ``shop_ids`` names a shop the authorization does not cover.
             TikTokShopAPIError: if a shop of the answer lacks a string id or cipher.
         """
         check_shops(shops)
+        chosen = []
         with self._lock:
             for shop in shops:
-                self._ciphers[str(shop["id"])] = str(shop["cipher"])
-                self._by_cipher[str(shop["cipher"])] = str(shop["id"])
-        if self._wanted is None:
-            return shops
-        unknown = [shop_id for shop_id in self._wanted if shop_id not in self._ciphers]
+                shop_id, cipher = str(shop["id"]), str(shop["cipher"])
+                self._listed.setdefault(shop_id, []).append(owner)
+                if shop_id in self._owners or not self._wanted_by(shop_id, wanted_here):
+                    continue
+                self._owners[shop_id] = owner
+                self._ciphers[shop_id] = cipher
+                self._by_cipher[cipher] = shop_id
+                chosen.append(shop)
+        return chosen
+
+    def _wanted_by(self, shop_id: str, wanted_here: t.Collection[str] | None) -> bool:
+        if wanted_here is not None and shop_id not in wanted_here:
+            return False
+        return self._wanted is None or shop_id in self._wanted
+
+    def unknown_wanted(self, owner: str, wanted_here: t.Collection[str] | None) -> list[str]:
+        """The shops of an authorization's ``shop_ids`` that it does not list."""
+        return [s for s in wanted_here or () if owner not in self._listed.get(s, ())]
+
+    def unknown_in_run_filter(self) -> list[str]:
+        """The shops of the run's ``shop_ids`` that no authorization lists."""
+        return [shop_id for shop_id in self._wanted or () if shop_id not in self._listed]
+
+    def check_wanted(self, wanted_here: t.Collection[str] | None = None, owner: str = "") -> None:
+        """Refuse ``shop_ids`` naming shops the (only) authorization does not cover.
+
+        Raises:
+            ConfigurationError: naming the unknown shops and the authorized ones.
+        """
+        unknown = list(dict.fromkeys(
+            self.unknown_in_run_filter() + self.unknown_wanted(owner, wanted_here)))
         if unknown:
-            authorized = ", ".join(sorted(self._ciphers)) or "none"
+            authorized = ", ".join(sorted(self._listed)) or "none"
             msg = (
                 f"shop_ids: {', '.join(unknown)} not among the shops this authorization "
                 f"covers (authorized: {authorized})"
             )
             raise ConfigurationError(msg)
-        return [shop for shop in shops if str(shop["id"]) in self._wanted]
+
+    def owner(self, shop_id: str) -> str | None:
+        """The name of the authorization the shop is read with."""
+        return self._owners.get(shop_id)
 
     def cipher(self, shop_id: str) -> str:
         """Return the cipher to send as ``shop_cipher`` for a shop."""

@@ -8,7 +8,7 @@ from functools import cached_property
 import click
 from singer_sdk import Tap
 
-from tap_tiktok_shop.auth import TikTokShopAuthenticator
+from tap_tiktok_shop.authorizations import Authorizations, configured_authorizations
 from tap_tiktok_shop.errors import ConfigurationError, ScopeMissingError
 from tap_tiktok_shop.outage import OutageBreaker
 from tap_tiktok_shop.outcome import (
@@ -26,7 +26,6 @@ from tap_tiktok_shop.settings import CONFIG_SCHEMA, run_window
 from tap_tiktok_shop.shop_failures import ShopFailures
 from tap_tiktok_shop.shops import ShopDirectory
 from tap_tiktok_shop.streams import STREAM_TYPES
-from tap_tiktok_shop.tokens import TokenClient, TokenManager
 
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
@@ -52,6 +51,7 @@ class TapTikTokShop(Tap):
             t.cast("OrjsonSingerWriter", self.message_writer)
         )
         self.run_window = run_window(self.config)
+        configured_authorizations(self.config)  # a bad list fails here, before any request
         stop_on_signals(self)
 
     @property
@@ -92,32 +92,14 @@ class TapTikTokShop(Tap):
         return ShopFailures(self.logger, fail_run=bool(self.config["fail_on_shop_errors"]))
 
     @cached_property
-    def authenticator(self) -> TikTokShopAuthenticator:
-        """The signer and token manager shared by every stream."""
-        client = TokenClient(
-            app_key=self.config["app_key"],
-            app_secret=self.config["app_secret"],
-            auth_base_url=self.config["auth_base_url"],
-            timeout=self.config["request_timeout"],
-        )
-        tokens = TokenManager(
-            client,
-            refresh_token=self.config.get("refresh_token"),
-            access_token=self.config.get("access_token"),
-        )
-        return TikTokShopAuthenticator(
-            app_key=self.config["app_key"], app_secret=self.config["app_secret"], tokens=tokens
-        )
+    def authorizations(self) -> Authorizations:
+        """Every seller authorization of the run, each with its tokens and signer."""
+        return Authorizations(self.config, self.shops.owner)
 
     @cached_property
     def scopes(self) -> ScopeGate:
         """Which API packages the app lacks; skips the streams that need them."""
-
-        def granted() -> list[str] | None:
-            current = self.authenticator.tokens.current
-            return current.granted_scopes if current else None
-
-        return ScopeGate(granted, self.logger)
+        return ScopeGate(self.authorizations.granted_scopes, self.logger)
 
     def discover_streams(self) -> list[Stream]:
         """Return one instance of every stream."""

@@ -2,7 +2,10 @@
 
 TikTok's token calls are unsigned GETs on the auth host with the tokens under ``data`` and
 absolute expiry timestamps, which the SDK's OAuth authenticator does not model. One manager,
-guarded by a lock, is shared by every stream and thread. Tokens live in memory only.
+guarded by a lock, is shared by every stream and thread of one authorization. With a token
+store (token_store.py) each token set obtained is also written there, and a later run, or a
+shard running beside this one, starts from it: from its access token while it is valid, else
+from the latest refresh token TikTok gave (the refresh token may rotate on any refresh).
 
 Those GETs carry the app secret and the refresh token in their query string, so they never
 follow a redirect (transport.py); urllib3 logs request URLs at DEBUG level: a filter on its
@@ -28,11 +31,14 @@ from tap_tiktok_shop.errors import (
     RefreshedTokenRefusedError,
     TikTokShopAPIError,
 )
+from tap_tiktok_shop.token_store import StoredTokens
 from tap_tiktok_shop.transport import send
 from tap_tiktok_shop.untrusted import is_token_like, printable, secret_problem
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
+
+    from tap_tiktok_shop.token_store import TokenStore
 
 LOGGER = logging.getLogger("tap-tiktok-shop")
 
@@ -241,8 +247,14 @@ class TokenManager:
         access_token: str | None = None,
         refresh_ahead_seconds: int = 600,
         clock: Callable[[], float] = time.time,
+        store: TokenStore | None = None,
+        store_key: str = "",
     ) -> None:
-        """Start from the configured tokens; nothing is fetched until a token is needed."""
+        """Start from the configured tokens; nothing is fetched until a token is needed.
+
+        ``store`` and ``store_key``: where this authorization's latest token set is kept
+        between runs (``token_store.entry_key``); None keeps tokens in memory only.
+        """
         if not refresh_token and not access_token:
             msg = "either refresh_token or access_token must be set"
             raise AuthorizationError(msg)
@@ -250,6 +262,8 @@ class TokenManager:
         self._refresh_token = refresh_token
         self._clock = clock
         self._ahead = refresh_ahead_seconds
+        self._store = store
+        self._store_key = store_key
         self._lock = threading.Lock()
         self._current: TokenSet | None = (
             TokenSet(access_token=access_token, access_token_expire_in=None)
@@ -288,24 +302,67 @@ class TokenManager:
             if forced and forced[0] == token and recent:
                 msg = "the API refused a freshly refreshed access token; re-authorize the app"
                 raise RefreshedTokenRefusedError(msg)
-            self._refresh_locked()
+            self._refresh_locked(rejected=token)
             assert self._current is not None
             self._forced = (self._current.access_token, self._clock())
 
     def _expires_soon(self, tokens: TokenSet) -> bool:
-        expiry = tokens.access_token_expire_in
+        return self._expiring(tokens.access_token_expire_in)
+
+    def _expiring(self, expiry: int | None) -> bool:
         return expiry is not None and expiry - self._ahead <= self._clock()
 
-    def _refresh_locked(self) -> None:
-        if not self._refresh_token:
+    def _refresh_locked(self, rejected: str | None = None) -> None:
+        """Replace the current token set (the caller holds ``_lock``).
+
+        With a store, under its file lock: a stored access token that is still valid (and is
+        not the one the API just refused) is used as it is, since another run or an earlier
+        one obtained it; otherwise the stored refresh token (the latest TikTok gave) is
+        traded and the answer stored before the lock is released.
+        """
+        if self._store is None:
+            self._current = self._trade(self._refresh_token)
+            return
+        with self._store.locked(self._store_key) as entry:
+            stored = entry.stored
+            if stored and stored.access_token != rejected and not self._expiring(
+                stored.access_token_expire_in
+            ):
+                self._current = stored_token_set(stored)
+                self._refresh_token = stored.refresh_token
+                return
+            tokens = self._trade(stored.refresh_token if stored else self._refresh_token)
+            assert self._refresh_token is not None  # _trade refuses to run without one
+            entry.replace(StoredTokens.of(tokens, self._refresh_token))
+            self._current = tokens
+
+    def _trade(self, refresh_token: str | None) -> TokenSet:
+        """Refresh with ``refresh_token``; from then on use the refresh token of the answer."""
+        if not refresh_token:
             msg = "the access token expired and no refresh_token is configured"
             raise AuthorizationError(msg)
-        tokens = self._client.refresh(self._refresh_token)
+        tokens = self._client.refresh(refresh_token)
         self.refresh_count += 1
-        if tokens.refresh_token and tokens.refresh_token != self._refresh_token:
+        latest = tokens.refresh_token or refresh_token
+        if latest != refresh_token and self._store is None:
             LOGGER.warning(
-                "TikTok returned a new refresh token; this run uses it. Store the new one with "
+                "TikTok returned a new refresh token; this run uses it, but with "
+                "token_store_enabled false it is not kept: store the new one with "
                 "`tap-tiktok-shop-auth refresh` before the old one stops working."
             )
-            self._refresh_token = tokens.refresh_token
-        self._current = tokens
+        self._refresh_token = latest
+        return tokens
+
+
+def stored_token_set(stored: StoredTokens) -> TokenSet:
+    """The token set of a store entry."""
+    return TokenSet(
+        access_token=stored.access_token,
+        access_token_expire_in=stored.access_token_expire_in,
+        refresh_token=stored.refresh_token,
+        refresh_token_expire_in=stored.refresh_token_expire_in,
+        granted_scopes=stored.granted_scopes,
+        seller_name=stored.seller_name,
+        open_id=stored.open_id,
+    )
+

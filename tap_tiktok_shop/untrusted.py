@@ -91,7 +91,16 @@ def printable(text: str) -> str:
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
-_SECRET_ERROR = re.compile(r" in config\['(" + "|".join(SECRET_SETTINGS) + r")'\].*\Z", re.DOTALL)
+#: Settings whose value holds secrets among other things (quoted by validation messages).
+_SECRET_LISTS = {
+    "authorizations": (
+        "must be a list of objects, each with a non-empty string refresh_token and optional "
+        "name and shop_ids (the value is not shown)"
+    ),
+}
+_SECRET_ERROR = re.compile(
+    r" in config\['(" + "|".join((*SECRET_SETTINGS, *_SECRET_LISTS)) + r")'\].*\Z", re.DOTALL
+)
 
 
 def redacted_validation_errors(errors: list[str]) -> list[str]:
@@ -104,6 +113,9 @@ def redacted_validation_errors(errors: list[str]) -> list[str]:
     for error in errors:
         secret = _SECRET_ERROR.search(error)
         redacted.append(
-            f"{secret[1]}: must be a non-empty string (the value is not shown)" if secret else error
+            f"{secret[1]}: "
+            + _SECRET_LISTS.get(secret[1], "must be a non-empty string (the value is not shown)")
+            if secret
+            else error
         )
     return redacted

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import typing as t
@@ -109,6 +110,29 @@ def _no_secret_in_captured_output(
     sys.stderr.write(err)
     records = caplog.get_records("setup") + caplog.get_records("call")
     assert_no_secret_captured(out, err, records)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Point the user cache directory away from the developer's for the whole session.
+
+    Tests that run the tap at collection or in class-scoped fixtures (the SDK's built-in
+    tests) start before any function fixture; ``_own_token_store`` narrows it per test.
+    """
+    del config
+    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="tap-tiktok-shop-test-cache-")
+
+
+@pytest.fixture(autouse=True)
+def _own_token_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test gets its own user cache directory, so its token store starts empty.
+
+    The tap keeps tokens in the user's cache directory by default: without this, tests (and
+    the processes they start) would share the developer's real store, and a token stored by
+    one test's emulator would be offered to the next one.
+    """
+    cache = tmp_path / "user-cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    return cache
 
 
 #: The streams the fault matrix is about (other streams would also consume injected faults).

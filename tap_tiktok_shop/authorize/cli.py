@@ -338,7 +338,9 @@ def _finish(settings: Settings, output: _Output, code: str,
     wanted: list[str] | None = list(dict.fromkeys(shop_ids)) or None
     unknown: ConfigurationError | None = None
     try:
-        ShopDirectory(wanted).select(found)
+        directory = ShopDirectory(wanted)
+        directory.select(found)
+        directory.check_wanted()
     except ConfigurationError as exc:
         unknown, wanted = exc, None
     saved = output.save(settings, tokens.refresh_token, wanted)

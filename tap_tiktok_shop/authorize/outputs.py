@@ -10,12 +10,8 @@ line are written.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
-import os
-import stat
-import tempfile
 import typing as t
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,13 +20,11 @@ from dotenv.parser import parse_stream
 
 from tap_tiktok_shop.authorize.sources import env_name, read_json_object
 from tap_tiktok_shop.errors import ConfigurationError
+from tap_tiktok_shop.private_files import refuse_link, write_private
 from tap_tiktok_shop.untrusted import is_token_like
 
 if t.TYPE_CHECKING:
     from collections.abc import Mapping
-
-PRIVATE_MODE = 0o600
-
 
 def tap_settings(
     *, app_key: str, app_secret: str, refresh_token: str, shop_ids: list[str] | None
@@ -126,53 +120,6 @@ def write_env(path: Path, settings: Mapping[str, t.Any]) -> None:
     write_private(path, "".join(kept) + "".join(lines.values()))
 
 
-def refuse_link(path: Path) -> bool:
-    """Refuse a path that is a symlink (dangling too) or no regular file; True if it exists.
-
-    ``Path.exists`` follows links and is False for a dangling one, so ``lstat`` is asked.
-
-    Raises:
-        ConfigurationError: if the path is a symlink or not a regular file.
-    """
-    try:
-        mode = os.lstat(path).st_mode
-    except FileNotFoundError:
-        return False
-    except OSError as exc:
-        raise _unwritable(path, exc) from None
-    if not stat.S_ISREG(mode):
-        msg = f"{path}: a symlink or not a regular file; not writing secrets to it"
-        raise ConfigurationError(msg)
-    return True
-
-
-def write_private(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` atomically, in a file that is 0600 from its creation.
-
-    ``mkstemp`` creates the temporary file 0600 beside the target (same file system); it is
-    flushed to disk and renamed over the target, so a reader sees the old file or the new
-    one, and the secrets are never readable by others, not even for a moment.
-
-    Raises:
-        ConfigurationError: if the file cannot be written (the target is then unchanged).
-    """
-    try:
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    except OSError as exc:
-        raise _unwritable(path, exc) from None
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, PRIVATE_MODE)
-        os.replace(temporary, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise _unwritable(path, exc) from None
-
-
 def _existing_env(path: Path) -> str:
     if not refuse_link(path):
         return ""
@@ -201,7 +148,3 @@ def _env_value(key: str, value: t.Any) -> str:
                "(the value is not shown)")
         raise ConfigurationError(msg)
     return json.dumps(value, separators=(",", ":")) if isinstance(value, list) else str(value)
-
-
-def _unwritable(path: Path, exc: OSError) -> ConfigurationError:
-    return ConfigurationError(f"{path}: cannot write ({exc.strerror or type(exc).__name__})")

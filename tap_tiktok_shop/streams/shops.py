@@ -1,4 +1,4 @@
-"""The ``shops`` stream: the shops this authorization covers, parent of every shop stream."""
+"""The ``shops`` stream: the shops the authorizations cover, parent of every shop stream."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from singer_sdk import SchemaDirectory, StreamSchema
 
 from tap_tiktok_shop import schemas
 from tap_tiktok_shop.client import TikTokShopStream
+from tap_tiktok_shop.shop_discovery import discover_shops
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
@@ -31,9 +32,11 @@ class ShopsStream(TikTokShopStream):
         return
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        """Register every authorized shop, then yield the ones this run syncs."""
-        authorized = list(self.request_records(context))
-        shops = self.tiktok_tap.shops.select(authorized)
+        """List every authorization's shops, then yield the ones this run syncs."""
+        tap = self.tiktok_tap
+        shops = discover_shops(
+            self.request_records, tap.authorizations, tap.shops, tap.shop_failures
+        )
         self.read_ahead(shops)
         try:
             yield from shops
