@@ -28,7 +28,8 @@ if t.TYPE_CHECKING:
 AUTHORIZATION_KEY = "authorization"
 #: The name of the authorization the single ``refresh_token`` setting makes.
 SINGLE_NAME = "refresh_token"
-_KEYS = frozenset({"name", "refresh_token", "shop_ids"})
+#: ``open_id`` is written by ``tap-tiktok-shop-auth login --add`` to recognize the seller.
+_KEYS = frozenset({"name", "refresh_token", "shop_ids", "open_id"})
 #: Names appear in log lines and the helper's .env: printable, no quotes or backslashes.
 _NAME = re.compile(r"[A-Za-z0-9 ._@+-]{1,80}")
 

@@ -50,6 +50,7 @@ CONFIG_SCHEMA = th.PropertiesList(
                 th.Property("refresh_token", th.StringType(min_length=1), required=True,
                             secret=True),
                 th.Property("shop_ids", th.ArrayType(th.StringType(min_length=1))),
+                th.Property("open_id", th.StringType(min_length=1)),
                 additional_properties=False,
             )
         ),

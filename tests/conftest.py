@@ -76,6 +76,7 @@ def secret_values(emu: Emulator, config: dict[str, t.Any]) -> list[str]:
     """Every secret a run could leak: configured ones and every token the emulator issued."""
     values = [str(config[key]) for key in ("app_secret", "refresh_token", "access_token")
               if config.get(key)]
+    values += [str(item.get("refresh_token")) for item in config.get("authorizations") or []]
     values += emu.issued_secrets()
     return [value for value in values if len(value) >= 6]
 

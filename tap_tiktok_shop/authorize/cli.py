@@ -20,7 +20,7 @@ from pathlib import Path
 import click
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
-from tap_tiktok_shop.authorize import api, report
+from tap_tiktok_shop.authorize import api, report, sellers, shop_listing
 from tap_tiktok_shop.authorize.consent import (
     LoopbackListener,
     Redirect,
@@ -41,7 +41,6 @@ from tap_tiktok_shop.authorize.secret_input import (
 from tap_tiktok_shop.authorize.sources import Settings, gather
 from tap_tiktok_shop.errors import AuthorizationError, ConfigurationError
 from tap_tiktok_shop.shops import ShopDirectory
-from tap_tiktok_shop.tokens import TokenManager
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
@@ -127,6 +126,18 @@ def _shop_id_option(command: Callable[..., None]) -> Callable[..., None]:
                              "shop). Written as shop_ids.")(command)
 
 
+def _add_options(command: Callable[..., None]) -> Callable[..., None]:
+    options = [
+        click.option("--add", is_flag=True,
+                     help="Add this seller to the authorizations list of the files written "
+                          "(replacing the same seller's entry), keeping the others, instead "
+                          "of setting refresh_token. For agencies with several sellers."),
+        click.option("--name", help="With --add: the authorization's name in the tap's logs "
+                                    "(default: the seller's name)."),
+    ]
+    return functools.reduce(lambda decorated, option: option(decorated), reversed(options), command)
+
+
 def _consent_options(command: Callable[..., None]) -> Callable[..., None]:
     options = [
         click.option("--service-id", help="Your app's service id (Partner Center, app page)."),
@@ -165,6 +176,12 @@ class _Output:
             raise click.UsageError(msg)
         files.check()
         return output
+
+    def add(self, settings: Settings, entry: dict[str, t.Any]) -> list[str]:
+        """Add the seller's entry to the authorizations list of each file asked for."""
+        credentials = {"app_key": settings.require("app_key"),
+                       "app_secret": settings.require("app_secret")}
+        return self.files.add_authorization(credentials, entry)
 
     def save(self, settings: Settings, refresh_token: str, shop_ids: list[str] | None) -> list[str]:
         """Write the files asked for; return one line per file written."""
@@ -207,12 +224,13 @@ def url(*, service_id: str | None, region: str | None, authorize_base_url: str |
 @click.option("--wait", type=click.FloatRange(min=0.1), default=600.0, show_default=True,
               help="Seconds to wait for the redirect on loopback.")
 @_shop_id_option
+@_add_options
 @credential_options
 @_output_options
 @_format_option
 def login(*, service_id: str | None, region: str | None, authorize_base_url: str | None,
           redirect_uri: str | None, paste: bool, no_browser: bool, wait: float,
-          shop_ids: tuple[str, ...], **common: t.Any) -> None:
+          shop_ids: tuple[str, ...], add: bool, name: str | None, **common: t.Any) -> None:
     """Authorize interactively: consent page, redirect, tokens, shops, config."""
     settings = _settings(common)
     output = _Output.of(common, "login")
@@ -233,18 +251,19 @@ def login(*, service_id: str | None, region: str | None, authorize_base_url: str
               "from the address bar and paste it here (or just the code), then press Enter:")
         redirect = parse_redirect(sys.stdin.readline())
         _check_pasted(redirect, state)
-    _finish(settings, output, redirect.code, list(shop_ids))
+    _finish(settings, output, redirect.code, list(shop_ids), _Adding.of(add, name))
 
 
 @cli.command()
 @code_options
 @click.option("--expect-state", help="The state `url` printed; the redirect URL must carry it.")
 @_shop_id_option
+@_add_options
 @credential_options
 @_output_options
 @_format_option
 def exchange(*, code: str | None, redirect_url: str | None, expect_state: str | None,
-             shop_ids: tuple[str, ...], **common: t.Any) -> None:
+             shop_ids: tuple[str, ...], add: bool, name: str | None, **common: t.Any) -> None:
     """Trade an authorization code for tokens, non-interactively (for scripts)."""
     code, redirect_url = code_or_redirect(code, redirect_url)
     if expect_state and not redirect_url:
@@ -260,7 +279,7 @@ def exchange(*, code: str | None, redirect_url: str | None, expect_state: str | 
             _warn("Note: the redirect's state was not checked (no --expect-state)")
     else:
         redirect = Redirect(code=str(code).strip(), state=None, from_url=False)
-    _finish(settings, output, redirect.code, list(shop_ids))
+    _finish(settings, output, redirect.code, list(shop_ids), _Adding.of(add, name))
 
 
 @cli.command()
@@ -288,24 +307,9 @@ def refresh(**common: t.Any) -> None:
 @credential_options
 @_format_option
 def shops(output_format: str, **common: t.Any) -> None:
-    """List the shops the authorization covers (id, name, region, seller type, cipher)."""
-    settings = _settings(common)
-    client = api.token_client(settings)
-    access_token = settings.get("access_token")
-    refresh_token = settings.get("refresh_token")
-    if not access_token:
-        # Refresh here rather than inside the token manager, to see a replaced refresh token.
-        tokens = client.refresh(settings.require("refresh_token"))
-        access_token = tokens.access_token
-        if tokens.refresh_token and tokens.refresh_token != refresh_token:
-            _warn("Warning: TikTok issued a new refresh token, which `shops` does not save; "
-                  "if the old one stops working, authorize again with `login`")
-            refresh_token = tokens.refresh_token
-    manager = TokenManager(client, refresh_token=refresh_token, access_token=access_token)
-    found = api.authorized_shops(settings.require("api_base_url"), api.signer(settings, manager))
-    rows = report.shop_rows(found, api.SHOP_FIELDS)
-    text = report.shops_table(found, api.SHOP_FIELDS) if found else "No authorized shops."
-    _emit([text], {"shops": rows}, as_json=output_format == "json")
+    """List the shops each authorization covers (id, name, region, seller type, cipher)."""
+    lines, facts = shop_listing.every_authorization(_settings(common), _warn)
+    _emit(lines, facts, as_json=output_format == "json")
 
 
 # --- steps shared by login and exchange ----------------------------------------------------
@@ -325,8 +329,24 @@ def _check_pasted(redirect: Redirect, state: str) -> None:
         _warn("Note: a bare code carries no state, so it could not be checked")
 
 
+@dataclass(frozen=True)
+class _Adding:
+    """``--add`` and ``--name``: add the seller to the authorizations list, under a name."""
+
+    add: bool
+    name: str | None
+
+    @classmethod
+    def of(cls, add: bool, name: str | None) -> _Adding:
+        """Check the options together (a name only means something with --add)."""
+        if name is not None and not add:
+            msg = "--name needs --add"
+            raise click.UsageError(msg)
+        return cls(add, name)
+
+
 def _finish(settings: Settings, output: _Output, code: str,
-            shop_ids: list[str]) -> None:
+            shop_ids: list[str], adding: _Adding) -> None:
     """Exchange the code, list and narrow the shops, save and report."""
     client = api.token_client(settings)
     tokens = client.exchange(code)
@@ -343,7 +363,12 @@ def _finish(settings: Settings, output: _Output, code: str,
         directory.check_wanted()
     except ConfigurationError as exc:
         unknown, wanted = exc, None
-    saved = output.save(settings, tokens.refresh_token, wanted)
+    if adding.add:
+        entry = sellers.new_entry(tokens, tokens.refresh_token, name=adding.name,
+                                  shop_ids=wanted)
+        saved = output.add(settings, entry)
+    else:
+        saved = output.save(settings, tokens.refresh_token, wanted)
     warning = report.scope_warning(tokens)
     if warning:
         _warn(warning)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from dotenv.parser import parse_stream
 
+from tap_tiktok_shop.authorize import sellers
 from tap_tiktok_shop.authorize.sources import env_name, read_json_object
 from tap_tiktok_shop.errors import ConfigurationError
 from tap_tiktok_shop.private_files import refuse_link, write_private
@@ -77,6 +78,22 @@ class Destinations:
             write_env(self.env, settings)
             names = ", ".join(env_name(key) for key in settings)
             lines.append(f"Saved {names} to {self.env} (mode 0600)")
+        return lines
+
+
+    def add_authorization(
+        self, credentials: Mapping[str, str], entry: dict[str, t.Any]
+    ) -> list[str]:
+        """Add (or replace) one seller in each file's ``authorizations``; one line per file."""
+        lines = []
+        for path, listed_in, write in ((self.config, sellers.in_config, write_config),
+                                       (self.env, sellers.in_env, write_env)):
+            if path is None:
+                continue
+            listed, name = sellers.merged(listed_in(path), entry)
+            write(path, {**credentials, sellers.SETTING: listed})
+            lines.append(f"Saved authorization '{name}' ({len(listed)} in the list) to {path} "
+                         "(mode 0600)")
         return lines
 
 
@@ -141,6 +158,8 @@ def _env_value(key: str, value: t.Any) -> str:
     Raises:
         ConfigurationError: naming the key, never the value.
     """
+    if key == sellers.SETTING:
+        return sellers.env_text(value)
     items = value if isinstance(value, list) else [value]
     if not items or not all(is_token_like(item) for item in items):
         msg = (f"{env_name(key)}: not written to .env: the value holds a newline, quote, "

@@ -102,6 +102,21 @@ def shops_table(shops: list[dict[str, t.Any]], fields: tuple[str, ...]) -> str:
     return "\n".join(lines)
 
 
+def shops_per_authorization(
+    listed: list[tuple[str, list[dict[str, t.Any]]]], fields: tuple[str, ...]
+) -> tuple[list[str], dict[str, t.Any]]:
+    """Lines and JSON facts for the shops of several authorizations (name, shops)."""
+    lines: list[str] = []
+    rows: list[dict[str, str]] = []
+    for name, shops in listed:
+        lines.append(f"Authorization '{name}' ({len(shops)} shop(s)):")
+        lines.append(shops_table(shops, fields) if shops else "No authorized shops.")
+        rows += [{**row, "authorization": name} for row in shop_rows(shops, fields)]
+    facts = {"authorizations": [{"name": name, "shop_ids": [str(s.get("id")) for s in shops]}
+                                for name, shops in listed], "shops": rows}
+    return lines, facts
+
+
 def as_json(value: t.Any) -> str:
     """Pretty JSON for ``--format json``."""
     return json.dumps(value, indent=2)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from dotenv import dotenv_values
 
+from tap_tiktok_shop.authorizations import AuthorizationSettings, configured_authorizations
 from tap_tiktok_shop.errors import ConfigurationError
 from tap_tiktok_shop.settings import DEFAULT_API_BASE_URL, DEFAULT_AUTH_BASE_URL
 from tap_tiktok_shop.untrusted import SECRET_SETTINGS, check_base_url, check_secret
@@ -31,6 +32,8 @@ KNOWN_SETTINGS = (
     "api_base_url",
     "auth_base_url",
 )
+#: The list of several sellers' authorizations (read apart: its value is no string).
+LIST_SETTING = "authorizations"
 DEFAULTS = {"api_base_url": DEFAULT_API_BASE_URL, "auth_base_url": DEFAULT_AUTH_BASE_URL}
 _URL_SETTINGS = ("api_base_url", "auth_base_url")
 
@@ -45,6 +48,8 @@ class Settings:
     """The resolved settings of one helper command."""
 
     values: dict[str, str]
+    #: The ``authorizations`` list (several sellers), as the tap reads it.
+    authorizations: tuple[AuthorizationSettings, ...] = ()
 
     def get(self, key: str) -> str | None:
         """Return a setting, or None if no source has it."""
@@ -103,7 +108,29 @@ def gather(
     for key in SECRET_SETTINGS:
         if key in values:
             check_secret(key, values[key])
-    return Settings(values)
+    listed = next((layer[LIST_SETTING] for layer in reversed(layers)
+                   if layer.get(LIST_SETTING) is not None), None)
+    if listed is None and env_name(LIST_SETTING) in environ:
+        listed = environ[env_name(LIST_SETTING)]
+    return Settings(values, _authorizations(listed))
+
+
+def _authorizations(listed: object) -> tuple[AuthorizationSettings, ...]:
+    """The ``authorizations`` list of a source (a JSON text in ``.env`` and the environment).
+
+    Raises:
+        ConfigurationError: as the tap words it (never quoting a token).
+    """
+    if isinstance(listed, str):
+        try:
+            listed = json.loads(listed)
+        except ValueError:
+            msg = f"{env_name(LIST_SETTING)}: not a JSON list (the value is not shown)"
+            raise ConfigurationError(msg) from None
+    if not listed:
+        return ()
+    only = configured_authorizations({LIST_SETTING: listed})
+    return tuple(only)
 
 
 def read_json_object(path: Path) -> dict[str, t.Any]:
@@ -135,6 +162,6 @@ def _read_env_file(path: Path) -> dict[str, str]:
     values = dotenv_values(path)
     return {
         key: str(values[env_name(key)])
-        for key in KNOWN_SETTINGS
+        for key in (*KNOWN_SETTINGS, LIST_SETTING)
         if values.get(env_name(key)) is not None
     }
