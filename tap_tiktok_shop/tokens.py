@@ -302,9 +302,11 @@ class TokenManager:
             if forced and forced[0] == token and recent:
                 msg = "the API refused a freshly refreshed access token; re-authorize the app"
                 raise RefreshedTokenRefusedError(msg)
-            self._refresh_locked(rejected=token)
-            assert self._current is not None
-            self._forced = (self._current.access_token, self._clock())
+            if self._refresh_locked(rejected=token):
+                assert self._current is not None
+                self._forced = (self._current.access_token, self._clock())
+            # A token adopted from the store was not refreshed for this rejection: refused
+            # too, it is refreshed then (the store's entry is then the rejected token).
 
     def _expires_soon(self, tokens: TokenSet) -> bool:
         return self._expiring(tokens.access_token_expire_in)
@@ -312,8 +314,8 @@ class TokenManager:
     def _expiring(self, expiry: int | None) -> bool:
         return expiry is not None and expiry - self._ahead <= self._clock()
 
-    def _refresh_locked(self, rejected: str | None = None) -> None:
-        """Replace the current token set (the caller holds ``_lock``).
+    def _refresh_locked(self, rejected: str | None = None) -> bool:
+        """Replace the current token set (the caller holds ``_lock``); True if refreshed.
 
         With a store, under its file lock: a stored access token that is still valid (and is
         not the one the API just refused) is used as it is, since another run or an earlier
@@ -322,7 +324,7 @@ class TokenManager:
         """
         if self._store is None:
             self._current = self._trade(self._refresh_token)
-            return
+            return True
         with self._store.locked(self._store_key) as entry:
             stored = entry.stored
             if stored and stored.access_token != rejected and not self._expiring(
@@ -330,11 +332,12 @@ class TokenManager:
             ):
                 self._current = stored_token_set(stored)
                 self._refresh_token = stored.refresh_token
-                return
+                return False
             tokens = self._trade(stored.refresh_token if stored else self._refresh_token)
             assert self._refresh_token is not None  # _trade refuses to run without one
             entry.replace(StoredTokens.of(tokens, self._refresh_token))
             self._current = tokens
+            return True
 
     def _trade(self, refresh_token: str | None) -> TokenSet:
         """Refresh with ``refresh_token``; from then on use the refresh token of the answer."""

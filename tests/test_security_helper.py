@@ -16,7 +16,7 @@ from importlib.metadata import version
 
 import pytest
 
-from tap_tiktok_shop.authorize import outputs
+from tap_tiktok_shop import private_files
 from tap_tiktok_shop.authorize.cli import cli
 from tap_tiktok_shop.authorize.outputs import Destinations, write_env
 from tap_tiktok_shop.errors import ConfigurationError
@@ -125,7 +125,7 @@ def test_the_env_is_replaced_atomically_by_a_file_private_from_creation(tmp_path
             replaced.append(stat.S_IMODE(os.stat(source).st_mode))
         real_replace(source, target)
 
-    monkeypatch.setattr(outputs.os, "replace", replace)
+    monkeypatch.setattr(private_files.os, "replace", replace)
     old_umask = os.umask(0)
     try:
         write_env(path, {"refresh_token": "r1"})
