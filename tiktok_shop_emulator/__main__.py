@@ -14,6 +14,7 @@ import sys
 import threading
 from types import FrameType
 
+from tiktok_shop_emulator import sellers
 from tiktok_shop_emulator.config import EmulatorConfig
 from tiktok_shop_emulator.server import Emulator
 
@@ -31,6 +32,13 @@ def parse_args(argv: list[str] | None = None) -> EmulatorConfig:
                         "other machines use the unauthenticated admin API")
     p.add_argument("--port", type=int, default=d.port, help="0 picks a free port")
     p.add_argument("--shops", type=int, default=d.shops)
+    p.add_argument("--sellers", type=int, default=d.sellers,
+                   help="sellers that authorized the app, each with its own refresh token "
+                        "(seller i >= 2: <refresh-token>_i) and a contiguous group of the "
+                        "shops, the remainder to the first sellers (default %(default)s)")
+    p.add_argument("--shared-shops", type=int, default=d.shared_shops,
+                   help="each seller after the first also lists the last N shops of the "
+                        "previous seller (default %(default)s)")
     p.add_argument("--orders-per-shop", type=int, default=d.orders_per_shop)
     p.add_argument("--returns-per-shop", type=int, default=d.returns_per_shop)
     p.add_argument("--cancellations-per-shop", type=int, default=d.cancellations_per_shop)
@@ -61,8 +69,9 @@ def parse_args(argv: list[str] | None = None) -> EmulatorConfig:
     p.add_argument("--granted-scopes", default=",".join(d.granted_scopes),
                    help="comma-separated scope keys")
     a = p.parse_args(argv)
-    return EmulatorConfig(
+    config = EmulatorConfig(
         host=a.host, port=a.port, shops=a.shops, orders_per_shop=a.orders_per_shop, seed=a.seed,
+        sellers=a.sellers, shared_shops=a.shared_shops,
         returns_per_shop=a.returns_per_shop, cancellations_per_shop=a.cancellations_per_shop,
         products_per_shop=a.products_per_shop, statement_days=a.statement_days,
         withdrawals_per_shop=a.withdrawals_per_shop, empty_shops=a.empty_shops,
@@ -75,6 +84,11 @@ def parse_args(argv: list[str] | None = None) -> EmulatorConfig:
         stale_update_time_probability=a.stale_update_time_probability,
         granted_scopes=[s for s in a.granted_scopes.split(",") if s],
     )
+    try:
+        sellers.validate(config)
+    except ValueError as exc:
+        p.error(str(exc))  # one line and exit code 2, no traceback
+    return config
 
 
 def exposure_warning(host: str) -> str | None:
@@ -105,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         print(warning, file=sys.stderr, flush=True)
     emulator = Emulator(config)
     print(emulator.start(), flush=True)
-    print(f"serving {config.shops} shops x {config.orders_per_shop} orders", file=sys.stderr)
+    print(f"serving {config.shops} shops x {config.orders_per_shop} orders, "
+          f"{config.sellers} seller(s)", file=sys.stderr)
     try:
         while not stop.wait(0.5):
             pass

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from tiktok_shop_emulator.config import RUNTIME_KNOBS
+from tiktok_shop_emulator.config import FIXED_KNOBS, RUNTIME_KNOBS
 from tiktok_shop_emulator.http_types import Request, Response, plain_json
 
 if TYPE_CHECKING:
@@ -37,6 +37,47 @@ def _shop_id(data: dict[str, Any]) -> str:
     if not isinstance(shop_id, str) or not shop_id:
         raise AdminError("shop_id (string) is required")
     return shop_id
+
+
+def _seller(emu: Emulator, data: dict[str, Any]) -> int | None:
+    """Return the optional "seller" argument (1-based, None if absent), checked as valid."""
+    seller = data.get("seller")
+    if seller is None:
+        return None
+    try:
+        return emu.sellers.get(seller).number
+    except ValueError as exc:
+        raise AdminError(str(exc)) from exc
+
+
+def _revoke(emu: Emulator, req: Request) -> Any:
+    """POST /__admin__/revoke_refresh_token {"seller"?, "deauthorize_access_tokens"?}.
+
+    Without "seller", every seller's refresh tokens stop working.
+    """
+    data = _body(req)
+    deauthorize = data.get("deauthorize_access_tokens", False)
+    if not isinstance(deauthorize, bool):
+        raise AdminError("deauthorize_access_tokens must be true or false")
+    emu.revoke_refresh_token(_seller(emu, data), deauthorize_access_tokens=deauthorize)
+    return {"ok": True}
+
+
+def _expire(emu: Emulator, req: Request) -> Any:
+    """POST /__admin__/expire_access_tokens {"seller"?}: of that seller, or of every seller."""
+    emu.expire_access_tokens(_seller(emu, _body(req)))
+    return {"ok": True}
+
+
+def _auth_code(emu: Emulator, req: Request) -> Any:
+    """POST /__admin__/auth_code {"seller"?} -> {"auth_code"} of that seller (default 1)."""
+    return {"auth_code": emu.issue_auth_code(_seller(emu, _body(req)) or 1)}
+
+
+def _access_token(emu: Emulator, req: Request) -> Any:
+    """POST /__admin__/access_token {"seller"?} -> {"access_token"} of that seller (default 1)."""
+    token = emu.issue_access_token(seller=_seller(emu, _body(req)) or 1)
+    return {"access_token": token}
 
 
 def _update_orders(emu: Emulator, req: Request) -> Any:
@@ -90,13 +131,16 @@ def _faults(emu: Emulator, req: Request) -> Any:
 
 
 def _config(emu: Emulator, req: Request) -> Any:
-    """POST /__admin__/config {knob: value, ...} changes runtime knobs; GET shows them."""
+    """POST /__admin__/config {knob: value, ...} changes runtime knobs; GET shows them.
+
+    The answer also shows FIXED_KNOBS (sellers, shared_shops), set only when it starts.
+    """
     if req.method == "POST":
         for key, value in _body(req).items():
             if key not in RUNTIME_KNOBS:
                 raise AdminError(f"{key} is not a runtime knob; allowed: {sorted(RUNTIME_KNOBS)}")
             setattr(emu.config, key, list(value) if key == "granted_scopes" else value)
-    return {key: getattr(emu.config, key) for key in sorted(RUNTIME_KNOBS)}
+    return {key: getattr(emu.config, key) for key in sorted(RUNTIME_KNOBS | FIXED_KNOBS)}
 
 
 def _orders(emu: Emulator, req: Request) -> Any:
@@ -124,9 +168,7 @@ def _deauthorize(emu: Emulator, req: Request) -> Any:
 _ROUTES: dict[tuple[str, str], Callable[[Emulator, Request], Any]] = {
     ("GET", "/__admin__/stats"): _simple(lambda emu: emu.stats.to_json()),
     ("POST", "/__admin__/reset_stats"): _simple(lambda emu: _ok(emu.stats.reset)),
-    ("GET", "/__admin__/shops"): _simple(
-        lambda emu: {"shops": [{**s.public(), "authorized": s.authorized}
-                               for s in emu.shop_objects()]}),
+    ("GET", "/__admin__/shops"): _simple(lambda emu: {"shops": emu.shops()}),
     ("GET", "/__admin__/orders"): _orders,
     ("POST", "/__admin__/update_orders"): _update_orders,
     ("GET", "/__admin__/records"): _records,
@@ -135,13 +177,12 @@ _ROUTES: dict[tuple[str, str], Callable[[Emulator, Request], Any]] = {
     ("GET", "/__admin__/config"): _config,
     ("POST", "/__admin__/config"): _config,
     ("POST", "/__admin__/deauthorize_shop"): _deauthorize,
-    ("POST", "/__admin__/revoke_refresh_token"): _simple(
-        lambda emu: _ok(emu.revoke_refresh_token)),
-    ("POST", "/__admin__/expire_access_tokens"): _simple(
-        lambda emu: _ok(emu.expire_access_tokens)),
-    ("POST", "/__admin__/auth_code"): _simple(lambda emu: {"auth_code": emu.issue_auth_code()}),
-    ("POST", "/__admin__/access_token"): _simple(
-        lambda emu: {"access_token": emu.issue_access_token()}),
+    ("POST", "/__admin__/revoke_refresh_token"): _revoke,
+    ("GET", "/__admin__/refresh_tokens"): _simple(
+        lambda emu: {"sellers": emu.refresh_tokens()}),
+    ("POST", "/__admin__/expire_access_tokens"): _expire,
+    ("POST", "/__admin__/auth_code"): _auth_code,
+    ("POST", "/__admin__/access_token"): _access_token,
 }
 
 

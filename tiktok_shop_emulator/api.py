@@ -116,9 +116,16 @@ class Api:
         return envelope(result.code, result.message, result.data, now=self.emu.now())
 
     def _authorize(self, req: Request) -> Response:
-        """Fake seller consent: redirect at once to the redirect URI with a fresh auth code."""
+        """Fake seller consent: redirect at once to the redirect URI with a fresh auth code.
+
+        An optional ``seller`` query parameter (default 1) picks the seller who consents.
+        """
         target = req.query.get("redirect_uri") or self.emu.config.redirect_uri
-        params = {"code": self.emu.issue_auth_code()}
+        try:  # "seller" is the emulator's own parameter: whose consent this is
+            params = {"code": self.emu.issue_auth_code(int(req.query.get("seller", "1")))}
+        except ValueError:
+            text = f"seller must be an integer from 1 to {len(self.emu.sellers)}"
+            return Response(400, text.encode(), "text/plain; charset=utf-8")
         if req.query.get("state"):
             params["state"] = req.query["state"]
         location = target + ("&" if "?" in target else "?") + urlencode(params)
@@ -199,13 +206,18 @@ class Api:
             return envelope(PARAM, messages.INVALID_ACCESS_TOKEN, status=401, now=now)
         if state is AccessState.EXPIRED:
             return envelope(TOKEN_EXPIRED, messages.EXPIRED_ACCESS_TOKEN, status=401, now=now)
+        if state is AccessState.DEAUTHORIZED:
+            return envelope(TOKEN_DEAUTHORIZED, messages.TOKEN_DEAUTHORIZED, status=401, now=now)
         if not self.emu.tokens.has_scope(req.headers.get("x-tts-access-token"), route.scope):
             return envelope(NO_SCOPE, messages.SCOPE_MISSING, now=now)
         return None
 
     def _check_shop(self, req: Request, route: Route,
                     now: float) -> tuple[Shop | None, Response | None]:
-        """shop_cipher: forbidden on /authorization, required and authorized elsewhere."""
+        """shop_cipher: forbidden on /authorization, required and authorized elsewhere.
+
+        Authorized means: not de-authorized, and listed by the seller whose token this is.
+        """
         cipher = req.query.get("shop_cipher")
         if not route.shop_scoped:
             if cipher is not None:
@@ -214,13 +226,15 @@ class Api:
         if not cipher:
             return None, envelope(NO_CIPHER, messages.MISSING_CIPHER, now=now)
         shop = self.emu.shop_by_cipher(cipher)
-        if shop is None or not shop.authorized:
+        seller = self.emu.tokens.seller_of(req.headers.get("x-tts-access-token"))
+        if shop is None or not shop.authorized or not self.emu.sellers.covers(seller, shop.id):
             return None, envelope(SHOP_MISMATCH, messages.SHOP_NOT_AUTHORIZED, now=now)
         return shop, None
 
     def shops(self, req: Request, shop: Shop | None, repeat: bool) -> Response:
-        """GET /authorization/202309/shops: the shops this authorization still covers."""
-        shops = [s.public() for s in self.emu.shop_objects() if s.authorized]
+        """GET /authorization/202309/shops: the shops the token's seller still authorizes."""
+        seller = self.emu.tokens.seller_of(req.headers.get("x-tts-access-token"))
+        shops = [s.public() for s in self.emu.seller_shops(seller) if s.authorized]
         return envelope(0, "Success", {"shops": shops}, now=self.emu.now())
 
     def search_orders(self, req: Request, shop: Shop | None, repeat: bool) -> Response:

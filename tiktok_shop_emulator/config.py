@@ -29,6 +29,10 @@ RUNTIME_KNOBS: frozenset[str] = frozenset(
 )
 
 
+# Knobs fixed when the emulator starts that the admin config endpoint shows as well.
+FIXED_KNOBS: frozenset[str] = frozenset({"sellers", "shared_shops"})
+
+
 @dataclass
 class EmulatorConfig:
     """All emulator knobs; those in RUNTIME_KNOBS may be changed on a live emulator."""
@@ -56,6 +60,14 @@ class EmulatorConfig:
     granted_scopes: list[str] = field(default_factory=lambda: list(DEFAULT_SCOPES))
     redirect_uri: str = "http://127.0.0.1:8976/callback"
     seller_name: str = "Demo Seller"
+    #: Sellers that authorized the app, each with its own refresh token and a contiguous group
+    #: of the shops (in shop order; the remainder goes to the first sellers). Seller 1 has
+    #: refresh_token and seller_name, seller i >= 2 f"{refresh_token}_{i}" and
+    #: f"{seller_name} {i}" (see sellers.py).
+    sellers: int = 1
+    #: Each seller after the first also lists the last `shared_shops` shops of the previous
+    #: seller: a shop two authorizations cover.
+    shared_shops: int = 0
     clock_offset_seconds: float = 0.0
     fail_rate: float = 0.0
     mutate_every_n_pages: int = 0

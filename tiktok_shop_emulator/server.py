@@ -25,6 +25,7 @@ from tiktok_shop_emulator.faults import FaultInjector
 from tiktok_shop_emulator.http_types import Request, Response, envelope
 from tiktok_shop_emulator.orders import OrderBuilder
 from tiktok_shop_emulator.ratelimit import RateLimiter
+from tiktok_shop_emulator.sellers import Sellers
 from tiktok_shop_emulator.stats import RequestRecord, Stats
 from tiktok_shop_emulator.tokens import TokenStore
 
@@ -173,10 +174,10 @@ class Emulator:
         self._by_id = {shop.id: shop for shop in self._shops}
         self._by_cipher = {shop.cipher: shop for shop in self._shops}
         self.builder: OrderBuilder = OrderBuilder(self.config.order_cache_size)
-        region = self._shops[0].region if self._shops else "US"
-        seeded = random.Random(f"open_id:{self.config.seed}")  # noqa: S311 (fake data)
-        open_id = f"{seeded.getrandbits(60):x}"
-        self.tokens: TokenStore = TokenStore(self.config, self.now, open_id, region)
+        #: Which seller's authorization lists which shops (config.sellers, shared_shops).
+        self.sellers: Sellers = Sellers(self.config,
+                                        [(shop.id, shop.region) for shop in self._shops])
+        self.tokens: TokenStore = TokenStore(self.config, self.now, self.sellers)
         self.faults: FaultInjector = FaultInjector()
         self.stats: Stats = Stats(self.config.stats_history)
         self.limiter: RateLimiter = RateLimiter()
@@ -237,8 +238,9 @@ class Emulator:
         return f"http://{self.config.host}:{self.port}"
 
     def shops(self) -> list[dict[str, Any]]:
-        """All shops (public fields plus "authorized"), authorized or not."""
-        return [{**shop.public(), "authorized": shop.authorized} for shop in self._shops]
+        """All shops (public fields, "authorized", and the "sellers" that list them)."""
+        return [{**shop.public(), "authorized": shop.authorized,
+                 "sellers": self.sellers.of_shop(shop.id)} for shop in self._shops]
 
     def shop_objects(self) -> list[Shop]:
         """The internal shop objects, in shop order."""
@@ -247,6 +249,10 @@ class Emulator:
     def shop_by_cipher(self, cipher: str) -> Shop | None:
         """Find a shop by its shop_cipher."""
         return self._by_cipher.get(cipher)
+
+    def seller_shops(self, seller: int | None) -> list[Shop]:
+        """The shops seller ``seller``'s authorization lists (authorized or not), in shop order."""
+        return [shop for shop in self._shops if self.sellers.covers(seller, shop.id)]
 
     def _shop(self, shop_id: str) -> Shop:
         """Find a shop by id, or raise KeyError."""
@@ -316,28 +322,44 @@ class Emulator:
         return self.update_records("payments", shop_id, count)
 
     def deauthorize_shop(self, shop_id: str) -> None:
-        """Remove a shop from the authorization: listed no more, its cipher answers 101000."""
+        """Remove a shop from the authorization(s): listed no more, its cipher answers 101000.
+
+        A shop two sellers list leaves both authorizations.
+        """
         self._shop(shop_id).authorized = False
 
     def authorize_shop(self, shop_id: str) -> None:
         """Put a de-authorized shop back into the authorization."""
         self._shop(shop_id).authorized = True
 
-    def revoke_refresh_token(self) -> None:
-        """Make the current refresh token(s) fail with 36004001."""
-        self.tokens.revoke_refresh_token()
+    def revoke_refresh_token(self, seller: int | None = None, *,
+                             deauthorize_access_tokens: bool = False) -> None:
+        """Make the refresh token(s) of ``seller`` (None: every seller) fail with 36004001.
 
-    def expire_access_tokens(self) -> None:
-        """Make every access token issued so far answer 105002."""
-        self.tokens.expire_access_tokens()
+        Access tokens keep working until they expire unless ``deauthorize_access_tokens``
+        (then they answer 105001); see TokenStore.revoke_refresh_token.
+        """
+        self.tokens.revoke_refresh_token(
+            seller, deauthorize_access_tokens=deauthorize_access_tokens)
 
-    def issue_auth_code(self) -> str:
-        """Mint a single-use auth code valid for 30 minutes."""
-        return self.tokens.issue_auth_code()
+    def expire_access_tokens(self, seller: int | None = None) -> None:
+        """Make every access token issued so far (of ``seller``, or of all) answer 105002."""
+        self.tokens.expire_access_tokens(seller)
 
-    def issue_access_token(self, scopes: list[str] | None = None) -> str:
-        """Mint a valid access token without the token endpoints (optionally fewer scopes)."""
-        return self.tokens.issue_access_token(scopes)
+    def issue_auth_code(self, seller: int = 1) -> str:
+        """Mint a single-use auth code of ``seller``, valid for 30 minutes."""
+        return self.tokens.issue_auth_code(seller)
+
+    def issue_access_token(self, scopes: list[str] | None = None, seller: int = 1) -> str:
+        """Mint a valid access token of ``seller`` without the token endpoints.
+
+        ``scopes`` narrows what it was granted (default: the app's current scopes).
+        """
+        return self.tokens.issue_access_token(scopes, seller)
+
+    def refresh_tokens(self) -> list[dict[str, Any]]:
+        """Each seller's working refresh token (None once revoked) and open_id."""
+        return self.tokens.refresh_tokens()
 
     def issued_secrets(self) -> list[str]:
         """Every secret known or issued (app secret, tokens, codes), for leak checks."""
