@@ -162,6 +162,8 @@ def emulator_config(emu: t.Any, **settings: t.Any) -> dict[str, t.Any]:
         "refresh_token": emu.config.refresh_token,
         "api_base_url": emu.base_url,
         "auth_base_url": emu.base_url,
+        # Every benchmark starts new emulators: a stored token of the last one would be refused.
+        "token_store_enabled": False,
         **settings,
     }
 
