@@ -69,7 +69,8 @@ def test_the_store_file_is_private_and_names_no_token(tmp_path: Path):
     assert stat.S_IMODE(store.path.parent.stat().st_mode) == 0o700
     document = json.loads(store.path.read_text())
     (key,) = document["entries"]
-    assert key.startswith("app:") and "refresh-0" not in key
+    assert key.startswith("app:")
+    assert "refresh-0" not in key
     assert document["entries"][key]["refresh_token"] == "refresh-1"
     leftovers = [p.name for p in store.path.parent.iterdir() if p.name != "tokens.json"]
     assert leftovers == [".tokens.json.lock"]
@@ -83,7 +84,8 @@ def test_next_run_uses_the_stored_access_token_without_refreshing(tmp_path: Path
     second = _manager(client, store, clock)
     assert second.access_token() == "access-1"
     assert second.refresh_count == 0
-    assert second.current is not None and second.current.granted_scopes == ["seller.order.info"]
+    assert second.current is not None
+    assert second.current.granted_scopes == ["seller.order.info"]
 
 
 def test_rotated_refresh_tokens_keep_working_run_after_run(tmp_path: Path):
@@ -139,9 +141,11 @@ def test_settings_choose_the_path_or_turn_the_store_off(tmp_path: Path,
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert default_store_path() == tmp_path / "xdg" / "tap-tiktok-shop" / "tokens.json"
     default = store_from_config({})
-    assert default is not None and default.path == default_store_path()
+    assert default is not None
+    assert default.path == default_store_path()
     chosen = store_from_config({"token_store_path": str(tmp_path / "t.json")})
-    assert chosen is not None and chosen.path == tmp_path / "t.json"
+    assert chosen is not None
+    assert chosen.path == tmp_path / "t.json"
     assert store_from_config({"token_store_enabled": False}) is None
 
 
@@ -157,7 +161,7 @@ def _refresh_in_process(path: str, start: t.Any, results: t.Any) -> None:
     start.wait()
     try:
         results.put(tokens.access_token())
-    except Exception as exc:  # noqa: BLE001 - reported to the parent
+    except Exception as exc:
         results.put(f"failed: {exc}")
 
 
