@@ -243,15 +243,16 @@ class TikTokShopStream(RESTStream[str | None]):
         authorization = authorizations.for_context(context)
         try:
             signed = authorization.signer(prepared)
+            response = send(
+                self.requests_session, signed, timeout=self.timeout,
+                where=self.describe_url(signed.url),
+            )
+            self.validate_response(response)  # may refresh the token, which may fail
         except AuthorizationError as exc:
-            if len(authorizations) == 1:
-                raise
+            if len(authorizations) == 1 or not self.shop_scoped:
+                raise  # the only seller's, or the shop listing's (see shop_discovery.py)
             msg = f"authorization '{authorization.name}': {exc}"
             raise SellerAuthorizationError(msg) from None
-        response = send(
-            self.requests_session, signed, timeout=self.timeout, where=self.describe_url(signed.url)
-        )
-        self.validate_response(response)
         return response
 
     def get_http_request(self, *, page: PageContext[str | None]) -> HTTPRequest:

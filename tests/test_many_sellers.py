@@ -212,3 +212,20 @@ def test_two_runs_at_once_sharing_a_store_lose_no_token(rotating, tmp_path):
     current = {row["refresh_token"] for row in rotating.refresh_tokens()}
     assert {entry["refresh_token"] for entry in stored.values()} == current
     assert rotating.stats.count(REFRESH) == 6  # one refresh per seller and round, not two
+
+
+def test_a_seller_revoked_during_the_run_costs_only_its_shops(emulator_factory, tmp_path):
+    emu = emulator_factory(shops=2, orders_per_shop=20, sellers=2)
+    config = sellers_config(emu, (1, 2), token_store_path=str(tmp_path / "tokens.json"))
+    assert run_in_process(emu, config).returncode == 0  # both sellers' tokens are stored
+    # Seller 2 revokes: its stored access token still lists the shops, then the order search
+    # is refused and refreshing fails: a failure of that seller's shop, not of the run.
+    emu.revoke_refresh_token(seller=2)
+    second_shop = seller_shop_ids(emu, 2)[0]
+    emu.faults.add("token_deauthorized", count=5, path_prefix="/order/", on_shop=second_shop)
+    run = run_in_process(emu, config)
+    assert run.returncode == 1
+    failed = [line for line in run.stderr.splitlines() if f"Shop {second_shop}:" in line]
+    assert len(failed) == 1
+    assert "authorization 'Seller 2'" in failed[0]
+    assert emitted(run) == all_orders(emu, seller_shop_ids(emu, 1))
