@@ -20,7 +20,7 @@ import backoff
 import orjson
 import requests
 from requests.adapters import HTTPAdapter
-from singer_sdk import RESTStream
+from singer_sdk import RESTStream, metrics
 from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import SinglePagePaginator
@@ -148,6 +148,10 @@ class TikTokShopStream(RESTStream[str | None]):
 
         The base stream does not read ahead; shop-partitioned streams override this.
         """
+
+    def get_record_counter(self, **kwargs: t.Any) -> metrics.Counter:
+        """The SDK's record counter, counting for the progress lines and summary too."""
+        return self.tiktok_tap.progress.counter(super().get_record_counter(**kwargs))
 
     def post_process(
         self,
@@ -310,15 +314,18 @@ class TikTokShopStream(RESTStream[str | None]):
         """
         limiter = self.tiktok_tap.rate_limiter
         reads = self.tiktok_tap.prefetcher
+        counts = self.tiktok_tap.run_summary.requests  # the run summary's figures
 
         def paced(prepared_request: requests.PreparedRequest, context: Context | None) -> t.Any:
             reads.check_open()  # a run stopping (e.g. the API is down) sends no more attempts
             key = ((context or {}).get("shop_id"), self.path)
             limiter.acquire(key)
+            counts.add(self.name, "requests")
             try:
                 response = func(prepared_request, context)
             except TransientAPIError as exc:
                 if exc.verdict.status == 429 or exc.verdict.code == RATE_LIMITED:
+                    counts.add(self.name, "throttled")
                     limiter.throttled(key)
                 raise
             limiter.succeeded(key)
@@ -378,6 +385,7 @@ class TikTokShopStream(RESTStream[str | None]):
     def backoff_handler(self, details: Details) -> None:
         """Log one line per retry, without URLs (they carry signatures) or secrets."""
         exc = details.get("exception")
+        self.tiktok_tap.run_summary.requests.add(self.name, "retries")
         self.log(
             "Retrying in %.1f s after attempt %d: %s",
             details.get("wait") or 0.0,

@@ -32,7 +32,7 @@ from tap_tiktok_shop.window_reads import (
     once_per_window,
     pages_restarting_once,
 )
-from tap_tiktok_shop.windows import Window, bookmark_value, read_window
+from tap_tiktok_shop.windows import WINDOW_KEY, Window, bookmark_value, read_window
 
 if t.TYPE_CHECKING:
     from collections.abc import Generator, Iterable, Iterator, Mapping
@@ -42,8 +42,6 @@ if t.TYPE_CHECKING:
     from tap_tiktok_shop.tap import TapTikTokShop
     from tap_tiktok_shop.window_reads import Restart
 
-#: Context key holding the read window of one request (never part of state).
-WINDOW_KEY = "_window"
 #: A read's key: the stream name and shop id, then window indexes of split reads.
 ReadKey = tuple[t.Any, ...]
 #: A read is split only when it holds more than this many times ``pages_per_window`` pages.

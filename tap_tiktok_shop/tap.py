@@ -20,7 +20,9 @@ from tap_tiktok_shop.outcome import (
 from tap_tiktok_shop.output import EncodedStateWriter, OrjsonSingerWriter
 from tap_tiktok_shop.per_shop import PerShopStream
 from tap_tiktok_shop.prefetch import Prefetcher
+from tap_tiktok_shop.progress import Progress
 from tap_tiktok_shop.ratelimit import RateLimiter
+from tap_tiktok_shop.run_summary import RunSummary
 from tap_tiktok_shop.scopes import ScopeGate
 from tap_tiktok_shop.settings import CONFIG_SCHEMA, run_window
 from tap_tiktok_shop.shop_failures import ShopFailures
@@ -52,6 +54,7 @@ class TapTikTokShop(Tap):
             t.cast("OrjsonSingerWriter", self.message_writer)
         )
         self.run_window = run_window(self.config)
+        self.run_summary  # noqa: B018 - the wall clock starts with the tap
         stop_on_signals(self)
 
     @property
@@ -90,6 +93,21 @@ class TapTikTokShop(Tap):
     def shop_failures(self) -> ShopFailures:
         """Reads that failed for one shop only; summarized, and the exit code, at the end."""
         return ShopFailures(self.logger, fail_run=bool(self.config["fail_on_shop_errors"]))
+
+    @cached_property
+    def progress(self) -> Progress:
+        """Records emitted and expected per shop and stream; the progress lines."""
+        return Progress(self.logger, enabled=bool(self.config["progress_log"]))
+
+    @cached_property
+    def run_summary(self) -> RunSummary:
+        """What the run did, logged (and written as JSON) when it ends."""
+        return RunSummary(self)
+
+    def sync_all(self) -> None:
+        """Sync every selected stream; the run summary follows, however the sync ends."""
+        with self.run_summary.reporting():
+            super().sync_all()
 
     @cached_property
     def authenticator(self) -> TikTokShopAuthenticator:

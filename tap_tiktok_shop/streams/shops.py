@@ -34,6 +34,7 @@ class ShopsStream(TikTokShopStream):
         """Register every authorized shop, then yield the ones this run syncs."""
         authorized = list(self.request_records(context))
         shops = self.tiktok_tap.shops.select(authorized)
+        self.tiktok_tap.run_summary.shops = [str(shop["id"]) for shop in shops]
         self.read_ahead(shops)
         try:
             yield from shops
@@ -42,20 +43,6 @@ class ShopsStream(TikTokShopStream):
         # The SDK syncs a shop's child streams before asking for the next shop, so every
         # shop stream has run by now.
         self.tiktok_tap.fail_if_nothing_synced()
-
-    def finalize_state_progress_markers(self, state: dict[str, t.Any] | None = None) -> None:
-        """Write the final STATE, then report the shops that failed (see shop_failures).
-
-        The SDK calls this once the shops and every child stream are synced, so the summary
-        line (and, with ``fail_on_shop_errors``, the failure) comes after everything else was
-        emitted and its STATE written.
-
-        Raises:
-            ShopsFailedError: when shops failed and ``fail_on_shop_errors`` is true.
-        """
-        super().finalize_state_progress_markers(state)
-        if state is None:
-            self.tiktok_tap.shop_failures.finish()
 
     def read_ahead(self, shops: list[dict[str, t.Any]]) -> None:
         """Start the shops' child reads in the order the SDK will consume them."""
