@@ -1,4 +1,4 @@
-"""The ``tap-tiktok-shop-auth`` command line: url, login, exchange, refresh and shops.
+"""The ``tap-tiktok-shop-auth`` command line: url, login, exchange, refresh, shops and check.
 
 Every failure the user can fix ends with one ``Error:`` line on stderr and a non-zero exit
 (2 for a wrong command line, 1 otherwise), never a traceback. Results go to stdout, progress
@@ -21,6 +21,7 @@ import click
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 from tap_tiktok_shop.authorize import api, report
+from tap_tiktok_shop.authorize.check import check
 from tap_tiktok_shop.authorize.consent import (
     LoopbackListener,
     Redirect,
@@ -306,6 +307,9 @@ def shops(output_format: str, **common: t.Any) -> None:
     rows = report.shop_rows(found, api.SHOP_FIELDS)
     text = report.shops_table(found, api.SHOP_FIELDS) if found else "No authorized shops."
     _emit([text], {"shops": rows}, as_json=output_format == "json")
+
+
+cli.add_command(check)
 
 
 # --- steps shared by login and exchange ----------------------------------------------------
