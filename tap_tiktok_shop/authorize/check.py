@@ -173,10 +173,10 @@ def _shops(probe: TapTikTokShop, findings: Findings,
     try:
         authorized = list(stream.request_records(None))
     except CALL_ERRORS as exc:
-        findings.problem(f"Shops: {exc}")
+        if not _check_clock(dates, findings, facts):  # else the clock is why: one line
+            findings.problem(f"Shops: {exc}")
         return None
-    finally:
-        _check_clock(dates, findings, facts)
+    _check_clock(dates, findings, facts)
     facts["authorized_shops"] = report.shop_rows(authorized, SHOP_FIELDS)
     try:
         shops = probe.shops.select(authorized)
@@ -191,9 +191,10 @@ def _shops(probe: TapTikTokShop, findings: Findings,
     return shops
 
 
-def _check_clock(offsets: list[float], findings: Findings, facts: dict[str, t.Any]) -> None:
+def _check_clock(offsets: list[float], findings: Findings, facts: dict[str, t.Any]) -> bool:
+    """Compare this clock with the API's ``Date``; True when it is a problem."""
     if not offsets:
-        return
+        return False
     skew = -offsets[0]  # this machine minus the API: positive when this clock is ahead
     facts["clock_skew_seconds"] = round(skew, 1)
     side = "ahead of" if skew > 0 else "behind"
@@ -202,8 +203,9 @@ def _check_clock(offsets: list[float], findings: Findings, facts: dict[str, t.An
             f"Clock: this machine's clock is about {abs(skew):.0f} s {side} the API's: fix it "
             "(NTP); the API accepts request timestamps from 5 minutes before to 30 seconds "
             "after its own time")
-    else:
-        findings.lines.append(f"Clock: within {abs(skew):.0f} s of the API's.")
+        return True
+    findings.lines.append(f"Clock: within {abs(skew):.0f} s of the API's.")
+    return False
 
 
 @dataclass
