@@ -20,7 +20,7 @@ import backoff
 import orjson
 import requests
 from requests.adapters import HTTPAdapter
-from singer_sdk import RESTStream, metrics
+from singer_sdk import RESTStream
 from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import SinglePagePaginator
@@ -39,6 +39,7 @@ from tap_tiktok_shop.errors import (
     refused_after_refresh,
 )
 from tap_tiktok_shop.pagination import ENVELOPE_ATTR, CursorPaginator, data_of, records_in
+from tap_tiktok_shop.progress import EmittedCounter
 from tap_tiktok_shop.records import RecordFitter
 from tap_tiktok_shop.transport import send
 
@@ -149,7 +150,7 @@ class TikTokShopStream(RESTStream[str | None]):
         The base stream does not read ahead; shop-partitioned streams override this.
         """
 
-    def get_record_counter(self, **kwargs: t.Any) -> metrics.Counter:
+    def get_record_counter(self, **kwargs: t.Any) -> EmittedCounter:
         """The SDK's record counter, counting for the progress lines and summary too."""
         return self.tiktok_tap.progress.counter(super().get_record_counter(**kwargs))
 

@@ -68,9 +68,9 @@ def _shop_of(context: Context | None) -> str | None:
 def duration(seconds: float) -> str:
     """``42 s``, ``3 min 05 s``, ``2 h 07 min``."""
     whole = round(seconds)
-    if whole < 60:  # noqa: PLR2004
+    if whole < 60:
         return f"{whole} s"
-    if whole < 3600:  # noqa: PLR2004
+    if whole < 3600:
         return f"{whole // 60} min {whole % 60:02d} s"
     return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
 
@@ -202,6 +202,8 @@ class EmittedCounter(metrics.Counter):
         self._stream = str(counted.tags.get(metrics.Tag.STREAM, ""))
         self._tally: Tally | None = None
         self._began = 0.0
+        #: Called with the exception that ended the read (None: it completed).
+        self.on_exit: Callable[[BaseException | None], None] | None = None
 
     def with_context(self, context: Context | None) -> None:
         """The SDK moves on to a partition: count into that shop's tally."""
@@ -230,3 +232,5 @@ class EmittedCounter(metrics.Counter):
         super().__exit__(exc_type, exc_val, exc_tb)
         if self._tally is not None:
             self._progress.done(self._tally, self._began, failed=exc_type is not None)
+        if self.on_exit is not None:
+            self.on_exit(exc_val)

@@ -16,7 +16,6 @@ taken by the base stream's request loop (``client.py``), per stream.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import json
 import os
@@ -33,8 +32,6 @@ from tap_tiktok_shop.outcome import SyncInterrupted
 from tap_tiktok_shop.scopes import package_of
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from tap_tiktok_shop.progress import Tally
     from tap_tiktok_shop.tap import TapTikTokShop
 
@@ -83,18 +80,25 @@ class RunSummary:
         self.shops: list[str] = []
         self.facts: dict[str, t.Any] | None = None
 
-    @contextlib.contextmanager
-    def reporting(self) -> Iterator[None]:
-        """Around the sync: report however it ends, then the shop-failure line (the last)."""
-        try:
-            yield
-        except SyncInterrupted as exc:
-            self.finish("interrupted", f"interrupted by {signal.Signals(exc.signum).name}")
-            raise
-        except BaseException as exc:
-            known = isinstance(exc, REPORTED_ERRORS)
-            self.finish("failed", str(exc) if known else type(exc).__name__)
-            raise
+    def sync_ended(self, error: BaseException | None) -> None:
+        """The sync of the shops and their streams ended: report now if it failed.
+
+        A sync that completed is reported by ``sync_finished``, after its final STATE.
+        """
+        if error is None:
+            return
+        if isinstance(error, SyncInterrupted):
+            self.finish("interrupted", f"interrupted by {signal.Signals(error.signum).name}")
+        else:
+            known = isinstance(error, REPORTED_ERRORS)
+            self.finish("failed", str(error) if known else type(error).__name__)
+
+    def sync_finished(self) -> None:
+        """Every stream synced and its STATE was written: the summary, then the failure line.
+
+        Raises:
+            ShopsFailedError: when shops failed and ``fail_on_shop_errors`` is true.
+        """
         failures = self._tap.shop_failures
         line = failures.summary()
         if line is None:
@@ -104,7 +108,9 @@ class RunSummary:
         failures.finish()
 
     def finish(self, status: str, reason: str | None) -> None:
-        """Log the table and write the JSON file; never raises (it runs on the way out)."""
+        """Log the table and write the JSON file, once; never raises (runs on the way out)."""
+        if self.facts is not None:
+            return
         logger = self._tap.logger
         try:
             self.facts = self._facts(status, reason)
@@ -179,7 +185,8 @@ class RunSummary:
             return f"the app lacks the API package '{package_of(scope)}' (scope {scope})"
         if status not in {"succeeded", "partial"}:
             return "not read: the run stopped first"
-        parent = stream.parent_stream_type
+        parent = next((each for each in self._tap.streams.values()
+                       if stream in each.child_streams), None)
         if parent is not None and parent.parent_stream_type is not None:
             return f"no {parent.name} record to read it for"
         return "not read"

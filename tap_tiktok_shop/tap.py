@@ -104,11 +104,6 @@ class TapTikTokShop(Tap):
         """What the run did, logged (and written as JSON) when it ends."""
         return RunSummary(self)
 
-    def sync_all(self) -> None:
-        """Sync every selected stream; the run summary follows, however the sync ends."""
-        with self.run_summary.reporting():
-            super().sync_all()
-
     @cached_property
     def authenticator(self) -> TikTokShopAuthenticator:
         """The signer and token manager shared by every stream."""

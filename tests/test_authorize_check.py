@@ -61,7 +61,8 @@ def test_a_good_config_lists_shops_and_sizes_the_first_sync(emulator_factory, tm
         assert sizes[shop_id]["products"] == 7
     # One search of one record per shop and stream: the API told the sizes.
     searches = [r for r in emu.stats.records("/order/202309/orders/search")]
-    assert len(searches) == 2 and all(r.query["page_size"] == "1" for r in searches)
+    assert len(searches) == 2
+    assert all(r.query["page_size"] == "1" for r in searches)
     pages = 2 * (2 + 1)  # orders in pages of 100 (130: 2 pages) and products (1 page), 2 shops
     assert authorization["first_sync"]["requests"] >= pages
 
@@ -79,7 +80,8 @@ def test_the_text_report_names_regions_sizes_and_the_time(emulator_factory, tmp_
 def test_a_wrong_app_secret_is_one_problem_line(emulator, tmp_path):
     code, _, problems = check(emulator, tmp_path, app_secret="not_the_app_secret")
     assert code == 1
-    assert len(problems) == 1 and problems[0].startswith("Problem: Token: Refreshing")
+    assert len(problems) == 1
+    assert problems[0].startswith("Problem: Token: Refreshing")
 
 
 def test_a_missing_api_package_names_the_streams_and_what_to_do(emulator_factory, tmp_path):
@@ -91,7 +93,8 @@ def test_a_missing_api_package_names_the_streams_and_what_to_do(emulator_factory
     assert len(problems) == 2, problems  # one per stream, not per shop
     for stream, problem in zip(("payments", "statements"), sorted(problems), strict=True):
         assert f"Stream '{stream}' cannot sync" in problem
-        assert "'Finance Information'" in problem and "Partner Center" in problem
+        assert "'Finance Information'" in problem
+        assert "Partner Center" in problem
     assert "orders 10 records" in out  # the streams the app has are still sized
     assert emu.stats.count("/finance/202309/payments") == 0  # the token said it already
 
@@ -102,7 +105,8 @@ def test_a_package_refused_by_the_api_is_probed_once_per_shop(emulator_factory, 
     catalog = catalog_selecting(["shops", "orders", "returns", "cancellations"])
     code, _, problems = check(emu, tmp_path, catalog=catalog)
     assert code == 1
-    assert len(problems) == 2 and all("'Return and refund'" in p for p in problems)
+    assert len(problems) == 2
+    assert all("'Return and refund'" in p for p in problems)
     assert len(emu.faults.fired) == 1  # the package's first stream probed it; no second call
 
 
@@ -112,8 +116,10 @@ def test_a_deauthorized_shop_is_named_with_what_to_do(emulator_factory, tmp_path
     emu.faults.add("deauthorize_shop", path_prefix="/order/", shop_id=second)
     code, out, problems = check(emu, tmp_path, catalog=catalog_selecting(["shops", "orders"]))
     assert code == 1
-    assert len(problems) == 1 and problems[0].startswith(f"Problem: Shop {second}: ")
-    assert "101000" in problems[0] and "authorize it again" in problems[0]
+    assert len(problems) == 1
+    assert problems[0].startswith(f"Problem: Shop {second}: ")
+    assert "101000" in problems[0]
+    assert "authorize it again" in problems[0]
     assert f"Shop {first}, first sync: orders 10 records" in out
 
 
@@ -123,7 +129,8 @@ def test_shop_ids_naming_a_shop_no_longer_authorized(emulator_factory, tmp_path)
     emu.deauthorize_shop(gone)
     code, _, problems = check(emu, tmp_path, shop_ids=[gone])
     assert code == 1
-    assert len(problems) == 1 and f"shop_ids: {gone} not among the shops" in problems[0]
+    assert len(problems) == 1
+    assert f"shop_ids: {gone} not among the shops" in problems[0]
 
 
 def test_a_clock_ahead_of_the_api_is_a_problem(emulator_factory, tmp_path):
@@ -143,7 +150,8 @@ def test_a_clock_ahead_of_the_api_is_a_problem(emulator_factory, tmp_path):
 def test_a_bad_config_is_the_taps_own_one_line_error(emulator, tmp_path, overrides, needle):
     code, _, problems = check(emulator, tmp_path, **overrides)
     assert code == 1
-    assert len(problems) == 1 and problems[0].startswith("Problem: Config: ")
+    assert len(problems) == 1
+    assert problems[0].startswith("Problem: Config: ")
     assert needle in problems[0]
     assert emulator.stats.requests_per_path() == {}  # nothing was called
 

@@ -39,17 +39,20 @@ def test_the_summary_counts_what_was_emitted_requests_retries_and_429s(
                          catalog=catalog)
     assert run.returncode == 0, run.stderr[-2000:]
     facts = json.loads(path.read_text())
-    assert facts["status"] == "succeeded" and facts["reason"] is None
+    assert facts["status"] == "succeeded"
+    assert facts["reason"] is None
     shops = [shop["id"] for shop in emu.shops()]
     assert facts["shops"] == shops
     emitted = _records_per_stream(run)
     assert {name: figures["records"] for name, figures in facts["streams"].items()} == emitted
     orders = facts["streams"]["orders"]
-    assert orders["shops_synced"] == shops and not orders["shops_skipped"]
+    assert orders["shops_synced"] == shops
+    assert not orders["shops_skipped"]
     assert orders["requests"] == emu.stats.count(ORDERS)  # every attempt, 429s included
     assert (orders["retries"], orders["throttled"]) == (2, 2)
     assert facts["streams"]["products"]["throttled"] == 0
-    values = [p["replication_key_value"] for p in run.last_state["bookmarks"]["orders"]["partitions"]]
+    partitions = run.last_state["bookmarks"]["orders"]["partitions"]
+    values = [partition["replication_key_value"] for partition in partitions]
     assert orders["bookmarks"]["earliest"] == time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                             time.gmtime(min(values)))
     lines = _summary_lines(run)
@@ -80,7 +83,8 @@ def test_after_a_shop_failure_the_summary_names_it_and_the_failure_line_comes_la
     lines = run.stderr.splitlines()
     table_end = max(i for i, line in enumerate(lines) if "Run summary:" in line)
     failure = [i for i, line in enumerate(lines) if "could not be synced completely" in line]
-    assert len(failure) == 1 and failure[0] > table_end  # reported once, after the table
+    assert len(failure) == 1
+    assert failure[0] > table_end
     assert "2/0/1" in next(line for line in lines if "Run summary: orders" in line)
 
 
@@ -94,7 +98,8 @@ def test_streams_skipped_for_a_missing_api_package_say_why(
                          catalog=catalog_selecting(["shops", "orders", "payments"]))
     assert run.returncode == 0, run.stderr[-2000:]
     payments = json.loads(path.read_text())["streams"]["payments"]
-    assert payments["records"] == 0 and payments["requests"] == 0
+    assert payments["records"] == 0
+    assert payments["requests"] == 0
     assert set(payments["shops_skipped"].values()) == {
         "the app lacks the API package 'Finance Information' (scope seller.finance.info)"}
     assert any("payments: 2 shop(s) skipped: the app lacks" in line
@@ -112,17 +117,20 @@ def test_an_interrupted_run_still_reports_what_it_emitted(
                         catalog=catalog_selecting(["shops", "orders"]))
     deadline = time.monotonic() + 30
     while not emu.faults.fired:
-        assert process.poll() is None and time.monotonic() < deadline
+        assert process.poll() is None
+        assert time.monotonic() < deadline
         time.sleep(0.02)
     time.sleep(0.3)
     process.send_signal(signal.SIGTERM)
     run = finish_tap(process, emu, config, timeout=60)
     assert run.returncode == 143
     facts = json.loads(path.read_text())
-    assert facts["status"] == "interrupted" and facts["reason"] == "interrupted by SIGTERM"
+    assert facts["status"] == "interrupted"
+    assert facts["reason"] == "interrupted by SIGTERM"
     orders = facts["streams"]["orders"]
     assert orders["records"] == len(run.records("orders")) == 40
     assert set(orders["shops_skipped"].values()) == {"not read: the run stopped first"}
     lines = run.stderr.splitlines()
     table = max(i for i, line in enumerate(lines) if "Run summary:" in line)
-    assert "Interrupted by SIGTERM" in lines[-1] and table < len(lines) - 1
+    assert "Interrupted by SIGTERM" in lines[-1]
+    assert table < len(lines) - 1

@@ -38,6 +38,7 @@ import click
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
 from tap_tiktok_shop.authorize import report
+from tap_tiktok_shop.child_reads import ChildReadStream
 from tap_tiktok_shop.errors import (
     AuthorizationError,
     ConfigurationError,
@@ -234,11 +235,8 @@ class _Sizes:
             self._requests[shop_id, child] = probe.records
 
     def _child_of(self, name: str) -> str | None:
-        for stream in self._tap.streams.values():
-            parent = stream.parent_stream_type
-            if stream.selected and parent is not None and parent.name == name:
-                return stream.name
-        return None
+        return next((child.name for child in self._tap.streams[name].child_streams
+                     if child.selected), None)
 
     def requests(self) -> int:
         return sum(self._requests.values())
@@ -276,7 +274,7 @@ def _check_shop(probe: TapTikTokShop, shop_id: str, streams: list[PerShopStream]
     refused: set[str] = set()
     for stream in streams:
         scope = stream.required_scope
-        if stream.parent_stream_type is not None and stream.parent_stream_type.name != "shops":
+        if isinstance(stream, ChildReadStream):
             continue  # read per parent record: its parent's probe covers its package
         if probe.scopes.missing(scope) or scope in refused:
             findings.problem(_lacks(stream.name, scope, "not in the token's granted scopes"))

@@ -10,6 +10,9 @@ from tap_tiktok_shop import schemas
 from tap_tiktok_shop.client import TikTokShopStream
 
 if t.TYPE_CHECKING:
+    from tap_tiktok_shop.progress import EmittedCounter
+
+if t.TYPE_CHECKING:
     from collections.abc import Iterable
 
     from singer_sdk.helpers.types import Context
@@ -43,6 +46,29 @@ class ShopsStream(TikTokShopStream):
         # The SDK syncs a shop's child streams before asking for the next shop, so every
         # shop stream has run by now.
         self.tiktok_tap.fail_if_nothing_synced()
+
+    def get_record_counter(self, **kwargs: t.Any) -> EmittedCounter:
+        """The record counter; it spans the sync of every shop stream, so it sees a failure.
+
+        The SDK counts this stream's records around the whole loop in which it syncs the
+        shops' child streams: a sync that fails or is interrupted ends there (run_summary).
+        """
+        counter = super().get_record_counter(**kwargs)
+        counter.on_exit = self.tiktok_tap.run_summary.sync_ended
+        return counter
+
+    def finalize_state_progress_markers(self, state: dict[str, t.Any] | None = None) -> None:
+        """Write the final STATE, then the run summary and the shop-failure line, last.
+
+        The SDK calls this once the shops and every child stream are synced, so the summary
+        comes after everything else was emitted and its STATE written.
+
+        Raises:
+            ShopsFailedError: when shops failed and ``fail_on_shop_errors`` is true.
+        """
+        super().finalize_state_progress_markers(state)
+        if state is None:
+            self.tiktok_tap.run_summary.sync_finished()
 
     def read_ahead(self, shops: list[dict[str, t.Any]]) -> None:
         """Start the shops' child reads in the order the SDK will consume them."""
