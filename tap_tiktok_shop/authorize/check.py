@@ -256,7 +256,7 @@ class _Sizes:
     def lines(self) -> list[str]:
         lines = []
         for shop_id, sizes in self.per_shop.items():
-            parts = [f"{name} {'?' if count is None else f'{count:,}'}"
+            parts = [f"{name} {'(one read per parent record)' if count is None else f'{count:,}'}"
                      for name, count in sizes.items()]
             lines.append(f"Shop {shop_id}, first sync: {', '.join(parts)} records")
         if self.per_shop:
