@@ -30,8 +30,9 @@ import functools
 import threading
 import typing as t
 
-from tap_tiktok_shop.client import Page, TikTokShopStream
+from tap_tiktok_shop.client import TikTokShopStream
 from tap_tiktok_shop.errors import ScopeMissingError, ShopError
+from tap_tiktok_shop.pagination import Page
 from tap_tiktok_shop.per_shop import PerShopStream
 from tap_tiktok_shop.window_reads import ShopFailed
 

@@ -40,7 +40,14 @@ from tap_tiktok_shop.errors import (
     raise_for_verdict,
     refused_after_refresh,
 )
-from tap_tiktok_shop.pagination import ENVELOPE_ATTR, CursorPaginator, data_of, records_in
+from tap_tiktok_shop.pagination import (
+    ENVELOPE_ATTR,
+    CursorPaginator,
+    Page,
+    data_of,
+    records_in,
+)
+from tap_tiktok_shop.progress import EmittedCounter
 from tap_tiktok_shop.records import RecordFitter
 from tap_tiktok_shop.transport import send
 
@@ -67,33 +74,6 @@ RETRIED_EXCEPTIONS: tuple[type[Exception], ...] = (
 #: What the SDK logs at ERROR when a stream's sync raises. For a failure the tap reports itself
 #: in one line (REPORTED_ERRORS), it would be a second, vaguer error line, once per stream level.
 SDK_UNHANDLED_ERROR_LOG = "An unhandled error occurred while syncing '%s'"
-
-
-class Page:
-    """One answer: its raw body, the API's total count, and its records parsed on first use.
-
-    The records are parsed by whoever emits them (not by the worker that fetched the page),
-    and a page spooled by the prefetcher is never parsed before it is read back.
-    """
-
-    __slots__ = ("_parse", "_records", "raw", "total_count")
-
-    def __init__(
-        self, raw: bytes, total_count: int | None, parse: t.Callable[[], list[dict[str, t.Any]]]
-    ) -> None:
-        """Keep the body; ``parse`` builds the records when they are first asked for."""
-        self.raw = raw
-        self.total_count = total_count
-        self._parse: t.Callable[[], list[dict[str, t.Any]]] | None = parse
-        self._records: list[dict[str, t.Any]] | None = None
-
-    @property
-    def records(self) -> list[dict[str, t.Any]]:
-        """The page's records."""
-        if self._records is None:
-            assert self._parse is not None
-            self._records, self._parse = self._parse(), None
-        return self._records
 
 
 class TikTokShopStream(RESTStream[str | None]):
@@ -149,6 +129,10 @@ class TikTokShopStream(RESTStream[str | None]):
 
         The base stream does not read ahead; shop-partitioned streams override this.
         """
+
+    def get_record_counter(self, **kwargs: t.Any) -> EmittedCounter:
+        """The SDK's record counter, counting for the progress lines and summary too."""
+        return self.tiktok_tap.progress.counter(super().get_record_counter(**kwargs))
 
     def post_process(
         self,
@@ -324,15 +308,18 @@ class TikTokShopStream(RESTStream[str | None]):
         """
         limiter = self.tiktok_tap.rate_limiter
         reads = self.tiktok_tap.prefetcher
+        counts = self.tiktok_tap.run_summary.requests  # the run summary's figures
 
         def paced(prepared_request: requests.PreparedRequest, context: Context | None) -> t.Any:
             reads.check_open()  # a run stopping (e.g. the API is down) sends no more attempts
             key = ((context or {}).get("shop_id"), self.path)
             limiter.acquire(key)
+            counts.add(self.name, "requests")
             try:
                 response = func(prepared_request, context)
             except TransientAPIError as exc:
                 if exc.verdict.status == 429 or exc.verdict.code == RATE_LIMITED:
+                    counts.add(self.name, "throttled")
                     limiter.throttled(key)
                 raise
             limiter.succeeded(key)
@@ -392,6 +379,7 @@ class TikTokShopStream(RESTStream[str | None]):
     def backoff_handler(self, details: Details) -> None:
         """Log one line per retry, without URLs (they carry signatures) or secrets."""
         exc = details.get("exception")
+        self.tiktok_tap.run_summary.requests.add(self.name, "retries")
         self.log(
             "Retrying in %.1f s after attempt %d: %s",
             details.get("wait") or 0.0,

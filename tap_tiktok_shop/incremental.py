@@ -23,16 +23,16 @@ import typing as t
 from dataclasses import dataclass
 
 from tap_tiktok_shop.child_reads import ChildReads
-from tap_tiktok_shop.client import Page
 from tap_tiktok_shop.errors import PageTokenError, ResultCapError, ScopeMissingError, ShopError
 from tap_tiktok_shop.outage import OutageBreaker
+from tap_tiktok_shop.pagination import Page
 from tap_tiktok_shop.per_shop import PerShopStream
 from tap_tiktok_shop.window_reads import (
     ShopFailed,
     once_per_window,
     pages_restarting_once,
 )
-from tap_tiktok_shop.windows import Window, bookmark_value, read_window
+from tap_tiktok_shop.windows import WINDOW_KEY, Window, bookmark_value, read_window
 
 if t.TYPE_CHECKING:
     from collections.abc import Generator, Iterable, Iterator, Mapping
@@ -42,8 +42,6 @@ if t.TYPE_CHECKING:
     from tap_tiktok_shop.tap import TapTikTokShop
     from tap_tiktok_shop.window_reads import Restart
 
-#: Context key holding the read window of one request (never part of state).
-WINDOW_KEY = "_window"
 #: A read's key: the stream name and shop id, then window indexes of split reads.
 ReadKey = tuple[t.Any, ...]
 #: A read is split only when it holds more than this many times ``pages_per_window`` pages.

@@ -1,7 +1,8 @@
 """Cursor pagination over ``data.next_page_token``, with loop detection across all pages.
 
 The SDK's paginator only notices a token that repeats on consecutive pages; an API that cycles
-(A, B, A, ...) would loop forever, so every token seen in one chain is remembered.
+(A, B, A, ...) would loop forever, so every token seen in one chain is remembered. A ``Page``
+is one answer of such a chain, as the readers hand it on (raw, its records parsed lazily).
 """
 
 from __future__ import annotations
@@ -84,3 +85,30 @@ class CursorPaginator(BaseAPIPaginator[str | None]):
 
 def _path_of(response: requests.Response) -> str:
     return response.request.path_url.split("?", 1)[0] if response.request else ""
+
+
+class Page:
+    """One answer: its raw body, the API's total count, and its records parsed on first use.
+
+    The records are parsed by whoever emits them (not by the worker that fetched the page),
+    and a page spooled by the prefetcher is never parsed before it is read back.
+    """
+
+    __slots__ = ("_parse", "_records", "raw", "total_count")
+
+    def __init__(
+        self, raw: bytes, total_count: int | None, parse: t.Callable[[], list[dict[str, t.Any]]]
+    ) -> None:
+        """Keep the body; ``parse`` builds the records when they are first asked for."""
+        self.raw = raw
+        self.total_count = total_count
+        self._parse: t.Callable[[], list[dict[str, t.Any]]] | None = parse
+        self._records: list[dict[str, t.Any]] | None = None
+
+    @property
+    def records(self) -> list[dict[str, t.Any]]:
+        """The page's records."""
+        if self._records is None:
+            assert self._parse is not None
+            self._records, self._parse = self._parse(), None
+        return self._records

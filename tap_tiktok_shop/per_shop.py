@@ -12,14 +12,16 @@ after shop fails as if the API were down (``outage.py``): then the run stops.
 
 from __future__ import annotations
 
+import contextlib
 import typing as t
 
 from tap_tiktok_shop.client import TikTokShopStream
 from tap_tiktok_shop.errors import ScopeMissingError, ShopError
 from tap_tiktok_shop.outcome import PROGRESS_MARKERS
+from tap_tiktok_shop.pagination import Page
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Generator, Iterable
 
     from singer_sdk.helpers.types import Context
 
@@ -33,6 +35,16 @@ class PerShopStream(TikTokShopStream):
     def read(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """Yield the records of one partition (a shop, or a statement of a shop)."""
         yield from self.request_records(context)
+
+    def iter_pages(self, context: Context | None) -> Generator[Page, None, None]:
+        """Every page of one read; the first one's ``total_count`` goes to the progress lines."""
+        with contextlib.closing(super().iter_pages(context)) as pages:
+            first = next(pages, None)
+            if first is None:
+                return
+            self.tiktok_tap.progress.expect(self.name, context, first.total_count)
+            yield first
+            yield from pages
 
     def flush_output(self) -> None:
         """Write out records the message writer still holds (see output.py)."""
@@ -71,7 +83,13 @@ class PerShopStream(TikTokShopStream):
             self.flush_output()  # the records emitted before the failure leave with it
             raise
         gate.synced.add(self.name)
+        self.tiktok_tap.progress.tally(self.name, self.shop_of(context)).synced = True
         self.tiktok_tap.breaker.succeeded(self.name)
+
+    @staticmethod
+    def shop_of(context: Context | None) -> str:
+        """The shop id of a partition (or of one record's child read)."""
+        return str((context or {}).get("shop_id"))
 
     def _scope_missing_everywhere(self) -> bool:
         """Whether a ``105005`` means the app lacks the package (rather than this shop).
@@ -97,7 +115,8 @@ class PerShopStream(TikTokShopStream):
         """
         self.tiktok_tap.prefetcher.resume()  # a failure of one shop never pauses the others
         self.get_context_state(context).pop(PROGRESS_MARKERS, None)
-        shop_id = str((context or {}).get("shop_id"))
+        shop_id = self.shop_of(context)
+        self.tiktok_tap.progress.tally(self.name, shop_id).failed = True
         outage = self.tiktok_tap.breaker.failed(self.name, shop_id, error)
         if outage is not None:
             self.flush_output()  # what was read leaves before the run stops

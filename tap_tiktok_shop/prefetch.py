@@ -35,7 +35,7 @@ import tempfile
 import threading
 import typing as t
 
-from tap_tiktok_shop.client import Page
+from tap_tiktok_shop.pagination import Page
 from tap_tiktok_shop.readahead import ReadAheadBudget
 
 if t.TYPE_CHECKING:

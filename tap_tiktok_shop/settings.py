@@ -207,6 +207,27 @@ CONFIG_SCHEMA = th.PropertiesList(
         ),
     ),
     th.Property(
+        "progress_log",
+        th.BooleanType(),
+        default=True,
+        title="Progress log",
+        description=(
+            "Log, per shop and stream, at most every 10 s, records emitted, the total "
+            "expected, percent, rate and time left, and a line when it is done (reads shorter "
+            "than 10 s stay quiet). False: no progress lines."
+        ),
+    ),
+    th.Property(
+        "run_summary_file",
+        th.StringType(min_length=1),
+        title="Run summary file",
+        description=(
+            "Also write the run summary (logged at the end of every run) to this file as "
+            "JSON, replaced at each run: status, wall time, and per stream the records, shops "
+            "synced/skipped/failed, new bookmarks, requests, retries and 429 answers."
+        ),
+    ),
+    th.Property(
         "request_timeout",
         th.IntegerType(minimum=1),
         default=60,

@@ -41,6 +41,8 @@ class ShopFailure:
     shop_id: str
     stream: str
     code: str
+    #: The error's one line (no secret: the same text as the WARNING line's).
+    reason: str = ""
 
 
 def code_of(error: BaseException) -> str:
@@ -77,7 +79,7 @@ class ShopFailures:
             "the other shops go on."
         )
         with self._lock:
-            self.failures.append(ShopFailure(shop_id, stream, code_of(error)))
+            self.failures.append(ShopFailure(shop_id, stream, code_of(error), str(error)))
         self._logger.warning("%s", line)
 
     def record_authorization(self, name: str, error: Exception) -> None:
@@ -91,9 +93,14 @@ class ShopFailures:
         )
         with self._lock:
             self.failures.append(
-                ShopFailure(f"authorization '{name}'", "shops", code_of(error))
+                ShopFailure(f"authorization '{name}'", "shops", code_of(error), str(error))
             )
         self._logger.warning("%s", line)
+
+    @property
+    def fails_run(self) -> bool:
+        """Whether shop failures make the run exit 1 (``fail_on_shop_errors``)."""
+        return self._fail_run
 
     def summary(self) -> str | None:
         """One line listing the shops that failed (shop: stream and code), or None."""
@@ -115,7 +122,7 @@ class ShopFailures:
         )
 
     def finish(self) -> None:
-        """At the end of the sync: log the summary line; fail the run if so configured.
+        """At the end of the sync (``run_summary.py``): log the line; fail the run if so configured.
 
         Raises:
             ShopsFailedError: with the summary, when shops failed and ``fail_on_shop_errors``.

@@ -20,7 +20,9 @@ from tap_tiktok_shop.outcome import (
 from tap_tiktok_shop.output import EncodedStateWriter, OrjsonSingerWriter
 from tap_tiktok_shop.per_shop import PerShopStream
 from tap_tiktok_shop.prefetch import Prefetcher
+from tap_tiktok_shop.progress import Progress
 from tap_tiktok_shop.ratelimit import RateLimiter
+from tap_tiktok_shop.run_summary import RunSummary
 from tap_tiktok_shop.scopes import ScopeGate
 from tap_tiktok_shop.settings import CONFIG_SCHEMA, run_window
 from tap_tiktok_shop.shop_failures import ShopFailures
@@ -52,6 +54,7 @@ class TapTikTokShop(Tap):
         )
         self.run_window = run_window(self.config)
         configured_authorizations(self.config)  # a bad list fails here, before any request
+        self.run_summary  # noqa: B018 - the wall clock starts with the tap
         stop_on_signals(self)
 
     @property
@@ -95,6 +98,16 @@ class TapTikTokShop(Tap):
     def authorizations(self) -> Authorizations:
         """Every seller authorization of the run, each with its tokens and signer."""
         return Authorizations(self.config, self.shops.owner)
+
+    @cached_property
+    def progress(self) -> Progress:
+        """Records emitted and expected per shop and stream; the progress lines."""
+        return Progress(self.logger, enabled=bool(self.config["progress_log"]))
+
+    @cached_property
+    def run_summary(self) -> RunSummary:
+        """What the run did, logged (and written as JSON) when it ends."""
+        return RunSummary(self)
 
     @cached_property
     def scopes(self) -> ScopeGate:

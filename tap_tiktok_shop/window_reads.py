@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import typing as t
 
-from tap_tiktok_shop.client import Page
 from tap_tiktok_shop.errors import PageTokenError
+from tap_tiktok_shop.pagination import Page
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterable, Iterator

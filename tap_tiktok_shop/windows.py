@@ -14,6 +14,9 @@ from dataclasses import dataclass
 
 from tap_tiktok_shop.errors import ConfigurationError
 
+#: Context key holding the read window of one request (never part of state).
+WINDOW_KEY = "_window"
+
 
 @dataclass(frozen=True)
 class Window:

@@ -14,7 +14,7 @@ import time
 import typing as t
 from dataclasses import dataclass
 
-from tap_tiktok_shop.client import Page
+from tap_tiktok_shop.pagination import Page
 from tap_tiktok_shop.prefetch import LANE_READS, Prefetcher
 from tap_tiktok_shop.streams import STREAM_TYPES
 from tests.conftest import catalog_selecting, run_in_process, tap_config

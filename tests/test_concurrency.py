@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tap_tiktok_shop.client import Page
+from tap_tiktok_shop.pagination import Page
 from tap_tiktok_shop.prefetch import Prefetcher
 from tap_tiktok_shop.ratelimit import RECOVERY_AFTER, RateLimiter
 from tests.conftest import run_tap, tap_config

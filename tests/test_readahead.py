@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 
-from tap_tiktok_shop.client import Page
+from tap_tiktok_shop.pagination import Page
 from tap_tiktok_shop.prefetch import Prefetcher
 from tap_tiktok_shop.readahead import ReadAheadBudget
 from tests.conftest import REPO, catalog_selecting, tap_config

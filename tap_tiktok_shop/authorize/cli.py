@@ -1,4 +1,4 @@
-"""The ``tap-tiktok-shop-auth`` command line: url, login, exchange, refresh and shops.
+"""The ``tap-tiktok-shop-auth`` command line: url, login, exchange, refresh, shops and check.
 
 Every failure the user can fix ends with one ``Error:`` line on stderr and a non-zero exit
 (2 for a wrong command line, 1 otherwise), never a traceback. Results go to stdout, progress
@@ -21,6 +21,7 @@ import click
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 from tap_tiktok_shop.authorize import api, report, sellers, shop_listing
+from tap_tiktok_shop.authorize.check import check
 from tap_tiktok_shop.authorize.consent import (
     LoopbackListener,
     Redirect,
@@ -310,6 +311,9 @@ def shops(output_format: str, **common: t.Any) -> None:
     """List the shops each authorization covers (id, name, region, seller type, cipher)."""
     lines, facts = shop_listing.every_authorization(_settings(common), _warn)
     _emit(lines, facts, as_json=output_format == "json")
+
+
+cli.add_command(check)
 
 
 # --- steps shared by login and exchange ----------------------------------------------------

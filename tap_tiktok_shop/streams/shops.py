@@ -11,6 +11,9 @@ from tap_tiktok_shop.client import TikTokShopStream
 from tap_tiktok_shop.shop_discovery import discover_shops
 
 if t.TYPE_CHECKING:
+    from tap_tiktok_shop.progress import EmittedCounter
+
+if t.TYPE_CHECKING:
     from collections.abc import Iterable
 
     from singer_sdk.helpers.types import Context
@@ -37,6 +40,7 @@ class ShopsStream(TikTokShopStream):
         shops = discover_shops(
             self.request_records, tap.authorizations, tap.shops, tap.shop_failures
         )
+        tap.run_summary.shops = [str(shop["id"]) for shop in shops]
         self.read_ahead(shops)
         try:
             yield from shops
@@ -46,19 +50,28 @@ class ShopsStream(TikTokShopStream):
         # shop stream has run by now.
         self.tiktok_tap.fail_if_nothing_synced()
 
+    def get_record_counter(self, **kwargs: t.Any) -> EmittedCounter:
+        """The record counter; it spans the sync of every shop stream, so it sees a failure.
+
+        The SDK counts this stream's records around the whole loop in which it syncs the
+        shops' child streams: a sync that fails or is interrupted ends there (run_summary).
+        """
+        counter = super().get_record_counter(**kwargs)
+        counter.on_exit = self.tiktok_tap.run_summary.sync_ended
+        return counter
+
     def finalize_state_progress_markers(self, state: dict[str, t.Any] | None = None) -> None:
-        """Write the final STATE, then report the shops that failed (see shop_failures).
+        """Write the final STATE, then the run summary and the shop-failure line, last.
 
         The SDK calls this once the shops and every child stream are synced, so the summary
-        line (and, with ``fail_on_shop_errors``, the failure) comes after everything else was
-        emitted and its STATE written.
+        comes after everything else was emitted and its STATE written.
 
         Raises:
             ShopsFailedError: when shops failed and ``fail_on_shop_errors`` is true.
         """
         super().finalize_state_progress_markers(state)
         if state is None:
-            self.tiktok_tap.shop_failures.finish()
+            self.tiktok_tap.run_summary.sync_finished()
 
     def read_ahead(self, shops: list[dict[str, t.Any]]) -> None:
         """Start the shops' child reads in the order the SDK will consume them."""
