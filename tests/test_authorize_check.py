@@ -157,5 +157,34 @@ def test_a_bad_config_is_the_taps_own_one_line_error(emulator, tmp_path, overrid
 
 
 def test_check_covers_each_authorization_the_config_holds():
-    config = {"app_key": "k", "app_secret": "s", "refresh_token": "r"}
-    assert authorizations(config) == [config]
+    config = {"app_key": "k", "app_secret": "s", "refresh_token": "r", "shop_ids": ["1"],
+              "authorizations": [{"name": "B", "refresh_token": "rb", "shop_ids": ["2"]}]}
+    assert authorizations(config) == [
+        ("refresh_token", {"app_key": "k", "app_secret": "s", "refresh_token": "r",
+                           "shop_ids": ["1"]}),
+        ("B", {"app_key": "k", "app_secret": "s",
+               "authorizations": [{"name": "B", "refresh_token": "rb", "shop_ids": ["2"]}]}),
+    ]
+
+
+def test_check_names_the_seller_whose_authorization_fails(emulator_factory, tmp_path):
+    emu = emulator_factory(shops=2, orders_per_shop=10, sellers=2)
+    listed = [{"name": "First", "refresh_token": emu.config.refresh_token},
+              {"name": "Second", "refresh_token": f"{emu.config.refresh_token}_2"}]
+    code, out, problems = check(emu, tmp_path, refresh_token=None, authorizations=listed,
+                                args=["--format", "json"])
+    assert (code, problems) == (0, [])
+    facts = json.loads(out)
+    assert [each["name"] for each in facts["authorizations"]] == ["First", "Second"]
+    assert [[row["id"] for row in each["authorized_shops"]] for each in facts["authorizations"]
+            ] == [[shop.id for shop in emu.seller_shops(i)] for i in (1, 2)]
+
+    emu.revoke_refresh_token(seller=2)
+    (tmp_path / "revoked").mkdir()
+    # Without the store: the first check stored an access token that still works until expiry.
+    code, _, problems = check(emu, tmp_path / "revoked", refresh_token=None,
+                              authorizations=listed, token_store_enabled=False)
+    assert code == 1
+    (problem,) = problems
+    assert problem.startswith("Problem: Authorization 'Second': Token: ")
+    assert "36004001" in problem
