@@ -1,4 +1,4 @@
-"""The authorized shops of this run: their ciphers, and the ``shop_ids`` filter.
+"""The authorized shops of this run: their ciphers, and the ``shop_ids`` and ``shard`` filters.
 
 State and records are keyed by the stable shop id; requests need the shop's opaque cipher.
 The directory maps one to the other so that partition contexts carry only ``shop_id``.
@@ -10,6 +10,9 @@ import threading
 import typing as t
 
 from tap_tiktok_shop.errors import ConfigurationError, TikTokShopAPIError
+
+if t.TYPE_CHECKING:
+    from tap_tiktok_shop.sharding import Shard
 
 #: Where the shops come from, for error lines.
 SHOPS_PATH = "/authorization/202309/shops"
@@ -40,15 +43,19 @@ def check_shops(shops: object) -> list[dict[str, t.Any]]:
 class ShopDirectory:
     """Shop id → cipher for the shops this run syncs."""
 
-    def __init__(self, wanted: list[str] | None) -> None:
-        """Remember the configured ``shop_ids`` filter (None: every authorized shop)."""
+    def __init__(self, wanted: list[str] | None, shard: Shard | None = None) -> None:
+        """Remember the ``shop_ids`` and ``shard`` filters (None: every authorized shop)."""
         self._wanted = [str(shop_id) for shop_id in wanted] if wanted else None
+        self.shard = shard
         self._ciphers: dict[str, str] = {}
         self._by_cipher: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def select(self, shops: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
         """Register the authorized shops and return those this run syncs, in API order.
+
+        Every authorized shop is registered, whichever shard holds it: ``cipher`` and the
+        ``shop_ids`` check see the whole authorization.
 
         Raises:
             ConfigurationError: if ``shop_ids`` names a shop the authorization does not cover.
@@ -60,7 +67,7 @@ class ShopDirectory:
                 self._ciphers[str(shop["id"])] = str(shop["cipher"])
                 self._by_cipher[str(shop["cipher"])] = str(shop["id"])
         if self._wanted is None:
-            return shops
+            return self._in_shard(shops)
         unknown = [shop_id for shop_id in self._wanted if shop_id not in self._ciphers]
         if unknown:
             authorized = ", ".join(sorted(self._ciphers)) or "none"
@@ -69,7 +76,13 @@ class ShopDirectory:
                 f"covers (authorized: {authorized})"
             )
             raise ConfigurationError(msg)
-        return [shop for shop in shops if str(shop["id"]) in self._wanted]
+        return self._in_shard([shop for shop in shops if str(shop["id"]) in self._wanted])
+
+    def _in_shard(self, shops: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
+        """The shops of the ``shard`` setting (every one, when unset), in the given order."""
+        if self.shard is None:
+            return shops
+        return [shop for shop in shops if self.shard.holds(str(shop["id"]))]
 
     def cipher(self, shop_id: str) -> str:
         """Return the cipher to send as ``shop_cipher`` for a shop."""

@@ -16,7 +16,7 @@ if t.TYPE_CHECKING:
 
 
 class ShopsStream(TikTokShopStream):
-    """GET /authorization/202309/shops, filtered by ``shop_ids``."""
+    """GET /authorization/202309/shops, filtered by ``shop_ids`` and ``shard``."""
 
     name = "shops"
     path = "/authorization/202309/shops"
@@ -34,6 +34,10 @@ class ShopsStream(TikTokShopStream):
         """Register every authorized shop, then yield the ones this run syncs."""
         authorized = list(self.request_records(context))
         shops = self.tiktok_tap.shops.select(authorized)
+        shard = self.tiktok_tap.shops.shard
+        if shard is not None:  # an empty shard is normal (few shops); the line tells why
+            self.logger.info("Shard %s: %d of %d authorized shops", shard, len(shops),
+                             len(authorized))
         self.read_ahead(shops)
         try:
             yield from shops
