@@ -71,7 +71,9 @@ def merge_states(states: list[State]) -> State:
         for stream, bookmark in (state.get("bookmarks") or {}).items():
             target = merged["bookmarks"].setdefault(
                 stream, {key: value for key, value in bookmark.items() if key != "partitions"})
-            partitions = bookmark.get("partitions", [])
+            if "partitions" not in bookmark:
+                continue
+            partitions = bookmark["partitions"]
             if not isinstance(partitions, list):
                 msg = f"bookmarks.{stream}.partitions: not a list"
                 raise ReshardError(msg)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -126,3 +127,56 @@ def test_a_malformed_shard_on_the_command_line_is_one_line_and_exit_1(tmp_path, 
     assert run.error_lines() == [
         next(line for line in run.stderr.splitlines() if "shard: index 3 is out of range" in line)
     ]
+
+
+def _reshard_module():
+    import importlib.util  # noqa: PLC0415
+
+    spec = importlib.util.spec_from_file_location(
+        "reshard_state", Path(__file__).resolve().parent.parent / "scripts" / "reshard_state.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _state(marks: dict[str, int]) -> dict:
+    partitions = [{"context": {"shop_id": shop}, "replication_key": "update_time",
+                   "replication_key_value": mark} for shop, mark in marks.items()]
+    return {"bookmarks": {"orders": {"partitions": partitions},
+                          "statement_transactions": {}}}
+
+
+def test_reshard_gives_each_new_shard_exactly_its_shops_bookmarks():
+    reshard = _reshard_module()
+    shops = [shop["id"] for shop in _shops(40)]
+    marks = {shop: 1_700_000_000 + n for n, shop in enumerate(shops)}
+    old = [_state({s: m for s, m in marks.items() if shard_of(s, 3) == index})
+           for index in range(3)]
+    merged = reshard.merge_states(old)
+    carried: dict[str, int] = {}
+    for index in range(5):
+        state = reshard.state_of_shard(merged, Shard(index, 5))
+        assert state["bookmarks"]["statement_transactions"] == {}
+        partitions = state["bookmarks"]["orders"]["partitions"]
+        assert all(shard_of(p["context"]["shop_id"], 5) == index for p in partitions)
+        for partition in partitions:
+            assert partition["context"]["shop_id"] not in carried
+            carried[partition["context"]["shop_id"]] = partition["replication_key_value"]
+    assert carried == marks
+    whole = reshard.state_of_shard(merged, None)["bookmarks"]["orders"]["partitions"]
+    assert len(whole) == len(shops)
+
+
+def test_reshard_keeps_the_later_bookmark_of_a_shop_found_twice_and_names_the_state_ids():
+    reshard = _reshard_module()
+    merged = reshard.merge_states([_state({"1": 9, "2": 5}), _state({"1": 10}),
+                                   _state({"1": 8})])
+    assert {p["context"]["shop_id"]: p["replication_key_value"]
+            for p in merged["bookmarks"]["orders"]["partitions"]} == {"1": 10, "2": 5}
+    assert [state_id for state_id, _ in reshard.state_ids("prod", "job", 2)] == [
+        "prod:job:shard-0-of-2", "prod:job:shard-1-of-2"]
+    assert reshard.state_ids("prod", "job", None) == [("prod:job", None)]
+    with pytest.raises(reshard.ReshardError, match=r"bookmarks\.orders\.partitions: not a list"):
+        reshard.merge_states([{"bookmarks": {"orders": {"partitions": {}}}}])
