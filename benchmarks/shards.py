@@ -4,7 +4,8 @@ The same shops (9 shops x 2,000 orders plus the other default streams' records; 
 answers after 100 ms and enforces the per-shop limit, 50 requests per second per shop and API)
 are loaded into PostgreSQL once by one ``meltano run tap-tiktok-shop target-postgres``, and once
 by 3 such runs started together, each with ``TAP_TIKTOK_SHOP_SHARD=INDEX/3`` and its own state
-id suffix: what each Dagster step of orchestration/dagster/ runs, without Dagster's own start-up
+id suffix and run directory: what each Dagster step of orchestration/dagster/ runs, without
+Dagster's own start-up
 of a step (a few seconds each). Each run starts from a fresh Meltano system database (a full
 sync) and a fresh schema; every round checks every order is loaded exactly once. Printed: the
 median wall time of each way and the ratio.
@@ -15,15 +16,20 @@ Usage: python -m benchmarks.shards [--runs 3] [--shards 3] [--orders-per-shop 20
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
-from benchmarks.common import emulator_config, expect, machine_info, median, run_measured
+from benchmarks.common import REPO, emulator_config, expect, machine_info, median, run_measured
 from benchmarks.pipeline import MELTANO, PG, _clean_env, count_orders, tap_env
 from benchmarks.pipeline import Variant as LoaderVariant
 from tiktok_shop_emulator import Emulator, EmulatorConfig
+
+sys.path.insert(0, str(Path(REPO) / "orchestration" / "dagster"))
+from shard_dirs import shard_environment  # a file of the Dagster code location
 
 SHOPS, LATENCY_MS, QPS = 9, 100, 50
 
@@ -43,7 +49,9 @@ def one_pass(env: dict[str, str], tmp: str, shards: int | None
     if shards is not None:
         commands = [([str(MELTANO), "run", f"--state-id-suffix=shard-{index}-of-{shards}",
                       "tap-tiktok-shop", "target-postgres"],
-                     {"TAP_TIKTOK_SHOP_SHARD": f"{index}/{shards}"}) for index in range(shards)]
+                     {"TAP_TIKTOK_SHOP_SHARD": f"{index}/{shards}",
+                      **shard_environment(REPO, f"{schema}-{index}", run_env)})
+                    for index in range(shards)]
     start = time.monotonic()
     with ThreadPoolExecutor(max_workers=len(commands)) as pool:
         runs = list(pool.map(

@@ -12,7 +12,9 @@ read from its system database (``runs``: one row per ``meltano run``, by state i
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -355,3 +357,43 @@ def test_resharding_carries_every_bookmark_over_to_the_new_count(deployment, sec
                  if row["batched"] != before.orders[o]["batched"]]
     assert len(rewritten) < len(run.orders) / 10  # the lookback window, not a reload
     assert set(run.orders) == set(before.orders)
+
+
+def test_dagster_definitions_validate_and_the_hourly_schedule(tmp_path):
+    if not DAGSTER.exists():
+        raise AssertionError(f"{DAGSTER} is missing: run `make dagster-setup`")
+    (tmp_path / "dagster.yaml").touch()
+    done = subprocess.run([str(DAGSTER), "definitions", "validate", "-f", str(DEFINITIONS)],
+                          cwd=REPO, env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "All code locations passed validation" in done.stderr + done.stdout
+    listed = subprocess.run([str(DAGSTER), "schedule", "list", "-f", str(DEFINITIONS)],
+                            cwd=REPO, env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
+                            capture_output=True, text=True, timeout=300, check=False)
+    assert listed.returncode == 0, listed.stderr[-3000:]
+    assert "Schedule: tiktok_shop_shards_hourly" in listed.stdout
+    assert "Cron Schedule: 0 * * * *" in listed.stdout  # hourly
+
+
+def test_each_shard_gets_its_own_run_directory_and_the_shared_plugins_and_database(tmp_path):
+    spec = importlib.util.spec_from_file_location("shard_dirs", DEFINITIONS.with_name(
+        "shard_dirs.py"))
+    assert spec is not None
+    assert spec.loader is not None
+    shard_dirs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(shard_dirs)
+    (tmp_path / ".meltano" / "extractors" / "tap-x").mkdir(parents=True)
+    (tmp_path / ".meltano" / "loaders").mkdir()
+    envs = [shard_dirs.shard_environment(tmp_path, name, {}) for name in ("a", "b", "a")]
+    assert envs[0] == envs[2]  # the same shard again: the same directory, links kept
+    assert envs[0]["MELTANO_SYS_DIR_ROOT"] != envs[1]["MELTANO_SYS_DIR_ROOT"]
+    assert {env["MELTANO_DATABASE_URI"] for env in envs} == {
+        f"sqlite:///{(tmp_path / '.meltano' / 'meltano.db').resolve()}"}
+    shard = Path(envs[0]["MELTANO_SYS_DIR_ROOT"])
+    assert (shard / "extractors" / "tap-x").is_dir()
+    assert sorted(p.name for p in shard.iterdir()) == ["extractors", "loaders"]
+    given = shard_dirs.shard_environment(tmp_path, "c", {
+        "MELTANO_SYS_DIR_ROOT": str(tmp_path / "sys"), "MELTANO_DATABASE_URI": "postgresql://db/m"})
+    assert given == {"MELTANO_SYS_DIR_ROOT": str(tmp_path / "sys" / "shards" / "c"),
+                     "MELTANO_DATABASE_URI": "postgresql://db/m"}

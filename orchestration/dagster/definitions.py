@@ -4,7 +4,9 @@ Each shard is one ``meltano run tap-tiktok-shop target-postgres`` with the tap's
 setting (``TAP_TIKTOK_SHOP_SHARD=INDEX/COUNT``: a stable hash of the shop id, so every shop is
 in exactly one shard and a new shop lands in one by itself) and its own state id suffix
 (``shard-INDEX-of-COUNT``, the tap's ``Shard.state_id_suffix``), so shards never share
-bookmarks. A failed shard is retried alone; the marts are built once every shard succeeded.
+bookmarks, and its own Meltano run directory (``shard_dirs.py``: concurrent runs of one
+extractor would share its catalog and state files). A failed shard is retried alone; the marts
+are built once every shard succeeded.
 
 Dagster only starts Meltano processes: it runs in its own venv (``make dagster-setup``, see
 requirements.in for why) and imports nothing of the tap. Credentials reach Meltano as they do
@@ -39,6 +41,10 @@ from dagster import (
     op,
 )
 from pydantic import Field
+
+# shard_dirs.py lies beside this file; Dagster loads this file by path, in every step process.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from shard_dirs import shard_environment
 
 #: The Meltano project: the repository root (meltano.yml).
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -147,7 +153,8 @@ def sync_shard(context: OpExecutionContext, config: ShardRetries, meltano: Melta
         context,
         ["run", f"--state-id-suffix={state_id_suffix(shard)}", "tap-tiktok-shop",
          meltano.loader],
-        env={"TAP_TIKTOK_SHOP_SHARD": shard})
+        env={"TAP_TIKTOK_SHOP_SHARD": shard,
+             **shard_environment(meltano.project_dir, state_id_suffix(shard))})
     if returncode == 0:
         return shard
     failure = Failure(description=f"shard {shard}: meltano run exited {returncode}",
