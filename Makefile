@@ -72,3 +72,4 @@ bench: $(PLUGINS_INSTALLED)  ## the performance benchmarks (prints figures; take
 	$(BIN)/python -m benchmarks.single_shop
 	$(BIN)/python -m benchmarks.memory
 	$(BIN)/python -m benchmarks.many_shops
+	$(BIN)/python -m benchmarks.shards
