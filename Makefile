@@ -9,7 +9,13 @@ PLUGINS_INSTALLED = .meltano/.installed
 # release install exactly what was tested; `make lock` re-pins it after pyproject.toml changes.
 LOCK = requirements-lock.txt
 
-.PHONY: setup test lint demo bench docs clean lock
+# Dagster (orchestration/dagster/) has its own venv: its webserver's dependencies install a
+# `backoff` package over the tap's `python-backoff` (see orchestration/dagster/requirements.in).
+DAGSTER_VENV ?= .venv-dagster
+DAGSTER_BIN = $(DAGSTER_VENV)/bin
+DAGSTER_LOCK = orchestration/dagster/requirements.txt
+
+.PHONY: setup test lint demo bench docs clean lock dagster-setup dagster-run
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -21,9 +27,22 @@ $(BIN)/.installed: pyproject.toml $(LOCK) | $(BIN)/uv
 
 setup: $(BIN)/.installed  ## create .venv with the tap and its test tools, as pinned in the lock
 
-lock: | $(BIN)/uv  ## re-pin requirements-lock.txt from pyproject.toml (commit the result)
+lock: | $(BIN)/uv  ## re-pin requirements-lock.txt and Dagster's lock (commit the result)
 	$(BIN)/uv pip compile -q pyproject.toml --extra test --universal --python-version 3.10 \
 		-o $(LOCK)
+	$(BIN)/uv pip compile -q orchestration/dagster/requirements.in --universal \
+		--python-version 3.10 -o $(DAGSTER_LOCK)
+
+$(DAGSTER_BIN)/.installed: $(DAGSTER_LOCK) | $(BIN)/uv
+	$(PYTHON) -m venv $(DAGSTER_VENV)
+	$(BIN)/uv pip install -q --python $(DAGSTER_BIN)/python -r $(DAGSTER_LOCK)
+	touch $@
+
+dagster-setup: $(DAGSTER_BIN)/.installed  ## create .venv-dagster with Dagster, as pinned
+
+# The sharded pipeline on Dagster, once, with the emulator's shops into the local PostgreSQL.
+dagster-run: $(PLUGINS_INSTALLED) $(DAGSTER_BIN)/.installed  ## the Dagster job on the emulator
+	$(BIN)/python orchestration/dagster/run_on_emulator.py
 
 $(PLUGINS_INSTALLED): $(BIN)/.installed meltano.yml pyproject.toml
 	$(BIN)/meltano install
@@ -32,7 +51,7 @@ $(PLUGINS_INSTALLED): $(BIN)/.installed meltano.yml pyproject.toml
 demo: $(PLUGINS_INSTALLED)  ## the whole pipeline on a local emulator into DuckDB, with a summary
 	$(BIN)/python scripts/demo.py
 
-test: setup  ## run the whole test suite (what CI runs)
+test: setup dagster-setup  ## run the whole test suite (what CI runs)
 	$(BIN)/pytest
 
 lint: setup  ## ruff and mypy
@@ -43,7 +62,7 @@ docs: setup  ## regenerate the settings table in README.md from --about
 	$(BIN)/python scripts/update_readme_settings.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .meltano .meltano-test output/demo \
+	rm -rf $(VENV) $(DAGSTER_VENV) .dagster .pytest_cache .mypy_cache .ruff_cache .meltano .meltano-test output/demo \
 		transform/target transform/logs
 
 bench: $(PLUGINS_INSTALLED)  ## the performance benchmarks (prints figures; takes several minutes)
@@ -53,3 +72,4 @@ bench: $(PLUGINS_INSTALLED)  ## the performance benchmarks (prints figures; take
 	$(BIN)/python -m benchmarks.single_shop
 	$(BIN)/python -m benchmarks.memory
 	$(BIN)/python -m benchmarks.many_shops
+	$(BIN)/python -m benchmarks.shards

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from singer_sdk import typing as th
 
 from tap_tiktok_shop.errors import ConfigurationError
+from tap_tiktok_shop.sharding import parse_shard
 from tap_tiktok_shop.untrusted import SECRET_SETTINGS, check_base_url, check_secret
 from tap_tiktok_shop.windows import parse_instant
 
@@ -75,6 +76,16 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.ArrayType(th.StringType(min_length=1)),
         title="Shop IDs",
         description="Sync only these shop ids (default: every shop the authorization covers).",
+    ),
+    th.Property(
+        "shard",
+        th.StringType(),
+        title="Shard",
+        description=(
+            "INDEX/COUNT, e.g. 2/8: sync only the authorized shops whose stable hash of the "
+            "shop id, modulo COUNT, is INDEX (shards count from 0; combinable with shop_ids). "
+            "Give each shard its own state id (README: Scale out)."
+        ),
     ),
     th.Property(
         "start_date",
@@ -259,6 +270,7 @@ def run_window(config: t.Mapping[str, t.Any], now: float | None = None) -> RunWi
     for setting in SECRET_SETTINGS:
         if config.get(setting) is not None:
             check_secret(setting, config[setting])
+    parse_shard(config.get("shard"))
     started = int(time.time() if now is None else now)
     start = parse_instant("start_date", config["start_date"]) if config.get("start_date") else None
     end = started

@@ -1,4 +1,4 @@
-"""The authorized shops of this run: their ciphers, and the ``shop_ids`` filter.
+"""The authorized shops of this run: their ciphers, and the ``shop_ids`` and ``shard`` filters.
 
 State and records are keyed by the stable shop id; requests need the shop's opaque cipher.
 The directory maps one to the other so that partition contexts carry only ``shop_id``.
@@ -10,6 +10,9 @@ import threading
 import typing as t
 
 from tap_tiktok_shop.errors import ConfigurationError, TikTokShopAPIError
+
+if t.TYPE_CHECKING:
+    from tap_tiktok_shop.sharding import Shard
 
 #: Where the shops come from, for error lines.
 SHOPS_PATH = "/authorization/202309/shops"
@@ -40,9 +43,10 @@ def check_shops(shops: object) -> list[dict[str, t.Any]]:
 class ShopDirectory:
     """Shop id -> cipher and owning authorization, for the shops this run syncs."""
 
-    def __init__(self, wanted: list[str] | None) -> None:
-        """Remember the configured ``shop_ids`` filter (None: every authorized shop)."""
+    def __init__(self, wanted: list[str] | None, shard: Shard | None = None) -> None:
+        """Remember the ``shop_ids`` and ``shard`` filters (None: every authorized shop)."""
         self._wanted = [str(shop_id) for shop_id in wanted] if wanted else None
+        self.shard = shard
         self._ciphers: dict[str, str] = {}
         self._by_cipher: dict[str, str] = {}
         self._owners: dict[str, str] = {}
@@ -62,6 +66,9 @@ class ShopDirectory:
         ``wanted_here`` is the authorization's own ``shop_ids`` filter, applied with the
         run's. Filters naming unknown shops are checked by ``unknown_wanted`` once every
         authorization was read.
+
+        Every listed shop is remembered, whichever shard holds it, so the ``shop_ids``
+        checks see every authorization whole.
 
         Raises:
             TikTokShopAPIError: if a shop of the answer lacks a string id or cipher.
@@ -83,7 +90,14 @@ class ShopDirectory:
     def _wanted_by(self, shop_id: str, wanted_here: t.Collection[str] | None) -> bool:
         if wanted_here is not None and shop_id not in wanted_here:
             return False
+        if self.shard is not None and not self.shard.holds(shop_id):
+            return False
         return self._wanted is None or shop_id in self._wanted
+
+    def listed_count(self) -> int:
+        """How many distinct shops the authorizations listed (in any shard)."""
+        with self._lock:
+            return len(self._listed)
 
     def unknown_wanted(self, owner: str, wanted_here: t.Collection[str] | None) -> list[str]:
         """The shops of an authorization's ``shop_ids`` that it does not list."""

@@ -25,6 +25,7 @@ from tap_tiktok_shop.ratelimit import RateLimiter
 from tap_tiktok_shop.run_summary import RunSummary
 from tap_tiktok_shop.scopes import ScopeGate
 from tap_tiktok_shop.settings import CONFIG_SCHEMA, run_window
+from tap_tiktok_shop.sharding import parse_shard
 from tap_tiktok_shop.shop_failures import ShopFailures
 from tap_tiktok_shop.shops import ShopDirectory
 from tap_tiktok_shop.streams import STREAM_TYPES
@@ -69,8 +70,8 @@ class TapTikTokShop(Tap):
 
     @cached_property
     def shops(self) -> ShopDirectory:
-        """The authorized shops of this run and the ``shop_ids`` filter."""
-        return ShopDirectory(self.config.get("shop_ids"))
+        """The authorized shops of this run and the ``shop_ids`` and ``shard`` filters."""
+        return ShopDirectory(self.config.get("shop_ids"), parse_shard(self.config.get("shard")))
 
     @cached_property
     def rate_limiter(self) -> RateLimiter:

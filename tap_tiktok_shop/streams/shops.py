@@ -20,7 +20,7 @@ if t.TYPE_CHECKING:
 
 
 class ShopsStream(TikTokShopStream):
-    """GET /authorization/202309/shops, filtered by ``shop_ids``."""
+    """GET /authorization/202309/shops, filtered by ``shop_ids`` and ``shard``."""
 
     name = "shops"
     path = "/authorization/202309/shops"
@@ -41,6 +41,10 @@ class ShopsStream(TikTokShopStream):
             self.request_records, tap.authorizations, tap.shops, tap.shop_failures
         )
         tap.run_summary.shops = [str(shop["id"]) for shop in shops]
+        shard = tap.shops.shard
+        if shard is not None:  # an empty shard is normal (few shops); the line tells why
+            self.logger.info("Shard %s: %d of %d authorized shops", shard, len(shops),
+                             tap.shops.listed_count())
         self.read_ahead(shops)
         try:
             yield from shops
