@@ -229,3 +229,13 @@ def test_a_seller_revoked_during_the_run_costs_only_its_shops(emulator_factory, 
     assert len(failed) == 1
     assert "authorization 'Seller 2'" in failed[0]
     assert emitted(run) == all_orders(emu, seller_shop_ids(emu, 1))
+
+
+def test_shards_split_the_shops_of_every_seller(three):
+    parts = []
+    for index in range(2):
+        run = run_in_process(three, sellers_config(three, (1, 2, 3), shard=f"{index}/2"))
+        assert run.returncode == 0, run.stderr[-2000:]
+        parts.append({record["id"] for record in run.records("shops")})
+    assert not parts[0] & parts[1]
+    assert parts[0] | parts[1] == {shop["id"] for shop in three.shops()}

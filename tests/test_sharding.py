@@ -91,12 +91,17 @@ def test_shop_ids_and_shard_combine_and_unknown_shop_ids_still_fail():
     assert {shop["id"] for shop in chosen} == {i for i in wanted if shard_of(i, 2) == 0}
     assert 0 < len(chosen) < 12
     # A shop id of the authorization but of another shard is no error; an unknown one is.
+    unknown = ShopDirectory([*wanted, "123"], Shard(0, 2))
+    unknown.select(shops)
     with pytest.raises(ConfigurationError, match="shop_ids: 123 not among"):
-        ShopDirectory([*wanted, "123"], Shard(0, 2)).select(shops)
+        unknown.check_wanted()
     directory = ShopDirectory(None, Shard(0, 2))
     directory.select(shops)
     outside = next(shop for shop in shops if shard_of(shop["id"], 2) == 1)
-    assert directory.cipher(outside["id"]) == outside["cipher"]  # registered all the same
+    assert directory.listed_count() == len(shops)  # every listed shop is known to the checks
+    assert directory.owner(outside["id"]) is None  # but only the shard's shops are read
+    with pytest.raises(ConfigurationError, match="not among the authorized shops"):
+        directory.cipher(outside["id"])
 
 
 def test_the_tap_syncs_only_its_shards_shops_and_their_orders(emulator_factory):
