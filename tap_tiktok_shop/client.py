@@ -49,6 +49,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context, RequestFunc
 
     from tap_tiktok_shop.auth import TikTokShopAuthenticator
+    from tap_tiktok_shop.ratelimit import RateLimiter
     from tap_tiktok_shop.tap import TapTikTokShop
 
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -302,18 +303,27 @@ class TikTokShopStream(RESTStream[str | None]):
         """Yield the records of one page."""
         yield from self.records_of_raw_page(response.content)
 
+    @property
+    def pacer(self) -> RateLimiter:
+        """The limiter that paces this stream's requests (``requests_per_second``)."""
+        return self.tiktok_tap.rate_limiter
+
+    def pace_key(self, context: Context | None) -> tuple[t.Any, ...]:
+        """The lane a request is paced in: its shop and endpoint."""
+        return ((context or {}).get("shop_id"), self.path)
+
     def request_decorator(self, func: RequestFunc) -> RequestFunc:
         """Pace every attempt; retry transient failures with jittered, bounded backoff.
 
         When the budget runs out, the last failure is raised again as one line that says what
         failed, where, and how long the tap kept trying.
         """
-        limiter = self.tiktok_tap.rate_limiter
+        limiter = self.pacer
         reads = self.tiktok_tap.prefetcher
 
         def paced(prepared_request: requests.PreparedRequest, context: Context | None) -> t.Any:
             reads.check_open()  # a run stopping (e.g. the API is down) sends no more attempts
-            key = ((context or {}).get("shop_id"), self.path)
+            key = self.pace_key(context)
             limiter.acquire(key)
             try:
                 response = func(prepared_request, context)
