@@ -25,8 +25,6 @@ import time
 import typing as t
 from urllib.parse import parse_qs, urlsplit
 
-import orjson
-
 from tap_tiktok_shop.days import ONE_DAY, DayRange, ShopCalendar, clock_stop, first_day, parse_day
 from tap_tiktok_shop.errors import (
     Action,
@@ -58,11 +56,12 @@ FORBIDDEN = 403
 
 
 def parse_exact(raw: bytes) -> t.Any:
-    """Parse JSON with integers kept exact: orjson, or the stdlib beyond 64-bit integers."""
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return json.loads(raw)  # arbitrary-precision integers; still refuses non-JSON
+    """Parse JSON with every integer exact.
+
+    orjson turns an integer beyond 64 bits into a float (digits lost); the standard library
+    keeps integers of any size. Analytics pages are small, so its cost does not matter.
+    """
+    return json.loads(raw)
 
 
 class DayGrainedStream(PerShopStream):
@@ -144,13 +143,13 @@ class DayGrainedStream(PerShopStream):
                 raise TikTokShopAPIError(str(exc)) from None
         total = data.get("total_count")
         first_page = "page_token" not in parse_qs(urlsplit(response.request.url or "").query)
-        if self.paged and first_page and isinstance(total, int) and total > 0:
-            if not self._records_in(envelope):
-                verdict = Verdict(Action.RETRY, response.status_code, 0, "empty first page")
-                raise TransientAPIError(
-                    f"{self.describe_request(response)}: total_count {total} but no record "
-                    "on the first page", verdict, response,
-                )
+        counted = self.paged and first_page and isinstance(total, int) and total > 0
+        if counted and not self._records_in(envelope):
+            verdict = Verdict(Action.RETRY, response.status_code, 0, "empty first page")
+            raise TransientAPIError(
+                f"{self.describe_request(response)}: total_count {total} but no record "
+                "on the first page", verdict, response,
+            )
 
     def _shop_of(self, response: requests.Response) -> str | None:
         ciphers = parse_qs(urlsplit(response.request.url or "").query).get("shop_cipher")

@@ -34,7 +34,7 @@ def parse_day(value: object, where: str) -> Day:
     Raises:
         ConfigurationError: naming ``where`` when the value is anything else.
     """
-    if isinstance(value, str) and len(value) == 10:  # noqa: PLR2004 - YYYY-MM-DD
+    if isinstance(value, str) and len(value) == 10:
         try:
             return datetime.date.fromisoformat(value)
         except ValueError:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import typing as t
 
 from tap_tiktok_shop.client import TikTokShopStream
-from tap_tiktok_shop.errors import ScopeMissingError, ShopError
+from tap_tiktok_shop.errors import SCOPE_MISSING, ScopeMissingError, ShopError
 from tap_tiktok_shop.outcome import PROGRESS_MARKERS
 
 if t.TYPE_CHECKING:
@@ -57,8 +57,12 @@ class PerShopStream(TikTokShopStream):
                 return
             self.tiktok_tap.prefetcher.resume()  # handled: reads paused by the failure go on
             gate.refuse(self.required_scope)
-            request_id = exc.verdict.request_id if exc.verdict else ""
-            gate.skip(self, self.required_scope, f"API code 105005, request_id {request_id}")
+            verdict = exc.verdict
+            request_id = verdict.request_id if verdict else ""
+            answer = "API code 105005"
+            if verdict is not None and verdict.code != SCOPE_MISSING:
+                answer = f"HTTP {verdict.status}"  # e.g. 403 before a package is approved
+            gate.skip(self, self.required_scope, f"{answer}, request_id {request_id}")
             return
         except ShopError as exc:
             self.shop_failed(context, exc)

@@ -93,7 +93,7 @@ class Ask:
 
 
 def _date(value: str | None) -> datetime.date:
-    if value is None or len(value) != 10:  # noqa: PLR2004 - YYYY-MM-DD
+    if value is None or len(value) != 10:
         raise PageError(INVALID, BAD_DATES)
     try:
         return datetime.date.fromisoformat(value)
@@ -103,6 +103,17 @@ def _date(value: str | None) -> datetime.date:
 
 def _invalid(name: str) -> PageError:
     return PageError(INVALID, f"invalid request params; detail: invalid {name}")
+
+
+def _options(endpoint: AnalyticsEndpoint, query: Mapping[str, str]) -> dict[str, str]:
+    """The endpoint's own parameters, each checked against its allowed values."""
+    options = {}
+    for name, values in endpoint.extra.items():
+        if name in query:
+            if values is not None and query[name] not in values:
+                raise _invalid(name)
+            options[name] = query[name]
+    return options
 
 
 def parse_ask(endpoint: AnalyticsEndpoint, shop: Shop, req: Request) -> Ask:
@@ -126,18 +137,13 @@ def parse_ask(endpoint: AnalyticsEndpoint, shop: Shop, req: Request) -> Ask:
         raise _invalid("currency")
     size_text = query.get("page_size", "10")
     size = int(size_text) if size_text.isdigit() else 0
-    if not 1 <= size <= 100:  # noqa: PLR2004 - the documented maximum
+    if not 1 <= size <= 100:
         raise _invalid("page_size")
     if "sort_field" in query and query["sort_field"] not in endpoint.sort_fields:
         raise _invalid("sort_field")
     if query.get("sort_order", "DESC") not in ("ASC", "DESC"):
         raise _invalid("sort_order")
-    options = {}
-    for name, values in endpoint.extra.items():
-        if name in query:
-            if values is not None and query[name] not in values:
-                raise _invalid(name)
-            options[name] = query[name]
+    options = _options(endpoint, query)
     bound = {key: value for key, value in query.items()
              if key not in {"page_token", "timestamp", "sign", "app_key"}}
     digest = hashlib.sha256(orjson.dumps([endpoint.kind, shop.id, bound],

@@ -66,10 +66,8 @@ def fill(shape: Any, rng: random.Random, currency: str, *, percent_rates: bool,
     if isinstance(shape, list):
         return [fill(shape[0], rng, currency, percent_rates=percent_rates, name=name)
                 for _ in range(rng.randint(1, 3))]
-    if shape == "integer":
-        return rng.randrange(0, 2000)
-    if shape == "boolean":
-        return rng.random() < 0.5
+    if shape in ("integer", "boolean"):
+        return rng.randrange(0, 2000) if shape == "integer" else rng.random() < 0.5
     if "rate" in name or name in {"ctr", "ctor", "unique_ctr"} or name.endswith("_ctr"):
         return _rate(rng, name, percent_rates and name in _PERCENT_RATES)
     return f"{name}-{rng.randrange(10**6)}"
