@@ -11,6 +11,12 @@ lookback days ending there, then every new day (see days.py for the range).
 Why not the time windows of ``incremental.py``: those are unix seconds with a frozen end taken
 from this machine's clock, while these APIs speak in days of a time zone nobody reports.
 
+A shop's read is fetched ahead on the prefetcher like the other shop streams (``prefetch.py``):
+its requests run on a worker as a sequence of items (each request's days, then its pages, last
+the day read through), which the consumer turns into records and the bookmark, so what is
+emitted and bookmarked is what a read in place gives. The records' check against the latest day
+uses the date known when they are emitted, which is never earlier than at their answer.
+
 An answer ``28001022`` (invalid parameters) before the read found any data means a window
 before the shop had data: nothing there, not a failure. Later in a read it ends the shop's read
 like any shop failure (``per_shop.py``): the bookmark stays, the other shops go on.
@@ -23,9 +29,19 @@ import json
 import logging
 import time
 import typing as t
+from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-from tap_tiktok_shop.days import ONE_DAY, DayRange, ShopCalendar, clock_stop, first_day, parse_day
+from tap_tiktok_shop.client import Page
+from tap_tiktok_shop.days import (
+    ONE_DAY,
+    Day,
+    DayRange,
+    ShopCalendar,
+    clock_stop,
+    first_day,
+    parse_day,
+)
 from tap_tiktok_shop.errors import (
     Action,
     ConfigurationError,
@@ -38,6 +54,7 @@ from tap_tiktok_shop.errors import (
 )
 from tap_tiktok_shop.outcome import PROGRESS_MARKERS
 from tap_tiktok_shop.per_shop import PerShopStream
+from tap_tiktok_shop.window_reads import ShopFailed
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -53,6 +70,14 @@ DAYS_KEY = "_days"
 PARSED_ATTR = "_day_read_envelope"
 #: The HTTP status one client saw before the package was approved; treated like ``105005``.
 FORBIDDEN = 403
+
+
+@dataclass(frozen=True)
+class ReadThrough:
+    """Ends a shop's read: its first day and the last day it read (None: no request)."""
+
+    first: Day
+    last: Day | None
 
 
 def parse_exact(raw: bytes) -> t.Any:
@@ -204,22 +229,76 @@ class DayGrainedStream(PerShopStream):
             last = _utc_day(self.tiktok_tap.sync_end) - ONE_DAY
         return first, last
 
+    def start_read_ahead(self, context: Context, order: int) -> None:
+        """Queue this shop's read on the prefetcher (``prefetch.py``), paced in its shop's lane.
+
+        At the analytics pace (about 1 request per second per shop) a shop's first sync takes
+        minutes; the pace is per shop, so the shops are read at once, up to ``parallel_reads``
+        and within ``read_ahead_mb``, while their records are still emitted shop by shop.
+        """
+        if self.tiktok_tap.scopes.missing(self.required_scope):
+            return
+        prober = self.tiktok_tap.scopes.claim_probe(self.required_scope)
+        self.tiktok_tap.prefetcher.submit(
+            self._read_key(context),
+            (order,),
+            lambda: self.isolated(self.gated(lambda: self._requests(context), prober=prober)),
+            self.records_of_raw_page,
+            lane=self.pace_key(context),  # every request of the read waits for this pace
+        )
+
+    def _read_key(self, context: Context | None) -> tuple[str, str]:
+        return (self.name, str((context or {})["shop_id"]))
+
     def read(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        """Read the shop's days up to its latest day; then move its bookmark there."""
-        shop_id = str((context or {})["shop_id"])
+        """Read the shop's days up to its latest day (fetched ahead, or in place); bookmark."""
+        prefetcher = self.tiktok_tap.prefetcher
+        key = self._read_key(context)
+        items: Iterable[object]
+        if prefetcher.has(key):
+            self.log("Reading %s for shop %s (fetched ahead)", self.name, key[1])
+            items = prefetcher.consume(key)
+        else:
+            items = self._requests(context or {})
+        shop_id = key[1]
+        days: DayRange | None = None
+        seen: set[tuple[t.Any, ...]] = set()
+        for item in items:
+            if isinstance(item, Page):
+                rows: Iterable[object] = item.records
+            elif isinstance(item, ShopFailed):
+                raise item.error
+            elif isinstance(item, DayRange):  # the next request's days: its rows follow
+                days, seen = item, set()
+                continue
+            elif isinstance(item, ReadThrough):
+                self._finish(context, shop_id, item.first, item.last)
+                continue
+            else:
+                rows = (item,)
+            assert days is not None  # a request's days come before its rows
+            yield from self._records(t.cast("Iterable[dict[str, t.Any]]", rows), days, seen,
+                                     shop_id)
+
+    def _requests(self, context: Context) -> Iterator[DayRange | Page | ReadThrough]:
+        """The shop's requests, oldest day first, as items (see the module docstring).
+
+        Each request's days, then its pages; last, the days read through (``ReadThrough``).
+        Runs on a prefetch worker when the read is fetched ahead.
+        """
+        shop_id = str(context["shop_id"])
         start_day, end_day = self._setting_days()
         stop = clock_stop(time.time())
-        latest = self.calendar.latest(shop_id)
         first = first_day(
             bookmark=self.bookmark(context),
             start_date=start_day,
             lookback_days=int(self.config[self.lookback_setting]),
             history_days=int(self.config[self.history_setting]),
-            reference=latest or stop,
+            reference=self.calendar.latest(shop_id) or stop,
         )
         found = False
         day = first
-        read_through: datetime.date | None = None
+        read_through: Day | None = None
         while True:
             latest = self.calendar.latest(shop_id)
             last = latest or stop
@@ -230,9 +309,11 @@ class DayGrainedStream(PerShopStream):
             size = self.days_per_request if latest is not None else 1
             days = DayRange(day, min(day + ONE_DAY * (size - 1), last))
             try:
-                for record in self._read_days(context, days):
-                    found = True
-                    yield record
+                for index, page in enumerate(self.iter_pages({**context, DAYS_KEY: days})):
+                    if index == 0:  # once answered (the scope gate settles on a first item)
+                        yield days
+                    found = found or bool(page.records)
+                    yield page
             except (InvalidRequestWindowError, NoRelatedDataError) as exc:
                 if found and isinstance(exc, InvalidRequestWindowError):
                     raise
@@ -240,26 +321,29 @@ class DayGrainedStream(PerShopStream):
                          days.first, days.last, exc.verdict.code if exc.verdict else "?")
             read_through = days.last
             day = days.last + ONE_DAY
-        self._finish(context, shop_id, first, read_through)
+        yield ReadThrough(first, read_through)
 
-    def _read_days(self, context: Context | None, days: DayRange) -> Iterator[dict[str, t.Any]]:
-        """The records of one request's days, each key once, none after the latest day."""
-        shop_id = str((context or {})["shop_id"])
-        seen: set[tuple[t.Any, ...]] = set()
-        for page in self.iter_pages({**(context or {}), DAYS_KEY: days}):
-            latest = self.calendar.latest(shop_id)
-            for row in page.records:
-                record = self.shape_record(row, shop_id, days)
-                if record is None:
-                    continue
-                day = record.get(str(self.replication_key))
-                if latest is not None and isinstance(day, str) and day > latest.isoformat():
-                    continue  # never a day the API does not call available
-                key = tuple(record.get(name) for name in self.primary_keys)
-                if key in seen:
-                    continue
-                seen.add(key)
-                yield record
+    def _records(
+        self,
+        rows: Iterable[dict[str, t.Any]],
+        days: DayRange,
+        seen: set[tuple[t.Any, ...]],
+        shop_id: str,
+    ) -> Iterator[dict[str, t.Any]]:
+        """The records of one request's rows, each key once, none after the latest day."""
+        latest = self.calendar.latest(shop_id)
+        for row in rows:
+            record = self.shape_record(row, shop_id, days)
+            if record is None:
+                continue
+            day = record.get(str(self.replication_key))
+            if latest is not None and isinstance(day, str) and day > latest.isoformat():
+                continue  # never a day the API does not call available
+            key = tuple(record.get(name) for name in self.primary_keys)
+            if key in seen:
+                continue
+            seen.add(key)
+            yield record
 
     def shape_record(
         self, row: dict[str, t.Any], shop_id: str, days: DayRange

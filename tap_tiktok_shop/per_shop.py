@@ -16,12 +16,16 @@ import typing as t
 
 from tap_tiktok_shop.client import TikTokShopStream
 from tap_tiktok_shop.errors import SCOPE_MISSING, ScopeMissingError, ShopError
+from tap_tiktok_shop.outage import OutageBreaker
 from tap_tiktok_shop.outcome import PROGRESS_MARKERS
+from tap_tiktok_shop.window_reads import ShopFailed
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable, Iterator
 
     from singer_sdk.helpers.types import Context
+
+_Item = t.TypeVar("_Item")
 
 
 class PerShopStream(TikTokShopStream):
@@ -44,7 +48,7 @@ class PerShopStream(TikTokShopStream):
         """Read the partition unless the app lacks the stream's package; isolate shop failures."""
         gate = self.tiktok_tap.scopes
         if gate.missing(self.required_scope):
-            gate.skip(self, self.required_scope, "not in the token's granted scopes")
+            gate.skip(self, self.required_scope, gate.evidence(self.required_scope))
             return
         emitted = False
         try:
@@ -56,13 +60,8 @@ class PerShopStream(TikTokShopStream):
                 self.shop_failed(context, exc)
                 return
             self.tiktok_tap.prefetcher.resume()  # handled: reads paused by the failure go on
-            gate.refuse(self.required_scope)
-            verdict = exc.verdict
-            request_id = verdict.request_id if verdict else ""
-            answer = "API code 105005"
-            if verdict is not None and verdict.code != SCOPE_MISSING:
-                answer = f"HTTP {verdict.status}"  # e.g. 403 before a package is approved
-            gate.skip(self, self.required_scope, f"{answer}, request_id {request_id}")
+            gate.refuse(self.required_scope, refusal(exc))
+            gate.skip(self, self.required_scope, gate.evidence(self.required_scope))
             return
         except ShopError as exc:
             self.shop_failed(context, exc)
@@ -72,6 +71,47 @@ class PerShopStream(TikTokShopStream):
             raise
         gate.synced.add(self.name)
         self.tiktok_tap.breaker.succeeded(self.name)
+
+    def gated(self, items: Callable[[], Iterable[_Item]], *, prober: bool) -> Iterator[_Item]:
+        """A read fetched ahead; only the first read of a scope runs before it is known.
+
+        ``prober``: this read claimed the scope's probe (``ScopeGate.claim_probe``); the others
+        wait until its first answer settled whether the app holds the package.
+        """
+        gate, scope = self.tiktok_tap.scopes, self.required_scope
+        if not prober:
+            gate.wait_settled(scope)
+        try:
+            if gate.missing(scope):
+                return
+            for item in items():
+                if prober:
+                    gate.settle(scope)
+                yield item
+        except ScopeMissingError as exc:
+            if prober and not gate.granted_lists(scope):
+                gate.refuse(scope, refusal(exc))  # the first read of the scope: the app lacks it
+            raise
+        finally:
+            if prober:
+                gate.settle(scope)
+
+    def isolated(
+        self, items: Iterable[_Item], on_failure: Callable[[], None] | None = None
+    ) -> Iterator[_Item | ShopFailed]:
+        """A read's items; a failure of this shop ends them as an item (see window_reads).
+
+        A failure that may mean the API is down holds further read-ahead at once, before the
+        consumer reaches it and decides (``outage.py``).
+        """
+        try:
+            yield from items
+        except (ShopError, ScopeMissingError) as error:
+            if on_failure is not None:
+                on_failure()
+            if OutageBreaker.counts(error):
+                self.tiktok_tap.prefetcher.hold()
+            yield ShopFailed(error)
 
     def _scope_missing_everywhere(self) -> bool:
         """Whether a ``105005`` means the app lacks the package (rather than this shop).
@@ -103,3 +143,13 @@ class PerShopStream(TikTokShopStream):
             self.flush_output()  # what was read leaves before the run stops
             raise outage from None
         self.tiktok_tap.shop_failures.record(shop_id, self.name, error)
+
+
+def refusal(error: ScopeMissingError) -> str:
+    """The answer that refused a scope, for the skip warning (with its request id)."""
+    verdict = error.verdict
+    request_id = verdict.request_id if verdict else ""
+    answer = "API code 105005"
+    if verdict is not None and verdict.code != SCOPE_MISSING:
+        answer = f"HTTP {verdict.status}"  # e.g. 403 before a package is approved
+    return f"{answer}, request_id {request_id}"

@@ -60,7 +60,7 @@ class ScopeGate:
         """``granted`` returns the token's scopes, or None while they are unknown."""
         self._granted = granted
         self._logger = logger
-        self._refused: set[str] = set()
+        self._refused: dict[str, str] = {}  # scope -> the answer that refused it
         #: stream name -> the warning line that skipped it
         self.skipped: dict[str, str] = {}
         #: names of streams that completed a read for at least one shop
@@ -104,9 +104,13 @@ class ScopeGate:
         granted = self._granted()
         return granted is not None and scope in granted
 
-    def refuse(self, scope: str) -> None:
-        """Record that the API answered 105005 for ``scope``: no shop will be asked again."""
-        self._refused.add(scope)
+    def refuse(self, scope: str, evidence: str) -> None:
+        """Record that the API refused ``scope`` (``evidence``: how); no shop is asked again."""
+        self._refused.setdefault(scope, evidence)
+
+    def evidence(self, scope: str) -> str:
+        """Why ``scope`` is missing: the answer that refused it, or the token's scopes."""
+        return self._refused.get(scope, "not in the token's granted scopes")
 
     def skip(self, stream: Stream, scope: str, evidence: str) -> None:
         """Skip ``stream`` and its child streams, warning once for each selected one."""
