@@ -120,6 +120,7 @@ class _Handler(BaseHTTPRequestHandler):
         pairs = parse_qsl(split.query, keep_blank_values=True)
         headers = {key.lower(): value for key, value in self.headers.items()}
         req = Request(self.command, split.path, pairs, dict(pairs), headers, body)
+        started = time.time()
         try:
             resp = api.handle(req)
         except Exception:  # an emulator bug must not kill the connection silently
@@ -128,7 +129,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not req.path.startswith("/__admin__/"):  # before writing, so a client sees it at once
             query = {key: value for key, value in pairs if key != "sign"}
             api.emu.stats.record(RequestRecord(req.method, req.path, query, resp.status,
-                                               resp.code, time.time()))
+                                               resp.code, time.time(), started))
         self._write(resp)
 
     def _write(self, resp: Response) -> None:
