@@ -108,7 +108,10 @@ def test_the_written_env_file_configures_the_tap(emulator, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_TIKTOK_SHOP_")}
     env.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
     env.update(TAP_TIKTOK_SHOP_API_BASE_URL=emulator.base_url,
-               TAP_TIKTOK_SHOP_AUTH_BASE_URL=emulator.base_url)
+               TAP_TIKTOK_SHOP_AUTH_BASE_URL=emulator.base_url,
+               # the emulator's 14 days of analytics at its speed (as conftest.tap_config)
+               TAP_TIKTOK_SHOP_ANALYTICS_HISTORY_DAYS="16",
+               TAP_TIKTOK_SHOP_ANALYTICS_REQUESTS_PER_SECOND="0")
     tap = subprocess.run([sys.executable, "-m", "tap_tiktok_shop", "--config", "ENV"],
                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120,
                          check=False)

@@ -1,6 +1,7 @@
 """Seeded analytics of every shop: daily figures that are revised, and a latest available day.
 
-Each shop lives in its region's time zone (a fixed offset here): its days are local calendar
+Each shop lives in its region's time zone (``TIME_ZONES``, the same defaults as the dbt
+project's ``tiktok_shop_time_zones`` var, daylight saving included): its days are local calendar
 days, and its ``latest_available_date`` starts as the local day before the data's end. Days
 from ``analytics_days`` before it up to it hold data; earlier and later days hold none. Every
 object has every field of its published shape (``shapes/analytics_*.json``). Figures are drawn
@@ -13,6 +14,7 @@ from __future__ import annotations
 import datetime
 import random
 import threading
+import zoneinfo
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -21,8 +23,10 @@ from tiktok_shop_emulator.data import Shop, digits
 from tiktok_shop_emulator.shapes import load_shape
 
 ONE_DAY = datetime.timedelta(days=1)
-#: The shop's time zone by region (fixed offsets: the emulator has no daylight saving).
-UTC_OFFSET_HOURS = {"US": -5, "GB": 0, "ID": 7, "MY": 8, "SG": 8, "TH": 7, "VN": 7, "PH": 8}
+#: The shop's time zone by region (transform/dbt_project.yml's var holds the same).
+TIME_ZONES = {"US": "America/Los_Angeles", "GB": "Europe/London", "ID": "Asia/Jakarta",
+              "MY": "Asia/Kuala_Lumpur", "SG": "Asia/Singapore", "TH": "Asia/Bangkok",
+              "VN": "Asia/Ho_Chi_Minh", "PH": "Asia/Manila"}
 #: Units of local currency per US dollar, for ``currency=USD``.
 PER_USD = {"USD": Decimal(1), "GBP": Decimal("0.79"), "IDR": Decimal(15800),
            "MYR": Decimal("4.7"), "SGD": Decimal("1.35"), "THB": Decimal(36),
@@ -40,10 +44,14 @@ _CHANNELS = ("LIVE", "VIDEO", "PRODUCT_CARD")
 _IDENTITY = frozenset({"id", "product_id", "duration"})
 
 
+def time_zone(shop: Shop) -> zoneinfo.ZoneInfo:
+    """The shop's time zone (UTC for a region without one)."""
+    return zoneinfo.ZoneInfo(TIME_ZONES.get(shop.region, "UTC"))
+
+
 def local_day(moment: float, shop: Shop) -> datetime.date:
     """The shop's calendar day at unix time ``moment``."""
-    offset = datetime.timedelta(hours=UTC_OFFSET_HOURS.get(shop.region, 0))
-    return (datetime.datetime.fromtimestamp(moment, tz=datetime.timezone.utc) + offset).date()
+    return datetime.datetime.fromtimestamp(moment, tz=time_zone(shop)).date()
 
 
 def _money(rng: random.Random, currency: str, top: int = 50_000) -> dict[str, str]:
@@ -231,9 +239,8 @@ class AnalyticsStore:
 
     def _lives(self, shop: Shop, day: datetime.date, currency: str) -> list[dict[str, Any]]:
         sessions = self._rng(shop, day, "lives", revised=False)
-        offset = UTC_OFFSET_HOURS.get(shop.region, 0) * 3600
         midnight = int(datetime.datetime.combine(
-            day, datetime.time(), tzinfo=datetime.timezone.utc).timestamp()) - offset
+            day, datetime.time(), tzinfo=time_zone(shop)).timestamp())
         rows = []
         for number in range(sessions.randrange(0, 3)):
             session_id = digits(sessions, "7402", 19)
