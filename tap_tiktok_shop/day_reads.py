@@ -238,11 +238,13 @@ class DayGrainedStream(PerShopStream):
         """
         if self.tiktok_tap.scopes.missing(self.required_scope):
             return
+        bookmark = self.bookmark(context)  # state is read here, on the SDK's thread
         prober = self.tiktok_tap.scopes.claim_probe(self.required_scope)
         self.tiktok_tap.prefetcher.submit(
             self._read_key(context),
             (order,),
-            lambda: self.isolated(self.gated(lambda: self._requests(context), prober=prober)),
+            lambda: self.isolated(
+                self.gated(lambda: self._requests(context, bookmark), prober=prober)),
             self.records_of_raw_page,
             lane=self.pace_key(context),  # every request of the read waits for this pace
         )
@@ -259,7 +261,7 @@ class DayGrainedStream(PerShopStream):
             self.log("Reading %s for shop %s (fetched ahead)", self.name, key[1])
             items = prefetcher.consume(key)
         else:
-            items = self._requests(context or {})
+            items = self._requests(context or {}, self.bookmark(context))
         shop_id = key[1]
         days: DayRange | None = None
         seen: set[tuple[t.Any, ...]] = set()
@@ -280,17 +282,20 @@ class DayGrainedStream(PerShopStream):
             yield from self._records(t.cast("Iterable[dict[str, t.Any]]", rows), days, seen,
                                      shop_id)
 
-    def _requests(self, context: Context) -> Iterator[DayRange | Page | ReadThrough]:
+    def _requests(
+        self, context: Context, bookmark: Day | None
+    ) -> Iterator[DayRange | Page | ReadThrough]:
         """The shop's requests, oldest day first, as items (see the module docstring).
 
         Each request's days, then its pages; last, the days read through (``ReadThrough``).
-        Runs on a prefetch worker when the read is fetched ahead.
+        Runs on a prefetch worker when the read is fetched ahead: it never touches state
+        (``bookmark`` was read before).
         """
         shop_id = str(context["shop_id"])
         start_day, end_day = self._setting_days()
         stop = clock_stop(time.time())
         first = first_day(
-            bookmark=self.bookmark(context),
+            bookmark=bookmark,
             start_date=start_day,
             lookback_days=int(self.config[self.lookback_setting]),
             history_days=int(self.config[self.history_setting]),
