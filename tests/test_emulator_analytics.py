@@ -6,9 +6,12 @@ import datetime
 import typing as t
 
 import pytest
+import yaml
 
+from tests.conftest import REPO
 from tests.test_emulator import Client
 from tiktok_shop_emulator import Emulator
+from tiktok_shop_emulator.analytics_data import TIME_ZONES
 from tiktok_shop_emulator.shapes import load_shape, mismatches
 
 SHOP = "/analytics/202509/shop/performance"
@@ -140,11 +143,6 @@ def test_revised_days_change_and_a_new_day_becomes_available(emu):
 
 def test_the_emulators_shop_time_zones_are_the_dbt_projects():
     """The marts on shop days and the emulator's analytics days use the same zone per region."""
-    import yaml
-
-    from tests.conftest import REPO
-    from tiktok_shop_emulator.analytics_data import TIME_ZONES
-
     project = yaml.safe_load((REPO / "transform" / "dbt_project.yml").read_text())
     assert project["vars"]["tiktok_shop_time_zones"] == TIME_ZONES
     assert project["vars"]["tiktok_shop_default_time_zone"] == "UTC"
