@@ -5,7 +5,8 @@ every time (their history ends at a moment saved on the first run), runs
 ``meltano --environment=demo run tap-tiktok-shop target-duckdb dbt-duckdb:build`` (the raw
 tables, then the dbt marts of transform/ in the same file), stops the emulator (also on failure
 or Ctrl-C) and prints orders and revenue per shop and status, read back from the raw tables, and
-the last days of the daily shop report, read from the ``tiktok_shop__daily_shop`` mart. From
+the last days of the daily shop report, read from the ``tiktok_shop__daily_shop`` mart, then each
+shop's top products of its last days, read from the ``tiktok_shop__product_daily`` mart. From
 the second run on it first changes a few orders in the emulator, as sellers would between two
 scheduled runs; Meltano's saved state makes that run load only those (plus
 the re-reads of the tap's lookback window), and the target merges them on the order id.
@@ -34,6 +35,7 @@ PIPELINE = ["run", "tap-tiktok-shop", "target-duckdb", "dbt-duckdb:build"]
 #: Variables that would point the demo at other credentials or another database file.
 FOREIGN_SETTINGS = ("TAP_TIKTOK_SHOP_", "TARGET_DUCKDB_", "DBT_")
 DAILY_DAYS = 7  # days of the daily report the demo prints
+TOP_PRODUCTS, TOP_DAYS = 5, 7  # the products report: each shop's top 5 of its last 7 shop days
 
 
 class DemoError(Exception):
@@ -217,6 +219,54 @@ def daily_summary(database: Path) -> str:
     ], right={2, 3, 4, 5, 6, 7})
 
 
+def top_products(database: Path) -> str:
+    """Each shop's top products by GMV over its last shop days with analytics, as a table.
+
+    The days are the shop's calendar days (the Analytics API's), ending at the last one the API
+    had data for. Visitors add up over the days; the conversion rate is the days' rates
+    weighted by their visitors (a rate of a sum of days would need buyers, which the API does
+    not give); units and revenue come from the orders created on those same shop days.
+    """
+    with connect(database) as db:
+        rows = db.execute(f"""
+            WITH last_day AS (
+                SELECT shop_id, max(shop_date) AS shop_date
+                FROM {MARTS_SCHEMA}.tiktok_shop__product_daily
+                WHERE gmv IS NOT NULL
+                GROUP BY shop_id
+            ),
+            products AS (
+                SELECT p.shop_id, p.product_id, any_value(p.product_name) AS product_name,
+                       sum(p.gmv) AS gmv, sum(p.visitors) AS visitors,
+                       sum(p.conversion_rate * p.visitors) / nullif(sum(p.visitors), 0)
+                           AS conversion_rate,
+                       sum(p.order_units) AS units, sum(p.order_revenue) AS revenue,
+                       any_value(p.currency) AS currency
+                FROM {MARTS_SCHEMA}.tiktok_shop__product_daily p
+                JOIN last_day l ON l.shop_id = p.shop_id
+                    AND p.shop_date > l.shop_date - INTERVAL {TOP_DAYS} DAY
+                    AND p.shop_date <= l.shop_date
+                GROUP BY p.shop_id, p.product_id
+            ),
+            ranked AS (
+                SELECT *, row_number() OVER (
+                    PARTITION BY shop_id ORDER BY gmv DESC NULLS LAST, product_id) AS rank
+                FROM products
+            )
+            SELECT s.shop_name, r.rank, r.product_name, r.gmv, r.visitors, r.conversion_rate,
+                   r.units, r.revenue, r.currency
+            FROM ranked r JOIN {MARTS_SCHEMA}.stg_tiktok_shop__shops s USING (shop_id)
+            WHERE r.rank <= {TOP_PRODUCTS}
+            ORDER BY 1, 2""").fetchall()  # noqa: S608 (constants only)
+    header = ("shop", "rank", "product", "gmv", "visitors", "conversion", "units ordered",
+              "order revenue", "currency")
+    return format_table(header, [
+        (str(shop), str(rank), str(name), f"{gmv:,.2f}", str(visitors),
+         "" if rate is None else f"{rate:.2%}", str(units), f"{revenue:,.2f}", str(currency))
+        for shop, rank, name, gmv, visitors, rate, units, revenue, currency in rows
+    ], right={1, 3, 4, 5, 6, 7})
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the demo once; exit code 1 with a one-line reason if it cannot finish."""
     args = parse_args(argv)
@@ -243,6 +293,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Daily sales per shop: last {DAILY_DAYS} UTC days with orders or refunds, and "
               f"all days ({MARTS_SCHEMA}.tiktok_shop__daily_shop, built by dbt):")
         print(daily_summary(database))
+        print()
+        print(f"Top {TOP_PRODUCTS} products per shop by GMV over its last {TOP_DAYS} shop days "
+              f"with analytics ({MARTS_SCHEMA}.tiktok_shop__product_daily; shop days are the "
+              "shop's calendar days):")
+        print(top_products(database))
         print()
         print("\n".join(check_run(database, before, changed)))
     except DemoError as exc:

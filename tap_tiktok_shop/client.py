@@ -57,6 +57,7 @@ if t.TYPE_CHECKING:
     from backoff.types import Details
     from singer_sdk.helpers.types import Context, RequestFunc
 
+    from tap_tiktok_shop.ratelimit import RateLimiter
     from tap_tiktok_shop.tap import TapTikTokShop
 
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -105,7 +106,7 @@ class TikTokShopStream(RESTStream[str | None]):
 
     @property
     def tiktok_tap(self) -> TapTikTokShop:
-        """The tap, with its shared authenticator and shop directory."""
+        """The tap, with its authorizations and shop directory."""
         return t.cast("TapTikTokShop", self._tap)
 
     @property
@@ -300,19 +301,28 @@ class TikTokShopStream(RESTStream[str | None]):
         """Yield the records of one page."""
         yield from self.records_of_raw_page(response.content)
 
+    @property
+    def pacer(self) -> RateLimiter:
+        """The limiter that paces this stream's requests (``requests_per_second``)."""
+        return self.tiktok_tap.rate_limiter
+
+    def pace_key(self, context: Context | None) -> tuple[t.Any, ...]:
+        """The lane a request is paced in: its shop and endpoint."""
+        return ((context or {}).get("shop_id"), self.path)
+
     def request_decorator(self, func: RequestFunc) -> RequestFunc:
         """Pace every attempt; retry transient failures with jittered, bounded backoff.
 
         When the budget runs out, the last failure is raised again as one line that says what
         failed, where, and how long the tap kept trying.
         """
-        limiter = self.tiktok_tap.rate_limiter
+        limiter = self.pacer
         reads = self.tiktok_tap.prefetcher
         counts = self.tiktok_tap.run_summary.requests  # the run summary's figures
 
         def paced(prepared_request: requests.PreparedRequest, context: Context | None) -> t.Any:
             reads.check_open()  # a run stopping (e.g. the API is down) sends no more attempts
-            key = ((context or {}).get("shop_id"), self.path)
+            key = self.pace_key(context)
             limiter.acquire(key)
             counts.add(self.name, "requests")
             try:

@@ -46,6 +46,13 @@ RESULT_CAP = 12052180
 #: or invalid cursor of the other searches comes as 36009001 (or the catch-all) naming it.
 PAGE_TOKEN_INVALID = 38023048
 PAGE_TOKEN_CODES_BY_MESSAGE = frozenset({36009001, CATCH_ALL})
+#: Analytics: invalid request parameters (bad or reversed dates, a video range over 60 days,
+#: other invalid values). A window before a shop has data can answer it too.
+ANALYTICS_INVALID_PARAMS = 28001022
+#: Analytics detail endpoints: no related data (e.g. the product is not found).
+ANALYTICS_NO_DATA = 28001007
+#: The API version in the path is not (or no longer) offered.
+INVALID_VERSION = 36009014
 #: How much of an API message is quoted in an error line.
 MAX_MESSAGE_CHARS = 200
 
@@ -119,6 +126,18 @@ class InvalidShopCipherError(ShopError):
 
 class PageTokenError(ShopError):
     """The API refused a ``page_token`` (expired or invalid) in the middle of a read."""
+
+
+class InvalidRequestWindowError(ShopError):
+    """The API refused a day window's parameters (``28001022``).
+
+    On the oldest windows of a shop's read it means "no data here" (a window before the shop
+    had data); later in a read it ends the shop's read like any shop failure (see day_reads).
+    """
+
+
+class NoRelatedDataError(ShopError):
+    """The API has no data for the entity or window asked for (``28001007``): skip it."""
 
 
 class RetriesExhaustedError(ShopError):
@@ -314,6 +333,11 @@ SELLER_MUST_AUTHORIZE = (
 )
 
 
+RETIRED_VERSION_HINT = (
+    "the API no longer offers the version this tap pins for the endpoint: upgrade the tap"
+)
+
+
 def _catch_all_error(verdict: Verdict, text: str, response: requests.Response) -> Exception:
     kind = _catch_all_kind(verdict.message)
     if kind == "timestamp":
@@ -336,7 +360,7 @@ def raise_for_verdict(verdict: Verdict, where: str, response: requests.Response)
         AccessTokenRejectedError: when the token must be refreshed.
         ScopeMissingError: when the app lacks the endpoint's scope.
         ShopError: when the failure concerns this shop only (not authorized, seller inactive,
-            cipher refused, page token refused).
+            cipher refused, page token refused, an analytics window refused or empty).
         ResultCapError: when a search matched more results than can be paged through.
         TikTokShopAPIError: on every other error.
     """
@@ -356,6 +380,12 @@ def raise_for_verdict(verdict: Verdict, where: str, response: requests.Response)
         raise SellerInactiveError(f"{text}; {SELLER_INACTIVE_HINT}", verdict)
     if code == RESULT_CAP:
         raise ResultCapError(text, verdict)
+    if code == ANALYTICS_INVALID_PARAMS:
+        raise InvalidRequestWindowError(text, verdict)
+    if code == ANALYTICS_NO_DATA:
+        raise NoRelatedDataError(text, verdict)
+    if code == INVALID_VERSION:
+        raise TikTokShopAPIError(f"{text}; {RETIRED_VERSION_HINT}", verdict)
     if code == PAGE_TOKEN_INVALID or (
         code in PAGE_TOKEN_CODES_BY_MESSAGE and "page token" in _words(verdict.message)
     ):

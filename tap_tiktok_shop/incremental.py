@@ -23,8 +23,7 @@ import typing as t
 from dataclasses import dataclass
 
 from tap_tiktok_shop.child_reads import ChildReads
-from tap_tiktok_shop.errors import PageTokenError, ResultCapError, ScopeMissingError, ShopError
-from tap_tiktok_shop.outage import OutageBreaker
+from tap_tiktok_shop.errors import PageTokenError, ResultCapError
 from tap_tiktok_shop.pagination import Page
 from tap_tiktok_shop.per_shop import PerShopStream
 from tap_tiktok_shop.window_reads import (
@@ -185,41 +184,16 @@ class ShopIncrementalStream(PerShopStream):
         prober: bool,
     ) -> Iterator[Page | Plan | Restart]:
         """A shop's read-ahead; only the first read of a scope runs before it is known."""
-        gate = self.tiktok_tap.scopes
-        scope = self.required_scope
-        if not prober:
-            gate.wait_settled(scope)
-        try:
-            if gate.missing(scope):
-                return
-            for item in self._planned(context, window, key, order):
-                if prober:
-                    gate.settle(scope)
-                yield item
-        except ScopeMissingError:
-            if prober and not gate.granted_lists(scope):
-                gate.refuse(scope)  # the first read of the scope: the app lacks it
-            raise
-        finally:
-            if prober:
-                gate.settle(scope)
+        return self.gated(lambda: self._planned(context, window, key, order), prober=prober)
 
     def _isolated(
         self, key: ReadKey, items: Iterable[Page | Plan | Restart]
     ) -> Iterator[Page | Plan | Restart | ShopFailed]:
-        """A read's items; a failure of this shop ends them as an item (see window_reads).
+        """A read's items, a failure of this shop ending them (``PerShopStream.isolated``).
 
-        The shop's other windows not started yet are then not read at all (``_planned``). A
-        failure that may mean the API is down holds further read-ahead at once, before the
-        consumer reaches it and decides (``outage.py``).
+        The shop's other windows not started yet are then not read at all (``_planned``).
         """
-        try:
-            yield from items
-        except (ShopError, ScopeMissingError) as error:
-            self._failed_reads.add(key[:2])
-            if OutageBreaker.counts(error):
-                self.tiktok_tap.prefetcher.hold()
-            yield ShopFailed(error)
+        return self.isolated(items, lambda: self._failed_reads.add(key[:2]))
 
     def _window_pages(
         self, context: Context, window: Window

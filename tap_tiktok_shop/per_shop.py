@@ -16,14 +16,18 @@ import contextlib
 import typing as t
 
 from tap_tiktok_shop.client import TikTokShopStream
-from tap_tiktok_shop.errors import ScopeMissingError, ShopError
+from tap_tiktok_shop.errors import SCOPE_MISSING, ScopeMissingError, ShopError
+from tap_tiktok_shop.outage import OutageBreaker
 from tap_tiktok_shop.outcome import PROGRESS_MARKERS
 from tap_tiktok_shop.pagination import Page
+from tap_tiktok_shop.window_reads import ShopFailed
 
 if t.TYPE_CHECKING:
-    from collections.abc import Generator, Iterable
+    from collections.abc import Callable, Generator, Iterable, Iterator
 
     from singer_sdk.helpers.types import Context
+
+_Item = t.TypeVar("_Item")
 
 
 class PerShopStream(TikTokShopStream):
@@ -56,7 +60,7 @@ class PerShopStream(TikTokShopStream):
         """Read the partition unless the app lacks the stream's package; isolate shop failures."""
         gate = self.tiktok_tap.scopes
         if gate.missing(self.required_scope):
-            gate.skip(self, self.required_scope, "not in the token's granted scopes")
+            gate.skip(self, self.required_scope, gate.evidence(self.required_scope))
             return
         lacking = self.tiktok_tap.authorizations.lacking(context, self.required_scope)
         if lacking:
@@ -72,9 +76,8 @@ class PerShopStream(TikTokShopStream):
                 self.shop_failed(context, exc)
                 return
             self.tiktok_tap.prefetcher.resume()  # handled: reads paused by the failure go on
-            gate.refuse(self.required_scope)
-            request_id = exc.verdict.request_id if exc.verdict else ""
-            gate.skip(self, self.required_scope, f"API code 105005, request_id {request_id}")
+            gate.refuse(self.required_scope, refusal(exc))
+            gate.skip(self, self.required_scope, gate.evidence(self.required_scope))
             return
         except ShopError as exc:
             self.shop_failed(context, exc)
@@ -90,6 +93,47 @@ class PerShopStream(TikTokShopStream):
     def shop_of(context: Context | None) -> str:
         """The shop id of a partition (or of one record's child read)."""
         return str((context or {}).get("shop_id"))
+
+    def gated(self, items: Callable[[], Iterable[_Item]], *, prober: bool) -> Iterator[_Item]:
+        """A read fetched ahead; only the first read of a scope runs before it is known.
+
+        ``prober``: this read claimed the scope's probe (``ScopeGate.claim_probe``); the others
+        wait until its first answer settled whether the app holds the package.
+        """
+        gate, scope = self.tiktok_tap.scopes, self.required_scope
+        if not prober:
+            gate.wait_settled(scope)
+        try:
+            if gate.missing(scope):
+                return
+            for item in items():
+                if prober:
+                    gate.settle(scope)
+                yield item
+        except ScopeMissingError as exc:
+            if prober and not gate.granted_lists(scope):
+                gate.refuse(scope, refusal(exc))  # the first read of the scope: the app lacks it
+            raise
+        finally:
+            if prober:
+                gate.settle(scope)
+
+    def isolated(
+        self, items: Iterable[_Item], on_failure: Callable[[], None] | None = None
+    ) -> Iterator[_Item | ShopFailed]:
+        """A read's items; a failure of this shop ends them as an item (see window_reads).
+
+        A failure that may mean the API is down holds further read-ahead at once, before the
+        consumer reaches it and decides (``outage.py``).
+        """
+        try:
+            yield from items
+        except (ShopError, ScopeMissingError) as error:
+            if on_failure is not None:
+                on_failure()
+            if OutageBreaker.counts(error):
+                self.tiktok_tap.prefetcher.hold()
+            yield ShopFailed(error)
 
     def _scope_missing_everywhere(self) -> bool:
         """Whether a ``105005`` means the app lacks the package (rather than this shop).
@@ -122,3 +166,13 @@ class PerShopStream(TikTokShopStream):
             self.flush_output()  # what was read leaves before the run stops
             raise outage from None
         self.tiktok_tap.shop_failures.record(shop_id, self.name, error)
+
+
+def refusal(error: ScopeMissingError) -> str:
+    """The answer that refused a scope, for the skip warning (with its request id)."""
+    verdict = error.verdict
+    request_id = verdict.request_id if verdict else ""
+    answer = "API code 105005"
+    if verdict is not None and verdict.code != SCOPE_MISSING:
+        answer = f"HTTP {verdict.status}"  # e.g. 403 before a package is approved
+    return f"{answer}, request_id {request_id}"

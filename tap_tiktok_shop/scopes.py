@@ -24,12 +24,31 @@ SCOPE_PACKAGES = {
     "seller.return_refund.basic": "Return and refund",
     "seller.product.basic": "Product",
     "seller.finance.info": "Finance Information",
+    "data.shop_analytics.public.read": "TikTok Shop Analytics",
 }
+
+#: How an app gets a package that is not open to every app. Public packages (the default
+#: advice) the app owner adds under Manage API; restricted ones need an application first.
+PUBLIC_PACKAGE_ADVICE = (
+    "Add the package to the app in Partner Center (Manage API) and have the seller authorize "
+    "again."
+)
+RESTRICTED_PACKAGE_ADVICE = (
+    "The package is restricted: apply for it through your Partner Center account or partner "
+    "manager, then have the seller authorize again."
+)
+#: Scope keys of restricted packages (affiliate APIs, for example).
+RESTRICTED_SCOPES: set[str] = set()
 
 
 def package_of(scope: str) -> str:
     """The Partner Center name of a scope's API package."""
     return SCOPE_PACKAGES.get(scope, scope)
+
+
+def advice_for(scope: str) -> str:
+    """What to do so the app gets the package of ``scope``."""
+    return RESTRICTED_PACKAGE_ADVICE if scope in RESTRICTED_SCOPES else PUBLIC_PACKAGE_ADVICE
 
 
 class ScopeGate:
@@ -41,7 +60,7 @@ class ScopeGate:
         """``granted`` returns the token's scopes, or None while they are unknown."""
         self._granted = granted
         self._logger = logger
-        self._refused: set[str] = set()
+        self._refused: dict[str, str] = {}  # scope -> the answer that refused it
         #: stream name -> the warning line that skipped it
         self.skipped: dict[str, str] = {}
         #: names of streams that completed a read for at least one shop
@@ -87,9 +106,13 @@ class ScopeGate:
         granted = self._granted()
         return granted is not None and scope in granted
 
-    def refuse(self, scope: str) -> None:
-        """Record that the API answered 105005 for ``scope``: no shop will be asked again."""
-        self._refused.add(scope)
+    def refuse(self, scope: str, evidence: str) -> None:
+        """Record that the API refused ``scope`` (``evidence``: how); no shop is asked again."""
+        self._refused.setdefault(scope, evidence)
+
+    def evidence(self, scope: str) -> str:
+        """Why ``scope`` is missing: the answer that refused it, or the token's scopes."""
+        return self._refused.get(scope, "not in the token's granted scopes")
 
     def skip(self, stream: Stream, scope: str, evidence: str) -> None:
         """Skip ``stream`` and its child streams, warning once for each selected one."""
@@ -98,8 +121,7 @@ class ScopeGate:
                 continue
             line = (
                 f"Skipping stream '{each.name}': the app lacks the API package "
-                f"'{package_of(scope)}' (scope {scope}; {evidence}). Add the package to the "
-                "app in Partner Center and have the seller authorize again."
+                f"'{package_of(scope)}' (scope {scope}; {evidence}). {advice_for(scope)}"
             )
             self.skipped[each.name] = line
             self._logger.warning("%s", line)

@@ -120,6 +120,46 @@ CONFIG_SCHEMA = th.PropertiesList(
         ),
     ),
     th.Property(
+        "analytics_lookback_days",
+        th.IntegerType(minimum=0),
+        default=7,
+        title="Analytics lookback (days)",
+        description=(
+            "Analytics streams re-read this many days, ending at each shop's last day read, on "
+            "every run: the figures of recent days keep changing (refunds, attribution)."
+        ),
+    ),
+    th.Property(
+        "analytics_history_days",
+        th.IntegerType(minimum=1),
+        default=90,
+        title="Analytics history (days)",
+        description=(
+            "Without start_date, a shop's first analytics sync reads this many days, ending at "
+            "the shop's latest_available_date (every day costs requests)."
+        ),
+    ),
+    th.Property(
+        "analytics_currency",
+        th.StringType(allowed_values=["LOCAL", "USD"]),
+        default="LOCAL",
+        title="Analytics currency",
+        description=(
+            "Currency of the analytics money values: LOCAL (the shop's registration country) "
+            "or USD."
+        ),
+    ),
+    th.Property(
+        "analytics_requests_per_second",
+        th.NumberType(minimum=0),
+        default=1,
+        title="Analytics requests per second",
+        description=(
+            "Client-side pace of the analytics endpoints per shop (their quotas are lower "
+            "than for orders); 0 disables it. A 429 slows it down further."
+        ),
+    ),
+    th.Property(
         "page_size",
         th.IntegerType(minimum=1, maximum=100),
         default=100,

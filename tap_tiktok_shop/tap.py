@@ -9,6 +9,7 @@ import click
 from singer_sdk import Tap
 
 from tap_tiktok_shop.authorizations import Authorizations, configured_authorizations
+from tap_tiktok_shop.days import ShopCalendar
 from tap_tiktok_shop.errors import ConfigurationError, ScopeMissingError
 from tap_tiktok_shop.outage import OutageBreaker
 from tap_tiktok_shop.outcome import (
@@ -77,6 +78,16 @@ class TapTikTokShop(Tap):
     def rate_limiter(self) -> RateLimiter:
         """Request pacing per shop and endpoint, shared by every stream and thread."""
         return RateLimiter(float(self.config["requests_per_second"]))
+
+    @cached_property
+    def analytics_rate_limiter(self) -> RateLimiter:
+        """The slower pace of the analytics endpoints, one lane per shop."""
+        return RateLimiter(float(self.config["analytics_requests_per_second"]))
+
+    @cached_property
+    def shop_calendar(self) -> ShopCalendar:
+        """Each shop's ``latest_available_date``, learned from its analytics answers."""
+        return ShopCalendar()
 
     @cached_property
     def prefetcher(self) -> Prefetcher:

@@ -67,6 +67,10 @@ def tap_config(emu: Emulator, **overrides: t.Any) -> dict[str, t.Any]:
         "api_base_url": emu.base_url,
         "auth_base_url": emu.base_url,
         "request_timeout": 10,
+        # The emulator's analytics cover its last 14 days: read a little more than that, at
+        # the emulator's speed (the defaults, 90 days at 1 request/s, are for the real API).
+        "analytics_history_days": 16,
+        "analytics_requests_per_second": 0,
     }
     config.update(overrides)
     return {key: value for key, value in config.items() if value is not None}

@@ -2,20 +2,25 @@
 
 Both the PostgreSQL and the DuckDB tests compare the same shapes: each mart as a dict from its
 key to a tuple of figures, built here once from the emulator (the truth) and once from the
-database (what dbt built). Days are UTC days of the unix timestamps.
+database (what dbt built). Days are UTC days of the unix timestamps, but in the marts on shop
+days (the Analytics API's days): there a day is the calendar day of the shop's time zone, the
+zone the emulator gives the shop's region (the same as the dbt var tiktok_shop_time_zones).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import typing as t
+import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 from tiktok_shop_emulator import Emulator
+from tiktok_shop_emulator.analytics_data import TIME_ZONES
 
 COMPLETE_REFUND = "RETURN_OR_REFUND_REQUEST_COMPLETE"
 Figures = dict[t.Any, tuple[t.Any, ...]]
@@ -33,12 +38,34 @@ MART_QUERIES = {
     "statement_lines": ("SELECT statement_id, transaction_id, shop_id, order_id, "
                         "settlement_amount, payment_status, order_status "
                         "FROM {schema}.tiktok_shop__statement_lines", 2),
+    "daily_shop_local": ("SELECT shop_id, shop_date, order_count, units, gross_sales, "
+                         "refund_amount, net_sales, visitors, page_views, conversion_rate, "
+                         "analytics_gmv, live_gmv, video_gmv, product_card_gmv "
+                         "FROM {schema}.tiktok_shop__daily_shop_local", 2),
+    "product_daily": ("SELECT shop_id, product_id, shop_date, product_name, product_status, gmv, "
+                      "visitors, conversion_rate, order_units, order_revenue "
+                      "FROM {schema}.tiktok_shop__product_daily", 3),
+    "video_daily": ("SELECT shop_id, video_id, shop_date, views, gmv, items_sold, "
+                    "click_through_rate FROM {schema}.tiktok_shop__video_daily", 3),
+    "live_sessions": ("SELECT shop_id, live_id, shop_date, started_at, viewers, gmv, "
+                      "click_to_order_rate FROM {schema}.tiktok_shop__live_sessions", 2),
 }
 
 
 def utc(seconds: int) -> dt.datetime:
     """Unix seconds as the naive UTC timestamp the staging models produce."""
     return dt.datetime.fromtimestamp(seconds, dt.UTC).replace(tzinfo=None)
+
+
+def shop_day(seconds: int, region: str) -> dt.date:
+    """The calendar day of the shop's time zone at unix time ``seconds``."""
+    zone = zoneinfo.ZoneInfo(TIME_ZONES.get(region, "UTC"))
+    return dt.datetime.fromtimestamp(seconds, zone).date()
+
+
+def rate(text: str) -> Decimal:
+    """A rate as the API sends it ("0.1398", or "15.96%") as a fraction."""
+    return Decimal(text[:-1]) / 100 if text.endswith("%") else Decimal(text)
 
 
 @dataclass
@@ -49,6 +76,10 @@ class Marts:
     order_lines: Figures
     daily_shop: Figures
     statement_lines: Figures
+    daily_shop_local: Figures = dataclasses.field(default_factory=dict)
+    product_daily: Figures = dataclasses.field(default_factory=dict)
+    video_daily: Figures = dataclasses.field(default_factory=dict)
+    live_sessions: Figures = dataclasses.field(default_factory=dict)
 
     def by_name(self) -> dict[str, Figures]:
         return {name: getattr(self, name) for name in MART_QUERIES}
@@ -56,8 +87,9 @@ class Marts:
 
 def _order_figures(emu: Emulator, shop_id: str, refunds: dict[str, list[Decimal]],
                    returns: dict[str, int], cancellations: dict[str, str | None],
-                   marts: Marts) -> None:
+                   marts: Marts, local: _ShopDays) -> None:
     """Add one shop's orders, order lines and order days to the expected marts."""
+    region, local_days, product_lines = local.region, local.sales, local.product_lines
     for row in emu.orders_for_shop(shop_id):
         order = emu.order(shop_id, row["id"])
         payment, items = order["payment"], order["line_items"]
@@ -75,9 +107,27 @@ def _order_figures(emu: Emulator, shop_id: str, refunds: dict[str, list[Decimal]
                 shop_id, len(units), sum((Decimal(u["sale_price"]) for u in units), Decimal(0)),
                 units[0]["product_name"], units[0]["sku_name"])
         cancelled = order["status"] == "CANCELLED"
+        gross = Decimal(0) if cancelled else Decimal(payment["sub_total"])
         _add_day(marts.daily_shop, (shop_id, created.date()), payment["currency"],
-                 orders=1, cancelled=int(cancelled), units=len(items),
-                 gross=Decimal(0) if cancelled else Decimal(payment["sub_total"]))
+                 orders=1, cancelled=int(cancelled), units=len(items), gross=gross)
+        local = shop_day(order["create_time"], region)
+        _add_day(local_days, (shop_id, local), payment["currency"], orders=1,
+                 cancelled=int(cancelled), units=len(items), gross=gross)
+        for item in items:
+            key = (shop_id, item["product_id"], local)
+            units_so_far, revenue, names = product_lines.get(key, (0, Decimal(0), ()))
+            price = Decimal(0) if cancelled else Decimal(item["sale_price"])
+            product_lines[key] = (units_so_far + 1, revenue + price, (*names, item["product_name"]))
+
+
+@dataclass
+class _ShopDays:
+    """One shop's figures on shop days: sales per day, order lines per product and day."""
+
+    region: str
+    sales: Figures = dataclasses.field(default_factory=dict)
+    product_lines: dict[tuple[str, str, dt.date], tuple[int, Decimal, tuple[str, ...]]] = (
+        dataclasses.field(default_factory=dict))
 
 
 def _add_day(days: Figures, key: tuple[str, dt.date], currency: str, *, orders: int = 0,
@@ -95,6 +145,7 @@ def expected_marts(emu: Emulator) -> Marts:
     statuses: dict[str, str] = {}
     for shop in emu.shops():
         shop_id = shop["id"]
+        local = _ShopDays(shop["region"])
         refunds: dict[str, list[Decimal]] = defaultdict(list)
         returns: dict[str, int] = defaultdict(int)
         for row in emu.records("returns", shop_id):
@@ -105,11 +156,14 @@ def expected_marts(emu: Emulator) -> Marts:
             refunds[row["order_id"]].append(Decimal(refund["refund_total"]))
             _add_day(marts.daily_shop, (shop_id, utc(row["create_time"]).date()),
                      refund["currency"], refund=Decimal(refund["refund_total"]))
+            _add_day(local.sales, (shop_id, shop_day(row["create_time"], shop["region"])),
+                     refund["currency"], refund=Decimal(refund["refund_total"]))
         newest: dict[str, str | None] = {}  # order id -> its latest cancellation status
         for row in sorted(emu.records("cancellations", shop_id),
                           key=lambda row: (row["create_time"], row["id"])):
             newest[row["order_id"]] = row["status"]
-        _order_figures(emu, shop_id, refunds, returns, newest, marts)
+        _order_figures(emu, shop_id, refunds, returns, newest, marts, local)
+        _analytics_figures(emu, shop_id, local, marts)
         statuses.update({row["id"]: row["status"] for row in emu.orders_for_shop(shop_id)})
     for shop in emu.shops():
         for statement in emu.records("statements", shop["id"]):
@@ -119,6 +173,48 @@ def expected_marts(emu: Emulator) -> Marts:
                     shop["id"], order_id, Decimal(line["settlement_amount"]),
                     statement["status"], statuses.get(order_id) if order_id else None)
     return marts
+
+
+def _money(value: dict[str, str]) -> Decimal:
+    return Decimal(value["amount"])
+
+
+def _analytics_figures(emu: Emulator, shop_id: str, local: _ShopDays, marts: Marts) -> None:
+    """Add one shop's marts on shop days: its sales, and the emulator's analytics."""
+    traffic: dict[dt.date, tuple[t.Any, ...]] = {}
+    for row in emu.analytics.expected("shop", shop_id):
+        channels = {b["type"]: _money(b["gmv"]) for b in row["sales"]["gmv"]["breakdowns"]}
+        traffic[dt.date.fromisoformat(row["start_date"])] = (
+            row["traffic"]["avg_visitors"], row["traffic"]["avg_page_views"],
+            rate(row["traffic"]["avg_conversation_rate"]), _money(row["sales"]["gmv"]["overall"]),
+            channels.get("LIVE"), channels.get("VIDEO"), channels.get("PRODUCT_CARD"))
+    no_sales = (0, 0, Decimal(0), Decimal(0), Decimal(0))
+    no_traffic = (None,) * 7
+    for day in {day for _, day in local.sales} | set(traffic):
+        figures = local.sales.get((shop_id, day))
+        sales = no_sales if figures is None else (figures[1], figures[3], *figures[4:])
+        marts.daily_shop_local[shop_id, day] = (*sales, *traffic.get(day, no_traffic))
+    performance = {
+        (shop_id, row["id"], dt.date.fromisoformat(row["date"])): (
+            _money(row["total_performance"]["gmv"]), row["total_performance"]["unique_clicks"],
+            rate(row["total_performance"]["unique_click_order_rate"]))
+        for row in emu.analytics.expected("products", shop_id)}
+    products = {row["id"]: emu.record("products", shop_id, row["id"])
+                for row in emu.records("products", shop_id)}
+    for key in set(performance) | set(local.product_lines):
+        units, revenue, names = local.product_lines.get(key, (0, Decimal(0), ()))
+        product = products.get(key[1])
+        name = product["title"] if product else max(names)
+        marts.product_daily[key] = (name, product["status"] if product else None,
+                                    *performance.get(key, (None, None, None)), units, revenue)
+    for row in emu.analytics.expected("videos", shop_id):
+        marts.video_daily[shop_id, row["id"], dt.date.fromisoformat(row["date"])] = (
+            row["views"], _money(row["gmv"]), row["items_sold"], rate(row["click_through_rate"]))
+    for row in emu.analytics.expected("lives", shop_id):
+        marts.live_sessions.setdefault((shop_id, row["id"]), (  # the first day listing it
+            dt.date.fromisoformat(row["date"]), utc(int(row["start_time"])),
+            row["interaction_performance"]["viewers"], _money(row["sales_performance"]["gmv"]),
+            rate(row["sales_performance"]["click_to_order_rate"])))
 
 
 def read_marts(rows_of: t.Callable[[str], list[tuple[t.Any, ...]]], schema: str) -> Marts:

@@ -26,6 +26,9 @@ TestTapTikTokShop = get_tap_test_class(
         "api_base_url": _EMULATOR.base_url,
         "auth_base_url": _EMULATOR.base_url,
         "page_size": 25,
+        # The emulator's 14 days of analytics at its speed (not the real API's 90 at 1/s).
+        "analytics_history_days": 16,
+        "analytics_requests_per_second": 0,
     },
     suite_config=SuiteConfig(max_records_limit=None),
     parse_env_config=False,

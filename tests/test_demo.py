@@ -8,6 +8,7 @@ from UTC, so a mart taking a local day instead of the UTC day would show.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import subprocess
@@ -64,6 +65,17 @@ class DemoRun:
                 break
             shop, day, *figures = re.split(r"\s{2,}", line.strip())
             rows[shop, day] = tuple(figures)
+        return rows
+
+    def top_products(self) -> list[tuple[str, ...]]:
+        """The printed products report: (shop, rank, product, gmv, visitors, conversion,
+        units, revenue, currency) per row, in order."""
+        lines = self.stdout.split("Top 5 products per shop", 1)[1].splitlines()
+        rows = []
+        for line in lines[2:]:
+            if not line.strip():
+                break
+            rows.append(tuple(re.split(r"\s{2,}", line.strip())))
         return rows
 
 
@@ -190,6 +202,39 @@ def test_demo_prints_the_last_days_of_the_daily_shop_mart_and_totals(demo):
     assert first.daily() == expected
     assert sum(Decimal(row[4].replace(",", "")) for key, row in first.daily().items()
                if key[1] == "all days") > 0  # refunds are in the report
+
+
+def test_demo_prints_each_shops_top_products_of_its_last_shop_days(demo):
+    directory, first, _ = demo
+    emulator = served_data(directory)
+    names = {shop["id"]: shop["name"] for shop in emulator.shops()}
+    products = expected_marts(emulator).product_daily
+    currency = {row["id"]: row["total_performance"]["gmv"]["currency"]
+                for shop in names for row in emulator.analytics.expected("products", shop)}
+    expected = []
+    for shop, shop_name in sorted(names.items(), key=lambda item: item[1]):
+        last = dt.date.fromisoformat(emulator.analytics.latest_date(shop))
+        days = {last - dt.timedelta(days=n) for n in range(7)}
+        totals: dict[str, list[t.Any]] = {}
+        for (owner, product, day), (name, _, gmv, visitors, rate, units, revenue) in (
+                products.items()):
+            if owner != shop or day not in days:
+                continue
+            total = totals.setdefault(product, [name, Decimal(0), 0, Decimal(0), 0, Decimal(0)])
+            if gmv is not None:
+                total[1] += gmv
+                total[2] += visitors
+                total[3] += rate * visitors
+            total[4] += units
+            total[5] += revenue
+        ranked = sorted(totals.items(), key=lambda item: (-item[1][1], item[0]))[:5]
+        for rank, (product, (name, gmv, visitors, weighted, units, revenue)) in enumerate(
+                ranked, 1):
+            expected.append((shop_name, str(rank), name, f"{gmv:,.2f}", str(visitors),
+                             f"{weighted / visitors:.2%}", str(units), f"{revenue:,.2f}",
+                             currency[product]))
+    assert len(expected) == SHOPS * 5
+    assert first.top_products() == expected
 
 
 def test_second_run_rebuilds_the_marts_from_the_changed_orders(demo):

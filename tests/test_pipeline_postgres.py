@@ -54,7 +54,10 @@ class Pipeline:
                 "app_secret": self.emulator.config.app_secret,
                 "refresh_token": self.emulator.config.refresh_token,
                 "api_base_url": self.emulator.base_url,
-                "auth_base_url": self.emulator.base_url}
+                "auth_base_url": self.emulator.base_url,
+                # The emulator's 14 days of analytics (Meltano cannot pass the decimal
+                # analytics_requests_per_second from the environment: 1 request/s it is).
+                "analytics_history_days": 16}
 
     def run(self, *extra: str, schema: str | None = None,
             settings: dict[str, str] | None = None) -> None:

@@ -33,7 +33,8 @@ RECORD_STREAMS = {
 FINANCE = ("statements", "statement_transactions", "payments", "withdrawals")
 PRODUCTS = "/product/202502/products/search"
 ALL_SCOPES = ["seller.authorization.info", "seller.order.info", "seller.product.basic",
-              "seller.return_refund.basic", "seller.finance.info"]
+              "seller.return_refund.basic", "seller.finance.info",
+              "data.shop_analytics.public.read"]
 NO_FINANCE = [scope for scope in ALL_SCOPES if scope != "seller.finance.info"]
 
 

@@ -148,6 +148,23 @@ def _orders(emu: Emulator, req: Request) -> Any:
     return {"orders": emu.orders_for_shop(_shop_id(dict(req.query)))}
 
 
+def _analytics(emu: Emulator, req: Request) -> Any:
+    """POST /__admin__/analytics {"shop_id", "revise_days"?, "advance_days"?}.
+
+    Revises the shop's last ``revise_days`` days, then makes ``advance_days`` new days
+    available; answers the revised days and the shop's latest_available_date.
+    """
+    data = _body(req)
+    shop_id = _shop_id(data)
+    revise, advance = data.get("revise_days", 0), data.get("advance_days", 0)
+    if not isinstance(revise, int) or not isinstance(advance, int) or min(revise, advance) < 0:
+        raise AdminError("revise_days and advance_days must be non-negative integers")
+    revised = emu.analytics.revise_recent(shop_id, revise) if revise else []
+    if advance:
+        emu.analytics.advance_day(shop_id, advance)
+    return {"revised": revised, "latest_available_date": emu.analytics.latest_date(shop_id)}
+
+
 def _simple(action: Callable[[Emulator], Any]) -> Callable[[Emulator, Request], Any]:
     """Wrap an argument-free emulator action as an admin handler."""
     return lambda emu, req: action(emu)
@@ -177,6 +194,7 @@ _ROUTES: dict[tuple[str, str], Callable[[Emulator, Request], Any]] = {
     ("GET", "/__admin__/config"): _config,
     ("POST", "/__admin__/config"): _config,
     ("POST", "/__admin__/deauthorize_shop"): _deauthorize,
+    ("POST", "/__admin__/analytics"): _analytics,
     ("POST", "/__admin__/revoke_refresh_token"): _revoke,
     ("GET", "/__admin__/refresh_tokens"): _simple(
         lambda emu: {"sellers": emu.refresh_tokens()}),

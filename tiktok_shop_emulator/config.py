@@ -10,6 +10,7 @@ DEFAULT_SCOPES: tuple[str, ...] = (
     "seller.product.basic",
     "seller.return_refund.basic",
     "seller.finance.info",
+    "data.shop_analytics.public.read",
 )
 
 # Knobs that may be changed while the emulator runs (also through POST /__admin__/config).
@@ -80,3 +81,5 @@ class EmulatorConfig:
     products_per_shop: int = 60
     statement_days: int = 30  # one statement (and one payment) per day, newest first
     withdrawals_per_shop: int = 12
+    #: Days of analytics per shop, ending the shop's local day before the data's end.
+    analytics_days: int = 14

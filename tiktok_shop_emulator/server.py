@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 
+from tiktok_shop_emulator.analytics_data import AnalyticsStore
 from tiktok_shop_emulator.api import INTERNAL, Api
 from tiktok_shop_emulator.config import EmulatorConfig
 from tiktok_shop_emulator.data import Shop, build_shops, update_orders
@@ -120,6 +121,7 @@ class _Handler(BaseHTTPRequestHandler):
         pairs = parse_qsl(split.query, keep_blank_values=True)
         headers = {key.lower(): value for key, value in self.headers.items()}
         req = Request(self.command, split.path, pairs, dict(pairs), headers, body)
+        started = time.time()
         try:
             resp = api.handle(req)
         except Exception:  # an emulator bug must not kill the connection silently
@@ -128,7 +130,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not req.path.startswith("/__admin__/"):  # before writing, so a client sees it at once
             query = {key: value for key, value in pairs if key != "sign"}
             api.emu.stats.record(RequestRecord(req.method, req.path, query, resp.status,
-                                               resp.code, time.time()))
+                                               resp.code, time.time(), started))
         self._write(resp)
 
     def _write(self, resp: Response) -> None:
@@ -183,6 +185,12 @@ class Emulator:
         self.limiter: RateLimiter = RateLimiter()
         self.rng = random.Random(f"tts-emulator:{self.config.seed}:runtime")  # noqa: S311
         self.domains: Domains = Domains(self.config, int(self.started_at), self.builder)
+        #: The shops' analytics (see analytics_data.py): tests read, revise and advance them.
+        self.analytics = AnalyticsStore(
+            self.config.seed, self.started_at if data_until is None else data_until,
+            self.config.analytics_days, self._shop,
+            product_ids=lambda shop: sorted(self.domains.table("products", shop).rows),
+        )
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         #: Set by stop(), so requests held by a "slow" fault end at once.

@@ -17,6 +17,8 @@ class RequestRecord(NamedTuple):
     code: int | None
     #: When the answer was sent (unix seconds), for benchmarks timing the API phase.
     at: float = 0.0
+    #: When the request was received (unix seconds): with ``at``, which requests overlapped.
+    started: float = 0.0
 
 
 class Stats:

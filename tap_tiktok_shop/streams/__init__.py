@@ -1,5 +1,13 @@
 """The tap's streams by API domain; ``STREAM_TYPES`` is the registry ``discover_streams`` reads."""
 
+from tap_tiktok_shop.streams.analytics import (
+    ANALYTICS_STREAMS,
+    ShopLiveSessionsStream,
+    ShopPerformanceDailyStream,
+    ShopProductPerformanceDailyStream,
+    ShopSkuPerformanceDailyStream,
+    ShopVideoPerformanceDailyStream,
+)
 from tap_tiktok_shop.streams.finance import (
     PaymentsStream,
     StatementsStream,
@@ -21,6 +29,7 @@ STREAM_TYPES = (
     StatementTransactionsStream,
     PaymentsStream,
     WithdrawalsStream,
+    *ANALYTICS_STREAMS,
 )
 
 __all__ = [
@@ -30,6 +39,11 @@ __all__ = [
     "PaymentsStream",
     "ProductsStream",
     "ReturnsStream",
+    "ShopLiveSessionsStream",
+    "ShopPerformanceDailyStream",
+    "ShopProductPerformanceDailyStream",
+    "ShopSkuPerformanceDailyStream",
+    "ShopVideoPerformanceDailyStream",
     "ShopsStream",
     "StatementTransactionsStream",
     "StatementsStream",

@@ -28,3 +28,16 @@
 {% macro postgres__tiktok_shop_json_array_elements(column) -%}
     jsonb_array_elements({{ column }})
 {%- endmacro %}
+
+{#- The JSON value (not text) at a path of keys inside a JSON object column. -#}
+{% macro tiktok_shop_json_path(column, path) -%}
+    {{ return(adapter.dispatch('tiktok_shop_json_path', 'tiktok_shop')(column, path)) }}
+{%- endmacro %}
+
+{% macro default__tiktok_shop_json_path(column, path) -%}
+    json_extract({{ column }}, '$.{{ path | join(".") }}')
+{%- endmacro %}
+
+{% macro postgres__tiktok_shop_json_path(column, path) -%}
+    ({{ column }} #> '{ {{- path | join(",") -}} }')
+{%- endmacro %}

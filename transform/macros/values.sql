@@ -35,3 +35,13 @@
     ) as versions
     where tiktok_shop_version_rank = 1
 {%- endmacro %}
+
+{#- A rate as TikTok sends it, "0.1398" or (LIVE) "15.96%": a fraction, or null. -#}
+{% macro tiktok_shop_rate(expression) -%}
+    case
+        when strpos({{ expression }}, '%') > 0
+            then cast(cast(replace(trim({{ expression }}), '%', '') as numeric(20, 6)) / 100
+                as numeric(20, 6))
+        else cast(nullif(trim({{ expression }}), '') as numeric(20, 6))
+    end
+{%- endmacro %}

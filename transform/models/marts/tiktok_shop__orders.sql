@@ -48,6 +48,7 @@ select
     orders.status = 'CANCELLED' as is_cancelled,
     orders.created_at,
     cast(orders.created_at as date) as created_date,
+    {{ tiktok_shop_local_date('orders.created_at', 'shops.time_zone') }} as created_shop_date,
     orders.updated_at,
     orders.paid_at,
     orders.delivered_at,

@@ -7,5 +7,6 @@ select
     name as shop_name,
     region,
     seller_type,
-    code as shop_code
+    code as shop_code,
+    {{ tiktok_shop_time_zone('region') }} as time_zone
 from latest
