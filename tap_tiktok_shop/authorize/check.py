@@ -40,6 +40,8 @@ from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, Retriabl
 from tap_tiktok_shop.authorizations import SINGLE_NAME, configured_authorizations
 from tap_tiktok_shop.authorize import report
 from tap_tiktok_shop.child_reads import ChildReadStream
+from tap_tiktok_shop.day_reads import DAYS_KEY, DayGrainedStream
+from tap_tiktok_shop.days import DayRange, clock_stop
 from tap_tiktok_shop.errors import (
     AuthorizationError,
     ConfigurationError,
@@ -308,7 +310,10 @@ def _check_shop(probe: TapTikTokShop, shop_id: str, streams: list[PerShopStream]
             findings.problem(_lacks(stream.name, scope, "not in the token's granted scopes"))
             continue
         try:
-            sizes.add(shop_id, stream.name, _search_one(stream, shop_id))
+            if isinstance(stream, DayGrainedStream):  # sized per day, not per first sync
+                _search_one(stream, shop_id)
+            else:
+                sizes.add(shop_id, stream.name, _search_one(stream, shop_id))
         except ScopeMissingError:
             refused.add(scope)
             findings.problem(_lacks(stream.name, scope, "the API answered 105005"))
@@ -329,6 +334,9 @@ def _search_one(stream: PerShopStream, shop_id: str) -> _Probe:
     """The first page of the shop's first-sync read, one record long: its ``total_count``."""
     _impatient(stream)
     context: dict[str, t.Any] = {"shop_id": shop_id}
+    if isinstance(stream, DayGrainedStream):  # one day: the latest that ended everywhere
+        day = clock_stop(time.time())
+        context[DAYS_KEY] = DayRange(day, day)
     read_window_for = getattr(stream, "read_window_for", None)
     if read_window_for is not None:
         window = read_window_for(context)
