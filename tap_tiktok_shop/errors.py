@@ -7,9 +7,7 @@ message carries the path, the shop, the API code and the ``request_id`` (never a
 
 from __future__ import annotations
 
-import email.utils
 import enum
-import time
 import typing as t
 from dataclasses import dataclass
 
@@ -18,6 +16,7 @@ import requests
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
 from tap_tiktok_shop.envelope import control_fields
+from tap_tiktok_shop.http_dates import clock_hint, retry_after
 
 #: Throttling: back off and retry.
 RATE_LIMITED = 36009002
@@ -203,42 +202,6 @@ REPORTED_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
-def _server_time(value: str | None) -> float | None:
-    """Parse an HTTP date (``Date``, ``Retry-After``) to unix seconds."""
-    if not value:
-        return None
-    try:
-        return email.utils.parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError, IndexError):
-        return None
-
-
-def _retry_after(headers: t.Mapping[str, str]) -> float | None:
-    """Seconds to wait from ``Retry-After``: delta-seconds or an HTTP date."""
-    value = headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        when = _server_time(value)
-        return None if when is None else max(0.0, when - time.time())
-
-
-def clock_hint(headers: t.Mapping[str, str]) -> str:
-    """Tell the user to fix the clock, with the skew measured from the answer's ``Date``."""
-    server_now = _server_time(headers.get("Date"))
-    advice = (
-        "fix this machine's clock (NTP): the API accepts request timestamps from 5 minutes "
-        "before to 30 seconds after its own time"
-    )
-    if server_now is None:
-        return advice
-    skew = time.time() - server_now
-    side = "ahead of" if skew > 0 else "behind"
-    return f"this machine's clock is about {abs(skew):.0f} s {side} the API's: {advice}"
-
-
 def _words(message: str) -> str:
     """The message lowered, with ``-``, ``_`` and backticks read as spaces.
 
@@ -286,7 +249,7 @@ def classify(
     Returns:
         The verdict; ``payload`` holds the parsed envelope on success.
     """
-    retry_after = _retry_after(headers)
+    wait = retry_after(headers)
     envelope = None if records else control_fields(body)
     if envelope is None:
         try:
@@ -298,7 +261,7 @@ def classify(
         retriable = status in {200, 429} or status >= 500
         snippet = "response body is not a JSON envelope"
         action = Action.RETRY if retriable else Action.FAIL
-        return Verdict(action, status, None, snippet, "", retry_after)
+        return Verdict(action, status, None, snippet, "", wait)
 
     code: int = envelope["code"]
     message = str(envelope.get("message") or "")[:MAX_MESSAGE_CHARS]
@@ -306,7 +269,7 @@ def classify(
     if code == 0 and status < 400:
         return Verdict(Action.OK, status, 0, message, request_id, None, envelope)
     if status == 429 or code == RATE_LIMITED or code in TRANSIENT_CODES or status >= 500:
-        return Verdict(Action.RETRY, status, code, message, request_id, retry_after)
+        return Verdict(Action.RETRY, status, code, message, request_id, wait)
     # By code first; the message only breaks the tie of the catch-all code.
     if code in {TOKEN_EXPIRED, TOKEN_DEAUTHORIZED} or (
         code == CATCH_ALL and _catch_all_kind(message) == "token"

@@ -25,7 +25,6 @@ a config into one per seller authorization, each checked on its own.
 from __future__ import annotations
 
 import contextlib
-import email.utils
 import json
 import math
 import signal
@@ -48,6 +47,7 @@ from tap_tiktok_shop.errors import (
     ScopeMissingError,
     ShopError,
 )
+from tap_tiktok_shop.http_dates import server_time
 from tap_tiktok_shop.outcome import SyncInterrupted, json_object_file
 from tap_tiktok_shop.per_shop import PerShopStream
 from tap_tiktok_shop.progress import duration
@@ -194,9 +194,9 @@ def _shops(probe: TapTikTokShop, findings: Findings,
     dates: list[float] = []
 
     def note_date(response: requests.Response, *args: t.Any, **kwargs: t.Any) -> None:
-        with contextlib.suppress(TypeError, ValueError, IndexError):
-            dates.append(email.utils.parsedate_to_datetime(response.headers["Date"]).timestamp()
-                         - time.time())
+        answered = server_time(response.headers.get("Date"))
+        if answered is not None:
+            dates.append(answered - time.time())
 
     stream.requests_session.hooks["response"].append(note_date)
     try:
