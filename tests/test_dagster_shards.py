@@ -61,10 +61,11 @@ class Deployment:
         return {"app_key": emu.config.app_key, "app_secret": emu.config.app_secret,
                 "refresh_token": emu.config.refresh_token, "api_base_url": emu.base_url,
                 "auth_base_url": emu.base_url,
-                # Two days of analytics, not the real API's 90-day default (at
+                # The emulator's 14 days of analytics, not the real API's 90-day default (at
                 # 1 request/s per shop: Meltano cannot pass the decimal pace from the
-                # environment, see test_dbt_postgres.py).
-                "analytics_history_days": "2"}
+                # environment, see test_dbt_postgres.py). A history shorter than the data
+                # would start where the shop's first answer says, which differs per run.
+                "analytics_history_days": "16"}
 
     def env(self, raw: str, marts: str, dbt_target: Path) -> dict[str, str]:
         """Settings for every Meltano run, as a deployment would export them (no secret in
