@@ -127,16 +127,22 @@ def test_spool_files_stay_under_the_bound_with_a_slow_consumer(tmp_path, monkeyp
 
 def _spooled_bytes_on_disk(directory: str | None = None) -> int:
     """Bytes of this process's open files in ``directory`` (default: temporary files)."""
-    total = 0
+    return sum(_open_temporary_files(directory).values())
+
+
+def _open_temporary_files(directory: str | None = None) -> dict[tuple[int, int], int]:
+    """This process's open files in ``directory`` (default: temporary files): size by inode."""
+    found = {}
     for fd in os.listdir("/proc/self/fd"):
         try:
             target = os.readlink(f"/proc/self/fd/{fd}")
             if (target.startswith(directory) if directory is not None
                     else target.startswith("/tmp") or "(deleted)" in target):
-                total += os.fstat(int(fd)).st_size
+                status = os.fstat(int(fd))
+                found[status.st_dev, status.st_ino] = status.st_size
         except OSError:
             continue
-    return total
+    return found
 
 
 def test_the_earliest_waiting_read_gets_the_budget_first():
