@@ -31,7 +31,9 @@ SINGLE_NAME = "refresh_token"
 #: ``open_id`` is written by ``tap-tiktok-shop-auth login --add`` to recognize the seller.
 _KEYS = frozenset({"name", "refresh_token", "shop_ids", "open_id"})
 #: Names appear in log lines and the helper's .env: printable, no quotes or backslashes.
-_NAME = re.compile(r"[A-Za-z0-9 ._@+-]{1,80}")
+NAME_CHARACTERS = "A-Za-z0-9 ._@+-"
+NAME_LENGTH = 80
+_NAME = re.compile(f"[{NAME_CHARACTERS}]{{1,{NAME_LENGTH}}}")
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ def _one(item: object, position: int) -> AuthorizationSettings:
     check_secret(f"{where}.refresh_token", item["refresh_token"])
     name = item.get("name", f"authorization {position}")
     if not isinstance(name, str) or not _NAME.fullmatch(name):
-        msg = f"{where}.name: 1-80 letters, digits, spaces or . _ @ + -"
+        msg = f"{where}.name: 1-{NAME_LENGTH} letters, digits, spaces or . _ @ + -"
         raise ConfigurationError(msg)
     shop_ids = item.get("shop_ids")
     if shop_ids is not None and not (

@@ -8,7 +8,7 @@ from functools import cached_property
 import click
 from singer_sdk import Tap
 
-from tap_tiktok_shop.authorizations import Authorizations, configured_authorizations
+from tap_tiktok_shop.authorizations import Authorizations
 from tap_tiktok_shop.days import ShopCalendar
 from tap_tiktok_shop.errors import ConfigurationError, ScopeMissingError
 from tap_tiktok_shop.outage import OutageBreaker
@@ -55,7 +55,7 @@ class TapTikTokShop(Tap):
             t.cast("OrjsonSingerWriter", self.message_writer)
         )
         self.run_window = run_window(self.config)
-        configured_authorizations(self.config)  # a bad list fails here, before any request
+        self.authorizations  # noqa: B018 - a bad list fails here, before any request
         self.run_summary  # noqa: B018 - the wall clock starts with the tap
         stop_on_signals(self)
 

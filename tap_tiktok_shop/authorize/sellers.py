@@ -15,7 +15,7 @@ import typing as t
 
 from dotenv import dotenv_values
 
-from tap_tiktok_shop.authorizations import SINGLE_NAME
+from tap_tiktok_shop.authorizations import NAME_CHARACTERS, NAME_LENGTH, SINGLE_NAME
 from tap_tiktok_shop.authorize.sources import env_name, read_json_object
 from tap_tiktok_shop.errors import ConfigurationError
 from tap_tiktok_shop.private_files import refuse_link
@@ -27,8 +27,8 @@ if t.TYPE_CHECKING:
     from tap_tiktok_shop.tokens import TokenSet
 
 SETTING = "authorizations"
-_UNSAFE_NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9 ._@+-]+")
-_NAME_LENGTH = 80
+#: Characters outside what the tap accepts in a name (authorizations.py).
+_UNSAFE_NAME_CHARACTERS = re.compile(f"[^{NAME_CHARACTERS}]+")
 
 
 def new_entry(
@@ -48,7 +48,7 @@ def new_entry(
 
 def _safe_name(text: str) -> str:
     """A name the tap accepts: letters, digits, spaces and ``. _ @ + -``, at most 80."""
-    cleaned = " ".join(_UNSAFE_NAME_CHARACTERS.sub(" ", text).split())[:_NAME_LENGTH].strip()
+    cleaned = " ".join(_UNSAFE_NAME_CHARACTERS.sub(" ", text).split())[:NAME_LENGTH].strip()
     return cleaned or "seller"
 
 
@@ -69,7 +69,7 @@ def merged(
     taken.add(SINGLE_NAME)  # the name of the single refresh_token setting's authorization
     name, suffix = entry["name"], 2
     while name in taken:
-        name = f"{entry['name'][: _NAME_LENGTH - 4]} {suffix}"
+        name = f"{entry['name'][: NAME_LENGTH - 4]} {suffix}"
         suffix += 1
     added = {**entry, "name": name}
     if same_seller is None:
