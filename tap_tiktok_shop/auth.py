@@ -12,6 +12,7 @@ import typing as t
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from singer_sdk.authenticators import APIAuthenticatorBase
+from typing_extensions import override
 
 from tap_tiktok_shop.signing import sign
 
@@ -44,6 +45,7 @@ class TikTokShopAuthenticator(APIAuthenticatorBase):
         self.tokens = tokens
         self._clock = clock
 
+    @override
     def authenticate_request(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         """Sign the exact path, query and body of ``request`` (idempotent, fresh timestamp)."""
         scheme, netloc, path, query, fragment = urlsplit(request.url or "")

@@ -30,6 +30,8 @@ import functools
 import threading
 import typing as t
 
+from typing_extensions import override
+
 from tap_tiktok_shop.client import TikTokShopStream
 from tap_tiktok_shop.errors import ScopeMissingError, ShopError
 from tap_tiktok_shop.pagination import Page
@@ -68,6 +70,7 @@ class ChildReadStream(PerShopStream):
         except (ShopError, ScopeMissingError) as error:
             yield ShopFailed(error)
 
+    @override
     def read(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """The read fetched ahead for this record, or a read in place if there is none."""
         prefetcher = self.tiktok_tap.prefetcher

@@ -25,6 +25,7 @@ from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import SinglePagePaginator
 from singer_sdk.streams.rest import HTTPRequest, PageContext
+from typing_extensions import override
 
 from tap_tiktok_shop.errors import (
     RATE_LIMITED,
@@ -104,12 +105,34 @@ class TikTokShopStream(RESTStream[str | None]):
     # SDK's generic per-field conformance, which costs most of the tap's CPU.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
+    #: SDK hooks this base never calls, and the hook of ours that replaces each: a subclass
+    #: defining one would be silently ignored, so defining it is an error at import time.
+    REPLACED_SDK_HOOKS: t.ClassVar[dict[str, str]] = {
+        "get_url_params": "query_params",
+        "prepare_request_payload": "request_body",
+        "rest_method": "method",
+        "request_records": "iter_pages",
+    }
+
+    @override
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        """Refuse a stream that defines an SDK hook the base replaces (see REPLACED_SDK_HOOKS)."""
+        super().__init_subclass__(**kwargs)
+        for sdk_hook, ours in TikTokShopStream.REPLACED_SDK_HOOKS.items():
+            if sdk_hook in vars(cls):
+                msg = (
+                    f"{cls.__qualname__}.{sdk_hook}: the base stream never calls the SDK's "
+                    f"{sdk_hook}; define {ours} instead"
+                )
+                raise TypeError(msg)
+
     @property
     def tiktok_tap(self) -> TapTikTokShop:
         """The tap, with its authorizations and shop directory."""
         return t.cast("TapTikTokShop", self._tap)
 
     @property
+    @override
     def url_base(self) -> str:
         """The API host (settable so the tap can run against the emulator)."""
         return str(self.config["api_base_url"]).rstrip("/")
@@ -131,10 +154,12 @@ class TikTokShopStream(RESTStream[str | None]):
         The base stream does not read ahead; shop-partitioned streams override this.
         """
 
+    @override
     def get_record_counter(self, **kwargs: t.Any) -> EmittedCounter:
         """The SDK's record counter, counting for the progress lines and summary too."""
         return self.tiktok_tap.progress.counter(super().get_record_counter(**kwargs))
 
+    @override
     def post_process(
         self,
         row: dict[str, t.Any],
@@ -151,6 +176,7 @@ class TikTokShopStream(RESTStream[str | None]):
             )
         return row
 
+    @override
     def build_prepared_request(self, *args: t.Any, **kwargs: t.Any) -> requests.PreparedRequest:
         """Prepare a request unsigned: ``_send`` signs each attempt for the read's seller.
 
@@ -162,6 +188,7 @@ class TikTokShopStream(RESTStream[str | None]):
         return self.requests_session.prepare_request(request)
 
     @property
+    @override
     def timeout(self) -> int:
         """Per-request timeout in seconds, from ``request_timeout``."""
         return int(self.config["request_timeout"])
@@ -208,6 +235,7 @@ class TikTokShopStream(RESTStream[str | None]):
                 )
                 paginator.advance(response)
 
+    @override
     def request_records(self, context: Context | None) -> Iterator[dict[str, t.Any]]:
         """The records of one read, page after page."""
         for page in self.iter_pages(context):
@@ -217,8 +245,17 @@ class TikTokShopStream(RESTStream[str | None]):
         return list(self.parse_response(response))
 
     def records_of_raw_page(self, raw: bytes) -> list[dict[str, t.Any]]:
-        """The records of a page body (its envelope already validated; see ``records_in``)."""
-        return records_in(orjson.loads(raw), self.records_key, self.path)
+        """The records of a page body (its envelope already validated; see ``records_in``).
+
+        Every page passes here, fetched in place or read back from the read-ahead's spool, so
+        checks of a whole page (``check_page``) hold for both.
+        """
+        envelope = orjson.loads(raw)
+        self.check_page(envelope)
+        return records_in(envelope, self.records_key, self.path)
+
+    def check_page(self, envelope: dict[str, t.Any]) -> None:
+        """Refuse a page before its records are emitted (the base accepts every page)."""
 
     def _send(
         self, prepared: requests.PreparedRequest, context: Context | None
@@ -240,6 +277,7 @@ class TikTokShopStream(RESTStream[str | None]):
             raise SellerAuthorizationError(msg) from None
         return response
 
+    @override
     def get_http_request(self, *, page: PageContext[str | None]) -> HTTPRequest:
         """Build one request from the partition context and the page token alone."""
         context = page.stream_context
@@ -258,16 +296,19 @@ class TikTokShopStream(RESTStream[str | None]):
             data=orjson.dumps(body) if body is not None else None,
         )
 
+    @override
     def log(self, message: str, *args: t.Any, level: int = logging.INFO, **kwargs: t.Any) -> None:
         """Log like the SDK, minus its generic error line for failures reported in one line."""
         if message == SDK_UNHANDLED_ERROR_LOG and isinstance(sys.exc_info()[1], REPORTED_ERRORS):
             return
         super().log(message, *args, level=level, **kwargs)
 
+    @override
     def get_new_paginator(self) -> CursorPaginator:
         """Page tokens come in ``data.next_page_token``."""
         return CursorPaginator(describe=self.describe_request)
 
+    @override
     def validate_response(self, response: requests.Response) -> None:
         """Classify the answer; keep the parsed envelope for parsing and pagination."""
         verdict = classify(
@@ -297,6 +338,7 @@ class TikTokShopStream(RESTStream[str | None]):
         shop_id = self.tiktok_tap.shops.shop_id_for_cipher(ciphers[0]) if ciphers else None
         return f"{self.path} (shop {shop_id})" if shop_id else self.path
 
+    @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
         """Yield the records of one page."""
         yield from self.records_of_raw_page(response.content)
@@ -310,6 +352,7 @@ class TikTokShopStream(RESTStream[str | None]):
         """The lane a request is paced in: its shop and endpoint."""
         return ((context or {}).get("shop_id"), self.path)
 
+    @override
     def request_decorator(self, func: RequestFunc) -> RequestFunc:
         """Pace every attempt; retry transient failures with jittered, bounded backoff.
 
@@ -386,6 +429,7 @@ class TikTokShopStream(RESTStream[str | None]):
                 wait = random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not crypto
             exc = yield wait
 
+    @override
     def backoff_handler(self, details: Details) -> None:
         """Log one line per retry, without URLs (they carry signatures) or secrets."""
         exc = details.get("exception")

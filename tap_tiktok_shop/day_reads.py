@@ -3,9 +3,10 @@
 A stream here asks for ``[first, last]`` days in requests of ``days_per_request`` days
 (``start_date_ge`` inclusive, ``end_date_lt`` exclusive) and learns the shop's
 ``latest_available_date`` from every answer (``days.ShopCalendar``): it never reads past that
-day, and until an answer has told it, it asks one day at a time and stops at the clock's
-``clock_stop``. Once the read reached the shop's latest day, the bookmark becomes that day (not
-the greatest date of a record: a day without records was read too); the next run re-reads the
+day. Until an answer has told it, it asks one day at a time, the first request placed by the
+clock and later ones stopped at ``clock_stop``; that first answer settles a first sync's first
+day. Once the read reached the shop's latest day, the bookmark becomes that day (not the
+greatest date of a record: a day without records was read too); the next run re-reads the
 lookback days ending there, then every new day (see days.py for the range).
 
 Why not the time windows of ``incremental.py``: those are unix seconds with a frozen end taken
@@ -25,21 +26,24 @@ like any shop failure (``per_shop.py``): the bookmark stays, the other shops go 
 from __future__ import annotations
 
 import datetime
-import json
+import functools
 import logging
 import time
 import typing as t
-from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
+
+from typing_extensions import override
 
 from tap_tiktok_shop.days import (
     ONE_DAY,
     Day,
     DayRange,
+    ReadThrough,
     ShopCalendar,
     clock_stop,
     first_day,
     parse_day,
+    utc_day,
 )
 from tap_tiktok_shop.errors import (
     Action,
@@ -52,7 +56,7 @@ from tap_tiktok_shop.errors import (
     Verdict,
 )
 from tap_tiktok_shop.outcome import PROGRESS_MARKERS
-from tap_tiktok_shop.pagination import Page
+from tap_tiktok_shop.pagination import Page, parse_exact
 from tap_tiktok_shop.per_shop import PerShopStream
 from tap_tiktok_shop.window_reads import ShopFailed
 
@@ -72,23 +76,6 @@ PARSED_ATTR = "_day_read_envelope"
 FORBIDDEN = 403
 
 
-@dataclass(frozen=True)
-class ReadThrough:
-    """Ends a shop's read: its first day and the last day it read (None: no request)."""
-
-    first: Day
-    last: Day | None
-
-
-def parse_exact(raw: bytes) -> t.Any:
-    """Parse JSON with every integer exact.
-
-    orjson turns an integer beyond 64 bits into a float (digits lost); the standard library
-    keeps integers of any size. Analytics pages are small, so its cost does not matter.
-    """
-    return json.loads(raw)
-
-
 class DayGrainedStream(PerShopStream):
     """A shop stream read in whole days of the shop, up to its ``latest_available_date``."""
 
@@ -106,6 +93,7 @@ class DayGrainedStream(PerShopStream):
     paged: t.ClassVar[bool] = True
 
     @property
+    @override
     def records_key(self) -> str:  # type: ignore[override]
         """The list's name, for messages."""
         return ".".join(self.records_path)
@@ -116,14 +104,17 @@ class DayGrainedStream(PerShopStream):
         return self.tiktok_tap.shop_calendar
 
     @property
+    @override
     def pacer(self) -> RateLimiter:
         """These endpoints have their own, lower pace (``analytics_requests_per_second``)."""
         return self.tiktok_tap.analytics_rate_limiter
 
+    @override
     def pace_key(self, context: Context | None) -> tuple[t.Any, ...]:
         """One lane per shop for all of these endpoints: the quota is per shop."""
         return ((context or {}).get("shop_id"), "analytics")
 
+    @override
     def query_params(self, context: Context | None) -> dict[str, str]:
         """The days of the request, the currency, paging and the endpoint's fixed values."""
         days: DayRange = (context or {})[DAYS_KEY]
@@ -137,12 +128,14 @@ class DayGrainedStream(PerShopStream):
             params["page_size"] = "100"  # the documented maximum (the default is 10)
         return params
 
+    @override
     def get_new_paginator(self) -> t.Any:
         """Single answers for endpoints that do not page."""
         return super().get_new_paginator() if self.paged else None
 
     # Answers ---------------------------------------------------------------------------
 
+    @override
     def validate_response(self, response: requests.Response) -> None:
         """Classify; then parse the body exactly once and learn the shop's latest day.
 
@@ -192,6 +185,7 @@ class DayGrainedStream(PerShopStream):
             raise TikTokShopAPIError(msg)
         return node
 
+    @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
         """The records of a page, from the body parsed in ``validate_response``."""
         envelope = getattr(response, PARSED_ATTR, None)
@@ -199,6 +193,7 @@ class DayGrainedStream(PerShopStream):
             envelope = parse_exact(response.content)
         yield from self._records_in(envelope)
 
+    @override
     def records_of_raw_page(self, raw: bytes) -> list[dict[str, t.Any]]:
         """The records of a page body (ids parsed exactly)."""
         return self._records_in(parse_exact(raw))
@@ -223,12 +218,13 @@ class DayGrainedStream(PerShopStream):
     def _setting_days(self) -> tuple[datetime.date | None, datetime.date | None]:
         """``start_date``'s day, and the last day ``end_date`` lets a read reach (UTC days)."""
         start = self.tiktok_tap.start_timestamp
-        first = None if start is None else _utc_day(start)
+        first = None if start is None else utc_day(start)
         last = None
         if self.config.get("end_date"):
-            last = _utc_day(self.tiktok_tap.sync_end) - ONE_DAY
+            last = utc_day(self.tiktok_tap.sync_end) - ONE_DAY
         return first, last
 
+    @override
     def start_read_ahead(self, context: Context, order: int) -> None:
         """Queue this shop's read on the prefetcher (``prefetch.py``), paced in its shop's lane.
 
@@ -252,6 +248,7 @@ class DayGrainedStream(PerShopStream):
     def _read_key(self, context: Context | None) -> tuple[str, str]:
         return (self.name, str((context or {})["shop_id"]))
 
+    @override
     def read(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """Read the shop's days up to its latest day (fetched ahead, or in place); bookmark."""
         prefetcher = self.tiktok_tap.prefetcher
@@ -294,19 +291,28 @@ class DayGrainedStream(PerShopStream):
         shop_id = str(context["shop_id"])
         start_day, end_day = self._setting_days()
         stop = clock_stop(time.time())
-        first = first_day(
+        first_from = functools.partial(
+            first_day,
             bookmark=bookmark,
             start_date=start_day,
             lookback_days=int(self.config[self.lookback_setting]),
             history_days=int(self.config[self.history_setting]),
-            reference=self.calendar.latest(shop_id) or stop,
         )
-        found = False
+        # A first sync's default history ends at the shop's latest day. Until an answer has
+        # told it, the first request is placed by the clock; its answer then settles the
+        # first day, and if that differs the request's rows are dropped and the read starts
+        # there (one request more, so every run covers the same days whatever answered first).
+        unsettled = bookmark is None and start_day is None
+        first = first_from(reference=self.calendar.latest(shop_id) or stop)
+        unsettled = unsettled and self.calendar.latest(shop_id) is None
+        found = restart = asked = False
         day = first
         read_through: Day | None = None
         while True:
             latest = self.calendar.latest(shop_id)
-            last = latest or stop
+            # Before any answer the clock's stop bounds the read, but the first request is
+            # always sent: a day after the shop's latest answers an empty list and the date.
+            last = latest or (stop if asked else max(stop, day))
             if end_day is not None:
                 last = min(last, end_day)
             if day > last:
@@ -315,6 +321,13 @@ class DayGrainedStream(PerShopStream):
             days = DayRange(day, min(day + ONE_DAY * (size - 1), last))
             try:
                 for index, page in enumerate(self.iter_pages({**context, DAYS_KEY: days})):
+                    known = self.calendar.latest(shop_id)
+                    if unsettled and known is not None:
+                        unsettled = False
+                        restart = first_from(reference=known) != first
+                        if restart:
+                            first = day = first_from(reference=known)
+                            break
                     if index == 0:  # once answered (the scope gate settles on a first item)
                         yield days
                     found = found or bool(page.records)
@@ -324,6 +337,10 @@ class DayGrainedStream(PerShopStream):
                     raise
                 self.log("Shop %s: no %s data for %s..%s (%s)", shop_id, self.name,
                          days.first, days.last, exc.verdict.code if exc.verdict else "?")
+            asked, unsettled = True, False  # only the first answer may move the first day
+            if restart:
+                restart = False
+                continue
             read_through = days.last
             day = days.last + ONE_DAY
         yield ReadThrough(first, read_through)
@@ -377,7 +394,3 @@ class DayGrainedStream(PerShopStream):
         state.pop(PROGRESS_MARKERS, None)  # the bookmark is the day read through, set here
         state["replication_key"] = self.replication_key
         state["replication_key_value"] = min(read_through, latest).isoformat()
-
-
-def _utc_day(moment: int) -> datetime.date:
-    return datetime.datetime.fromtimestamp(moment, tz=datetime.timezone.utc).date()

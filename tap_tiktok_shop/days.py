@@ -12,8 +12,9 @@ The range of one shop's read is ``[first, latest]`` (inclusive days):
   because their figures keep changing, then every new day;
 - on a first sync: from ``start_date``'s day, or else the last ``history_days`` days.
 
-The clock is used only where the API has told nothing yet: to place the start of the default
-history, and as a hard stop (``clock_stop``) while no answer of the shop has carried a date.
+The clock is used only where the API has told nothing yet: to place the first request of a
+first sync (whose answer then settles the first day: see day_reads.py), and as a hard stop
+(``clock_stop``) while no answer of the shop has carried a date.
 """
 
 from __future__ import annotations
@@ -43,10 +44,14 @@ def parse_day(value: object, where: str) -> Day:
     raise ConfigurationError(msg)
 
 
+def utc_day(moment: float) -> Day:
+    """The UTC calendar day of a unix time."""
+    return datetime.datetime.fromtimestamp(moment, tz=datetime.timezone.utc).date()
+
+
 def clock_stop(now: float) -> Day:
     """The last day that has ended everywhere on Earth (UTC-12) at ``now``: a hard stop only."""
-    utc_day = datetime.datetime.fromtimestamp(now, tz=datetime.timezone.utc).date()
-    return utc_day - 2 * ONE_DAY
+    return utc_day(now) - 2 * ONE_DAY
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,14 @@ def first_day(
     if start_date is not None:
         return start_date
     return reference - ONE_DAY * (max(1, history_days) - 1)
+
+
+@dataclass(frozen=True)
+class ReadThrough:
+    """Ends a shop's read: its first day and the last day it read (None: no request)."""
+
+    first: Day
+    last: Day | None
 
 
 class ShopCalendar:

@@ -22,6 +22,8 @@ import logging
 import typing as t
 from dataclasses import dataclass
 
+from typing_extensions import override
+
 from tap_tiktok_shop.child_reads import ChildReads
 from tap_tiktok_shop.errors import PageTokenError, ResultCapError
 from tap_tiktok_shop.pagination import Page
@@ -100,6 +102,7 @@ class ShopIncrementalStream(PerShopStream):
         """The name the endpoint's time filters start with."""
         return self.time_filter_field or str(self.replication_key)
 
+    @override
     def get_replication_key_signpost(self, context: Context | None = None) -> int:
         """Never let a bookmark pass the run's frozen end."""
         return self.tiktok_tap.sync_end
@@ -132,6 +135,7 @@ class ShopIncrementalStream(PerShopStream):
             return {f"{field}_ge": window.start, f"{field}_le": window.end - 1}
         return {f"{field}_ge": window.start, f"{field}_lt": window.end}
 
+    @override
     def query_params(self, context: Context | None) -> dict[str, str]:
         """Page size, sort (always sent: defaults differ per endpoint) and GET filters."""
         params = {"page_size": str(self.page_size), **self.fixed_params}
@@ -141,9 +145,19 @@ class ShopIncrementalStream(PerShopStream):
             params.update({key: str(value) for key, value in self.time_filters(context).items()})
         return params
 
+    @override
     def request_body(self, context: Context | None) -> dict[str, t.Any] | None:
         """The time filters, for endpoints that take them in a JSON body."""
         return self.time_filters(context) if self.filters_in_body else None
+
+    @override
+    def check_page(self, envelope: dict[str, t.Any]) -> None:
+        """Refuse a page whose search matches more than ``result_cap``: split its window."""
+        data = envelope.get("data")
+        total = data.get("total_count") if isinstance(data, dict) else None
+        if self.result_cap is not None and isinstance(total, int) and total > self.result_cap:
+            msg = f"{self.path}: {total} records match; one search reads at most {self.result_cap}"
+            raise ResultCapError(msg)
 
     def _read_key(self, context: Context | None) -> ReadKey:
         return (self.name, str((context or {})["shop_id"]))
@@ -158,6 +172,7 @@ class ShopIncrementalStream(PerShopStream):
             parts = max(parts, 2)  # the search could not page through all of it
         return min(parts, MAX_WINDOWS, window.end - window.start)
 
+    @override
     def start_read_ahead(self, context: Context, order: int) -> None:
         """Queue this shop's read on the prefetcher; its window is fixed now, from state."""
         if self.tiktok_tap.scopes.missing(self.required_scope):
@@ -281,11 +296,13 @@ class ShopIncrementalStream(PerShopStream):
         )
         return Plan(tuple(windows), tuple(keys))
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """The shop's records (see PerShopStream); then its child reads nobody consumed go."""
         yield from super().get_records(context)
         self._child_reads.discard(context)
 
+    @override
     def read(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """Read the shop's window; the SDK advances the bookmark when it completes."""
         prefetcher = self.tiktok_tap.prefetcher

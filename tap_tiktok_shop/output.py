@@ -34,6 +34,7 @@ from singer_sdk.singerlib.encoding.simple import (
     SchemaMessage,
     StateMessage,
 )
+from typing_extensions import override
 
 from tap_tiktok_shop.stdout_pipe import BackgroundStdout, is_pipe, write_now
 
@@ -69,12 +70,14 @@ class OrjsonSingerWriter(GenericSingerWriter[bytes, Message]):
         self._unflushed = False  # chunks were handed over since the last flush
         self._pipe: tuple[int, bool] | None = None  # (id of sys.stdout, whether a pipe)
 
+    @override
     def serialize_message(self, message: Message) -> bytes:
         """Encode one message as a JSON line (a STATE without copying it first)."""
         if isinstance(message, StateMessage):
             return encode_state(message.value)
         return orjson.dumps(message.to_dict(), default=_default, option=_OPTIONS)
 
+    @override
     def write_message(self, message: Message) -> None:
         """Write one message (a repeated identical SCHEMA is skipped); flush unless a record."""
         if isinstance(message, SchemaMessage):
@@ -133,6 +136,7 @@ class EncodedStateWriter(StateWriter):
         self._writer = message_writer
         self._last: bytes | None = None
 
+    @override
     def write_state(self, state: TapState) -> None:
         """Write a STATE message if the state changed since the last one."""
         encoded = encode_state(state)

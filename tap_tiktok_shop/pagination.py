@@ -7,9 +7,11 @@ is one answer of such a chain, as the readers hand it on (raw, its records parse
 
 from __future__ import annotations
 
+import json
 import typing as t
 
 from singer_sdk.pagination import BaseAPIPaginator
+from typing_extensions import override
 
 from tap_tiktok_shop.errors import TikTokShopAPIError
 
@@ -63,6 +65,7 @@ class CursorPaginator(BaseAPIPaginator[str | None]):
         self._seen: set[str] = set()
         self._describe = describe or _path_of
 
+    @override
     def get_next(self, response: requests.Response) -> str | None:
         """Return the next page token, or None on the last page."""
         token = data_of(response).get("next_page_token") or None
@@ -78,9 +81,15 @@ class CursorPaginator(BaseAPIPaginator[str | None]):
             self._seen.add(token)
         return token
 
-    def continue_if_empty(self, response: requests.Response) -> bool:
-        """Keep going past an empty page when the API still offers a next token."""
-        return bool(data_of(response).get("next_page_token"))
+
+def parse_exact(raw: bytes) -> t.Any:
+    """Parse JSON with every integer exact.
+
+    orjson turns an integer beyond 64 bits into a float (digits lost); the standard library
+    keeps integers of any size. The pages that need it (analytics) are small: its cost does
+    not matter.
+    """
+    return json.loads(raw)
 
 
 def _path_of(response: requests.Response) -> str:

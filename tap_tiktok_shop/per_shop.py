@@ -15,6 +15,8 @@ from __future__ import annotations
 import contextlib
 import typing as t
 
+from typing_extensions import override
+
 from tap_tiktok_shop.client import TikTokShopStream
 from tap_tiktok_shop.errors import SCOPE_MISSING, ScopeMissingError, ShopError
 from tap_tiktok_shop.outage import OutageBreaker
@@ -40,6 +42,7 @@ class PerShopStream(TikTokShopStream):
         """Yield the records of one partition (a shop, or a statement of a shop)."""
         yield from self.request_records(context)
 
+    @override
     def iter_pages(self, context: Context | None) -> Generator[Page, None, None]:
         """Every page of one read; the first one's ``total_count`` goes to the progress lines."""
         with contextlib.closing(super().iter_pages(context)) as pages:
@@ -56,6 +59,7 @@ class PerShopStream(TikTokShopStream):
         if flush is not None:
             flush()
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """Read the partition unless the app lacks the stream's package; isolate shop failures."""
         gate = self.tiktok_tap.scopes

@@ -25,6 +25,7 @@ import typing as t
 from dataclasses import dataclass, field
 
 from singer_sdk import metrics
+from typing_extensions import override
 
 from tap_tiktok_shop.windows import WINDOW_KEY
 
@@ -205,12 +206,14 @@ class EmittedCounter(metrics.Counter):
         #: Called with the exception that ended the read (None: it completed).
         self.on_exit: Callable[[BaseException | None], None] | None = None
 
+    @override
     def with_context(self, context: Context | None) -> None:
         """The SDK moves on to a partition: count into that shop's tally."""
         super().with_context(context)
         self._tally = self._progress.tally(self._stream, _shop_of(context))
         self._began = self._progress.begin(self._tally)
 
+    @override
     def increment(self, value: int = 1) -> None:
         """One more record emitted."""
         super().increment(value)
@@ -222,6 +225,7 @@ class EmittedCounter(metrics.Counter):
         if self._progress.clock() >= tally.due:
             self._progress.maybe_line(tally)
 
+    @override
     def __exit__(
         self,
         exc_type: type[BaseException] | None,

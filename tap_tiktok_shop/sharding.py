@@ -14,6 +14,8 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from typing_extensions import override
+
 from tap_tiktok_shop.errors import ConfigurationError
 
 #: ``INDEX/COUNT``: plain decimal numbers, no sign, no spaces.
@@ -46,6 +48,7 @@ class Shard:
         """
         return f"shard-{self.index}-of-{self.count}"
 
+    @override
     def __str__(self) -> str:
         """The setting's own spelling, ``INDEX/COUNT``."""
         return f"{self.index}/{self.count}"

@@ -7,6 +7,7 @@ from functools import cached_property
 
 import click
 from singer_sdk import Tap
+from typing_extensions import override
 
 from tap_tiktok_shop.authorizations import Authorizations
 from tap_tiktok_shop.days import ShopCalendar
@@ -126,6 +127,7 @@ class TapTikTokShop(Tap):
         """Which API packages the app lacks; skips the streams that need them."""
         return ScopeGate(self.authorizations.granted_scopes, self.logger)
 
+    @override
     def discover_streams(self) -> list[Stream]:
         """Return one instance of every stream."""
         return [stream_type(tap=self) for stream_type in STREAM_TYPES]
@@ -146,6 +148,8 @@ class TapTikTokShop(Tap):
             raise ScopeMissingError(failure)
 
     @classmethod
+    @override
+    @override
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
         """Run the CLI; known failures end with one error line and exit code 1 (see outcome)."""
         with one_line_failures(cls.logger):
@@ -154,6 +158,7 @@ class TapTikTokShop(Tap):
             super().invoke(*args, **kwargs)
 
     @classmethod
+    @override
     def cb_config(
         cls,
         ctx: click.Context,
@@ -172,6 +177,7 @@ class TapTikTokShop(Tap):
         raise ConfigurationError(msg)
 
     @classmethod
+    @override
     def get_singer_command(cls) -> click.Command:
         """The SDK's command, with every option callback reporting failures in one line.
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import backoff
 import orjson
 import requests
+from typing_extensions import override
 
 from tap_tiktok_shop.errors import (
     REFRESH_TOKEN_DEAD,
@@ -69,6 +70,7 @@ def mask_secret_query_values(text: str) -> str:
 class SecretQueryFilter(logging.Filter):
     """Masks secret query values in log records before any handler formats them."""
 
+    @override
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite the record's message if it holds a secret query value; always keep it."""
         message = record.getMessage()

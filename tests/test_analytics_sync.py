@@ -226,7 +226,8 @@ def test_sku_ids_beyond_64_bits_keep_every_digit(emu, tmp_path):
             + ',"product_id":1729000000000000001,"gmv":{"amount":"1.00","currency":"USD"},'
             '"sku_orders":1,"units_sold":2}]}}')
     emu.faults.add("answer", 1, STREAMS["shop_sku_performance_daily"][1], body=body)
-    config = tap_config(emu, analytics_history_days=1, shop_ids=[shop])
+    # start_date pins the first day, so the first request (the injected answer) asks for it
+    config = tap_config(emu, start_date=f"{latest}T00:00:00Z", shop_ids=[shop])
     run = run_tap(tmp_path, emu, config, catalog=catalog_selecting(
         ["shops", "shop_sku_performance_daily"]))
     assert run.returncode == 0, run.stderr
@@ -242,7 +243,8 @@ def test_an_empty_first_page_that_counts_records_is_read_again(emu, tmp_path):
     body = ('{"code":0,"message":"Success","request_id":"r","data":{"latest_available_date":"'
             + latest + '","next_page_token":"","total_count":50,"skus":[]}}')
     emu.faults.add("answer", 1, STREAMS["shop_sku_performance_daily"][1], body=body)
-    config = tap_config(emu, analytics_history_days=1, shop_ids=[shop])
+    # start_date pins the first day, so the first request (the injected answer) asks for it
+    config = tap_config(emu, start_date=f"{latest}T00:00:00Z", shop_ids=[shop])
     run = run_tap(tmp_path, emu, config, catalog=catalog_selecting(
         ["shops", "shop_sku_performance_daily"]))
     assert run.returncode == 0, run.stderr
@@ -262,3 +264,22 @@ def test_usd_currency_is_asked_for_and_emitted(emu, tmp_path):
     assert all(r["sales"]["gmv"]["overall"]["currency"] == "USD" for r in intervals)
     path = STREAMS["shop_performance_daily"][1]
     assert {q["currency"] for q in _requests(emu, path)} == {"USD"}
+
+
+def test_a_first_sync_reads_the_history_ending_at_the_latest_day_whatever_the_clock(emu, tmp_path):
+    """The default history is the days ending at latest_available_date, for every stream.
+
+    Before the first answer the tap places its first request by the clock; the answer then
+    settles the first day, so the days read never depend on the time of day or on which
+    stream of the shop answered first.
+    """
+    shop = emu.shops()[0]["id"]
+    latest = datetime.date.fromisoformat(emu.analytics.latest_date(shop))
+    wanted = {(latest - DAY).isoformat(), latest.isoformat()}
+    config = tap_config(emu, analytics_history_days=2, shop_ids=[shop])
+    run = run_tap(tmp_path, emu, config, catalog=catalog_selecting(
+        ["shops", "shop_performance_daily", "shop_sku_performance_daily"]))
+    assert run.returncode == 0, run.stderr
+    for stream in ("shop_performance_daily", "shop_sku_performance_daily"):
+        assert _emitted(run, stream) == _expected(emu, stream, shop, wanted), stream
+        assert _bookmarks(run.last_state, stream) == {shop: latest.isoformat()}

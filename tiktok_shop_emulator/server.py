@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import orjson
+from typing_extensions import override
 
 from tiktok_shop_emulator.analytics_data import AnalyticsStore
 from tiktok_shop_emulator.api import INTERNAL, Api
@@ -47,6 +48,7 @@ class _Server(ThreadingHTTPServer):
         self._live_lock = threading.Lock()
         super().__init__(address, _Handler)
 
+    @override
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Stay quiet when a client hung up mid-connection; other errors keep their traceback.
 
@@ -56,6 +58,7 @@ class _Server(ThreadingHTTPServer):
             return
         super().handle_error(request, client_address)
 
+    @override
     def get_request(self) -> tuple[socket.socket, Any]:
         """Accept a connection with Nagle off, so small answers are not delayed ~40 ms."""
         conn, addr = super().get_request()
@@ -64,6 +67,7 @@ class _Server(ThreadingHTTPServer):
             self._live.add(conn)
         return conn, addr
 
+    @override
     def shutdown_request(self, request: Any) -> None:
         """Forget a finished connection, then close it."""
         with self._live_lock:
@@ -85,6 +89,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
 
+    @override
     def log_message(self, format: str, *args: Any) -> None:
         """Stay silent: per-request logging would slow the emulator and clutter test output."""
 

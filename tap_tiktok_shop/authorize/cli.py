@@ -19,6 +19,7 @@ from pathlib import Path
 
 import click
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from typing_extensions import override
 
 from tap_tiktok_shop.authorize import api, report, sellers, shop_listing
 from tap_tiktok_shop.authorize.check import check
@@ -67,6 +68,7 @@ def _one_line_usage(exc: click.UsageError) -> click.ClickException:
 class _OneLineErrors(click.Group):
     """Turns usage errors and the tap's known failures into one ``Error:`` line."""
 
+    @override
     def make_context(
         self,
         info_name: str | None,
@@ -79,6 +81,7 @@ class _OneLineErrors(click.Group):
         except click.UsageError as exc:
             raise _one_line_usage(exc) from None
 
+    @override
     def invoke(self, ctx: click.Context) -> t.Any:
         try:
             return super().invoke(ctx)

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
+from typing_extensions import override
+
 from tap_tiktok_shop.errors import AuthorizationError, ConfigurationError
 from tap_tiktok_shop.untrusted import check_base_url
 
@@ -183,6 +185,7 @@ class _CallbackHandler(BaseHTTPRequestHandler):
 
     server: _CallbackServer
 
+    @override
     def setup(self) -> None:
         """Bound this connection's reads by min(10 s, the time the login has left)."""
         left = self.server.deadline - time.monotonic()
@@ -217,6 +220,7 @@ class _CallbackHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    @override
     def log_message(self, format: str, *args: t.Any) -> None:
         """Stay silent: the request line holds the authorization code."""
 

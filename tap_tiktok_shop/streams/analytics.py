@@ -15,6 +15,7 @@ from __future__ import annotations
 import typing as t
 
 from singer_sdk import SchemaDirectory, StreamSchema
+from typing_extensions import override
 
 from tap_tiktok_shop import schemas
 from tap_tiktok_shop.day_reads import DayGrainedStream
@@ -55,6 +56,7 @@ class ShopPerformanceDailyStream(AnalyticsStream):
     paged = False
     fixed_params: t.ClassVar[dict[str, str]] = {"granularity": "1D"}
 
+    @override
     def shape_record(
         self, row: dict[str, t.Any], shop_id: str, days: DayRange
     ) -> dict[str, t.Any] | None:
@@ -75,7 +77,7 @@ class ShopSkuPerformanceDailyStream(AnalyticsStream):
     """GET /analytics/202509/shop_skus/performance, one day per request.
 
     Its ``id`` and ``product_id`` are JSON integers of up to 19 digits (parsed exactly, see
-    day_reads.parse_exact); they are emitted as strings like every other id.
+    pagination.parse_exact); they are emitted as strings like every other id.
     """
 
     name = "shop_sku_performance_daily"
@@ -83,6 +85,7 @@ class ShopSkuPerformanceDailyStream(AnalyticsStream):
     records_path = ("skus",)
     primary_keys = ("shop_id", "id", "date")
 
+    @override
     def shape_record(
         self, row: dict[str, t.Any], shop_id: str, days: DayRange
     ) -> dict[str, t.Any] | None:
@@ -114,6 +117,7 @@ class ShopLiveSessionsStream(AnalyticsStream):
     primary_keys = ("shop_id", "id")
     fixed_params: t.ClassVar[dict[str, str]] = {"account_type": "ALL"}
 
+    @override
     def read(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """The shop's sessions, each once in this run (day windows can list it twice)."""
         seen: set[t.Any] = set()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import typing as t
 
 from singer_sdk import SchemaDirectory, StreamSchema
+from typing_extensions import override
 
 from tap_tiktok_shop import schemas
 from tap_tiktok_shop.child_reads import ChildReadStream
@@ -47,6 +48,7 @@ class StatementsStream(FinanceStream):
     replication_key = "statement_time"
     sort_field = "statement_time"
 
+    @override
     def get_child_context(
         self, record: dict[str, t.Any], context: Context | None
     ) -> dict[str, t.Any]:
@@ -93,6 +95,7 @@ class StatementTransactionsStream(ChildReadStream):
     state_partitioning_keys: t.ClassVar = ()
     schema = StreamSchema(SchemaDirectory(schemas))
 
+    @override
     def query_params(self, context: Context | None) -> dict[str, str]:
         """The API requires ``sort_field``; ascending by order creation."""
         return {
@@ -101,6 +104,7 @@ class StatementTransactionsStream(ChildReadStream):
             "sort_order": "ASC",
         }
 
+    @override
     def post_process(
         self, row: dict[str, t.Any], context: Context | None = None
     ) -> dict[str, t.Any] | None:

@@ -9,21 +9,11 @@ read. Records emitted before a late cap error are read again in the halves (at-l
 
 from __future__ import annotations
 
-import typing as t
-
 from singer_sdk import SchemaDirectory, StreamSchema
 
 from tap_tiktok_shop import schemas
-from tap_tiktok_shop.errors import ResultCapError
 from tap_tiktok_shop.incremental import ShopIncrementalStream
-from tap_tiktok_shop.pagination import data_of
 from tap_tiktok_shop.streams.shops import ShopsStream
-
-if t.TYPE_CHECKING:
-    from collections.abc import Iterable
-
-    import requests
-
 
 #: The most results one product search may page through.
 SEARCH_CAP = 10_000
@@ -43,11 +33,3 @@ class ProductsStream(ShopIncrementalStream):
     required_scope = "seller.product.basic"
     parent_stream_type = ShopsStream
     schema = StreamSchema(SchemaDirectory(schemas))
-
-    def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
-        """Refuse a page whose search matches more than the cap: its window must be split."""
-        total = data_of(response).get("total_count")
-        if isinstance(total, int) and total > SEARCH_CAP:
-            msg = f"{self.path}: {total} products match; one search reads at most {SEARCH_CAP}"
-            raise ResultCapError(msg)
-        yield from super().parse_response(response)

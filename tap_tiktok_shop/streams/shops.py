@@ -5,6 +5,7 @@ from __future__ import annotations
 import typing as t
 
 from singer_sdk import SchemaDirectory, StreamSchema
+from typing_extensions import override
 
 from tap_tiktok_shop import schemas
 from tap_tiktok_shop.client import TikTokShopStream
@@ -30,10 +31,13 @@ class ShopsStream(TikTokShopStream):
     replication_key = None
     schema = StreamSchema(SchemaDirectory(schemas))
 
+    @override
+    @override
     def get_new_paginator(self) -> None:  # type: ignore[override]
         """One page holds every authorized shop."""
         return
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """List every authorization's shops, then yield the ones this run syncs."""
         tap = self.tiktok_tap
@@ -54,6 +58,7 @@ class ShopsStream(TikTokShopStream):
         # shop stream has run by now.
         self.tiktok_tap.fail_if_nothing_synced()
 
+    @override
     def get_record_counter(self, **kwargs: t.Any) -> EmittedCounter:
         """The record counter; it spans the sync of every shop stream, so it sees a failure.
 
@@ -64,6 +69,7 @@ class ShopsStream(TikTokShopStream):
         counter.on_exit = self.tiktok_tap.run_summary.sync_ended
         return counter
 
+    @override
     def finalize_state_progress_markers(self, state: dict[str, t.Any] | None = None) -> None:
         """Write the final STATE, then the run summary and the shop-failure line, last.
 
@@ -92,6 +98,7 @@ class ShopsStream(TikTokShopStream):
                 child.start_read_ahead(context, order)
                 order += 1
 
+    @override
     def get_child_context(
         self,
         record: dict[str, t.Any],
