@@ -70,8 +70,14 @@ def test_an_outage_of_every_shop_stops_after_the_threshold_in_one_line(
     for shop in shops[SHOPS_IN_A_ROW - 1:]:
         assert shop_warnings(run, shop) == []
     # Only the reads already under way spent their retries: not the 10 shops' 80 attempts.
-    assert emu.stats.count(SEARCH) == max(parallel_reads, SHOPS_IN_A_ROW) * TRIES
-    for shop in shops[max(parallel_reads, SHOPS_IN_A_ROW):]:
+    # The shops that tripped it spent all of theirs; a read still in flight beyond them (with
+    # 4 workers) may be cut short by the stop, as the breaker means to, but never exceeds them.
+    under_way = max(parallel_reads, SHOPS_IN_A_ROW)
+    for shop in shops[:SHOPS_IN_A_ROW]:
+        assert order_searches_of(emu, shop) == TRIES
+    for shop in shops[SHOPS_IN_A_ROW:under_way]:
+        assert order_searches_of(emu, shop) <= TRIES
+    for shop in shops[under_way:]:
         assert order_searches_of(emu, shop) == 0
     # Bookmarks never move for a shop that was not synced.
     assert run.records("orders") == []

@@ -26,9 +26,13 @@
     cast(({{ utc_column }} at time zone 'UTC') at time zone {{ zone_column }} as date)
 {%- endmacro %}
 
-{#- The raw table of an optional stream, or none when the loader never created it (the stream
-    was not selected): models on it then build empty, and the marts joining them hold nulls. -#}
+{#- The raw table of an optional stream, or none when it is disabled (its var) or the loader
+    never created it (the stream was not selected): the models on it then build empty, and the
+    marts joining them hold nulls. -#}
 {% macro tiktok_shop_loaded_source(table) -%}
+    {%- if not tiktok_shop_enabled(table) -%}
+        {{ return(none) }}
+    {%- endif -%}
     {%- if not execute -%}
         {{ return(source('tiktok_shop', table)) }}
     {%- endif -%}

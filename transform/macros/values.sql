@@ -45,3 +45,12 @@
         else cast(nullif(trim({{ expression }}), '') as numeric(20, 6))
     end
 {%- endmacro %}
+
+{#- Whether an optional stream's models are enabled: var tiktok_shop_<stream>_enabled (true or
+    false from --vars), else the environment variable TIKTOK_SHOP_<STREAM>_ENABLED ("true" or
+    "false", which is how Meltano passes it), else ``default``: on for the streams selected by
+    default, off for the opt-in ones. -#}
+{% macro tiktok_shop_enabled(stream, default=true) -%}
+    {%- set from_env = env_var('TIKTOK_SHOP_' ~ (stream | upper) ~ '_ENABLED', default | string) -%}
+    {{ return((var('tiktok_shop_' ~ stream ~ '_enabled', from_env) | string | lower) in ['true', '1', 'yes']) }}
+{%- endmacro %}

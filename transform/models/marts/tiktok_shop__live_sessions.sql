@@ -1,3 +1,4 @@
+{{ config(enabled=tiktok_shop_enabled('shop_live_sessions')) }}
 {#- One row per LIVE session, its metrics typed; shop_date is the shop day that listed it
     first, started_at and ended_at are UTC. -#}
 select

@@ -1,3 +1,4 @@
+{{ config(enabled=tiktok_shop_enabled('statements') and tiktok_shop_enabled('statement_transactions')) }}
 {#- Each statement transaction with its statement (date, payment) and, for order transactions,
     the order it settles. -#}
 select

@@ -1,3 +1,4 @@
+{{ config(enabled=tiktok_shop_enabled('shop_live_sessions')) }}
 {#- One row per LIVE session, its metrics typed. Empty when the stream was not loaded. -#}
 {%- set raw = tiktok_shop_loaded_source('shop_live_sessions') %}
 with latest as (

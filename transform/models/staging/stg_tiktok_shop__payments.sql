@@ -1,3 +1,4 @@
+{{ config(enabled=tiktok_shop_enabled('payments')) }}
 with latest as (
     {{ tiktok_shop_latest_version(source('tiktok_shop', 'payments'), ['id'], 'create_time desc') }}
 )

@@ -1,3 +1,4 @@
+{{ config(enabled=tiktok_shop_enabled('statement_transactions')) }}
 {#- The tap re-reads a statement's transactions whenever the statement changes; the target
     merges them on (statement_id, id). -#}
 with latest as (

@@ -1,3 +1,4 @@
+{{ config(enabled=tiktok_shop_enabled('statements')) }}
 with latest as (
     {{ tiktok_shop_latest_version(source('tiktok_shop', 'statements'), ['id'], 'statement_time desc') }}
 )

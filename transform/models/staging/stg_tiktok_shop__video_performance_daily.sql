@@ -1,3 +1,4 @@
+{{ config(enabled=tiktok_shop_enabled('shop_video_performance_daily')) }}
 {#- One row per video and shop day, its metrics typed. Empty when the stream was not loaded. -#}
 {%- set raw = tiktok_shop_loaded_source('shop_video_performance_daily') %}
 with latest as (

@@ -1,3 +1,4 @@
+{{ config(enabled=tiktok_shop_enabled('withdrawals')) }}
 with latest as (
     {{ tiktok_shop_latest_version(source('tiktok_shop', 'withdrawals'), ['id'], 'create_time desc') }}
 )
