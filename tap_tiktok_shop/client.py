@@ -59,6 +59,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context, RequestFunc
 
     from tap_tiktok_shop.ratelimit import RateLimiter
+    from tap_tiktok_shop.services import TapServices
     from tap_tiktok_shop.tap import TapTikTokShop
 
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -127,9 +128,9 @@ class TikTokShopStream(RESTStream[str | None]):
                 raise TypeError(msg)
 
     @property
-    def tiktok_tap(self) -> TapTikTokShop:
-        """The tap, with its authorizations and shop directory."""
-        return t.cast("TapTikTokShop", self._tap)
+    def tiktok_tap(self) -> TapServices:
+        """The tap's run-wide services: all a stream may use of it (``services.py``)."""
+        return t.cast("TapServices", self._tap)
 
     @property
     @override

@@ -55,9 +55,9 @@ from tap_tiktok_shop.errors import (
     TransientAPIError,
     Verdict,
 )
-from tap_tiktok_shop.outcome import PROGRESS_MARKERS
 from tap_tiktok_shop.pagination import Page, parse_exact
 from tap_tiktok_shop.per_shop import PerShopStream
+from tap_tiktok_shop.run_exit import PROGRESS_MARKERS
 from tap_tiktok_shop.window_reads import ShopFailed
 
 if t.TYPE_CHECKING:

@@ -18,10 +18,11 @@ import typing as t
 from typing_extensions import override
 
 from tap_tiktok_shop.client import TikTokShopStream
-from tap_tiktok_shop.errors import SCOPE_MISSING, ScopeMissingError, ShopError
+from tap_tiktok_shop.errors import ScopeMissingError, ShopError
 from tap_tiktok_shop.outage import OutageBreaker
-from tap_tiktok_shop.outcome import PROGRESS_MARKERS
 from tap_tiktok_shop.pagination import Page
+from tap_tiktok_shop.run_exit import PROGRESS_MARKERS
+from tap_tiktok_shop.scopes import refusal
 from tap_tiktok_shop.window_reads import ShopFailed
 
 if t.TYPE_CHECKING:
@@ -54,7 +55,7 @@ class PerShopStream(TikTokShopStream):
             yield from pages
 
     def flush_output(self) -> None:
-        """Write out records the message writer still holds (see output.py)."""
+        """Write out records the message writer still holds (see message_writer.py)."""
         flush = getattr(self._tap.message_writer, "flush_pending", None)
         if flush is not None:
             flush()
@@ -99,28 +100,8 @@ class PerShopStream(TikTokShopStream):
         return str((context or {}).get("shop_id"))
 
     def gated(self, items: Callable[[], Iterable[_Item]], *, prober: bool) -> Iterator[_Item]:
-        """A read fetched ahead; only the first read of a scope runs before it is known.
-
-        ``prober``: this read claimed the scope's probe (``ScopeGate.claim_probe``); the others
-        wait until its first answer settled whether the app holds the package.
-        """
-        gate, scope = self.tiktok_tap.scopes, self.required_scope
-        if not prober:
-            gate.wait_settled(scope)
-        try:
-            if gate.missing(scope):
-                return
-            for item in items():
-                if prober:
-                    gate.settle(scope)
-                yield item
-        except ScopeMissingError as exc:
-            if prober and not gate.granted_lists(scope):
-                gate.refuse(scope, refusal(exc))  # the first read of the scope: the app lacks it
-            raise
-        finally:
-            if prober:
-                gate.settle(scope)
+        """A read fetched ahead, behind this stream's scope gate (``ScopeGate.gated``)."""
+        return self.tiktok_tap.scopes.gated(self.required_scope, items, prober=prober)
 
     def isolated(
         self, items: Iterable[_Item], on_failure: Callable[[], None] | None = None
@@ -171,12 +152,3 @@ class PerShopStream(TikTokShopStream):
             raise outage from None
         self.tiktok_tap.shop_failures.record(shop_id, self.name, error)
 
-
-def refusal(error: ScopeMissingError) -> str:
-    """The answer that refused a scope, for the skip warning (with its request id)."""
-    verdict = error.verdict
-    request_id = verdict.request_id if verdict else ""
-    answer = "API code 105005"
-    if verdict is not None and verdict.code != SCOPE_MISSING:
-        answer = f"HTTP {verdict.status}"  # e.g. 403 before a package is approved
-    return f"{answer}, request_id {request_id}"

@@ -28,7 +28,7 @@ from collections import Counter
 from pathlib import Path
 
 from tap_tiktok_shop.errors import REPORTED_ERRORS
-from tap_tiktok_shop.outcome import SyncInterrupted
+from tap_tiktok_shop.run_exit import SyncInterrupted
 from tap_tiktok_shop.scopes import package_of
 
 if t.TYPE_CHECKING:

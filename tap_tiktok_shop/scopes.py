@@ -11,11 +11,15 @@ from __future__ import annotations
 import threading
 import typing as t
 
+from tap_tiktok_shop.errors import SCOPE_MISSING, ScopeMissingError
+
 if t.TYPE_CHECKING:
     import logging
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable, Iterator
 
     from singer_sdk.streams import Stream
+
+_Item = t.TypeVar("_Item")
 
 #: Scope key -> the package name shown in Partner Center (from the API reference).
 SCOPE_PACKAGES = {
@@ -94,6 +98,32 @@ class ScopeGate:
             probe = self._probes.setdefault(scope, threading.Event())
         probe.wait()
 
+    def gated(
+        self, scope: str, items: Callable[[], Iterable[_Item]], *, prober: bool
+    ) -> Iterator[_Item]:
+        """A read fetched ahead; only the first read of a scope runs before it is known.
+
+        ``prober``: this read claimed the scope's probe (``claim_probe``); the others wait
+        until its first answer settled whether the app holds the package, and are not sent
+        when it does not.
+        """
+        if not prober:
+            self.wait_settled(scope)
+        try:
+            if self.missing(scope):
+                return
+            for item in items():
+                if prober:
+                    self.settle(scope)
+                yield item
+        except ScopeMissingError as exc:
+            if prober and not self.granted_lists(scope):
+                self.refuse(scope, refusal(exc))  # the first read of the scope: the app lacks it
+            raise
+        finally:
+            if prober:
+                self.settle(scope)
+
     def missing(self, scope: str) -> bool:
         """True when the app is known to lack ``scope`` (from the token or a 105005)."""
         if scope in self._refused:
@@ -150,3 +180,13 @@ def _with_descendants(stream: Stream) -> list[Stream]:
     for child in stream.child_streams:
         streams += _with_descendants(child)
     return streams
+
+
+def refusal(error: ScopeMissingError) -> str:
+    """The answer that refused a scope, for the skip warning (with its request id)."""
+    verdict = error.verdict
+    request_id = verdict.request_id if verdict else ""
+    answer = "API code 105005"
+    if verdict is not None and verdict.code != SCOPE_MISSING:
+        answer = f"HTTP {verdict.status}"  # e.g. 403 before a package is approved
+    return f"{answer}, request_id {request_id}"

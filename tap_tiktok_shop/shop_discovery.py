@@ -19,8 +19,8 @@ if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
     from tap_tiktok_shop.authorizations import Authorizations
+    from tap_tiktok_shop.shop_directory import ShopDirectory
     from tap_tiktok_shop.shop_failures import ShopFailures
-    from tap_tiktok_shop.shops import ShopDirectory
 
 def discover_shops(
     list_shops: Callable[[dict[str, str]], Iterable[dict[str, t.Any]]],

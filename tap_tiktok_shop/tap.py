@@ -12,24 +12,24 @@ from typing_extensions import override
 from tap_tiktok_shop.authorizations import Authorizations
 from tap_tiktok_shop.days import ShopCalendar
 from tap_tiktok_shop.errors import ConfigurationError, ScopeMissingError
+from tap_tiktok_shop.message_writer import EncodedStateWriter, OrjsonSingerWriter
 from tap_tiktok_shop.outage import OutageBreaker
-from tap_tiktok_shop.outcome import (
+from tap_tiktok_shop.per_shop import PerShopStream
+from tap_tiktok_shop.prefetch import Prefetcher
+from tap_tiktok_shop.progress import Progress
+from tap_tiktok_shop.ratelimit import RateLimiter
+from tap_tiktok_shop.run_exit import (
     json_object_file,
     one_line_failures,
     reporting,
     stop_on_signals,
 )
-from tap_tiktok_shop.output import EncodedStateWriter, OrjsonSingerWriter
-from tap_tiktok_shop.per_shop import PerShopStream
-from tap_tiktok_shop.prefetch import Prefetcher
-from tap_tiktok_shop.progress import Progress
-from tap_tiktok_shop.ratelimit import RateLimiter
 from tap_tiktok_shop.run_summary import RunSummary
 from tap_tiktok_shop.scopes import ScopeGate
 from tap_tiktok_shop.settings import CONFIG_SCHEMA, run_window
 from tap_tiktok_shop.sharding import parse_shard
+from tap_tiktok_shop.shop_directory import ShopDirectory
 from tap_tiktok_shop.shop_failures import ShopFailures
-from tap_tiktok_shop.shops import ShopDirectory
 from tap_tiktok_shop.streams import STREAM_TYPES
 
 if t.TYPE_CHECKING:
@@ -50,8 +50,8 @@ class TapTikTokShop(Tap):
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         """Validate the settings, freeze the run's time window, stop cleanly on signals."""
         super().__init__(*args, **kwargs)
-        # The SDK's writer deep-copies the whole state at each STATE (see output.py); the SDK
-        # offers no hook for its class, and writes through this attribute itself.
+        # The SDK's writer deep-copies the whole state at each STATE (see message_writer.py);
+        # the SDK offers no hook for its class, and writes through this attribute itself.
         self._state_writer = EncodedStateWriter(
             t.cast("OrjsonSingerWriter", self.message_writer)
         )
@@ -151,7 +151,7 @@ class TapTikTokShop(Tap):
     @override
     @override
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
-        """Run the CLI; known failures end with one error line and exit code 1 (see outcome)."""
+        """Run the CLI; known failures end with one error line and exit code 1 (see run_exit.py)."""
         with one_line_failures(cls.logger):
             for option in INPUT_FILES:
                 kwargs[option] = json_object_file(option, kwargs.get(option))
@@ -193,3 +193,11 @@ class TapTikTokShop(Tap):
             if param.name in INPUT_FILES:
                 param.type = click.Path()
         return command
+
+
+if t.TYPE_CHECKING:
+    from tap_tiktok_shop.services import TapServices
+
+    def _provides_every_service(tap: TapTikTokShop) -> TapServices:
+        """Never called: mypy checks here that the tap keeps the streams' contract."""
+        return tap

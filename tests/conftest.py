@@ -22,7 +22,7 @@ import backoff._sync
 import orjson
 import pytest
 
-from tap_tiktok_shop.outcome import STOP_SIGNALS, one_line_failures
+from tap_tiktok_shop.run_exit import STOP_SIGNALS, one_line_failures
 from tap_tiktok_shop.stdout_pipe import drain_all
 from tap_tiktok_shop.tap import TapTikTokShop
 from tests.pipeline import PLUGIN_CACHE, MeltanoProject

@@ -11,8 +11,8 @@ from types import SimpleNamespace
 import jsonschema
 from singer_sdk.singerlib.encoding.simple import RecordMessage, SchemaMessage, StateMessage
 
-from tap_tiktok_shop import output, schemas
-from tap_tiktok_shop.output import EncodedStateWriter, OrjsonSingerWriter
+from tap_tiktok_shop import message_writer, schemas
+from tap_tiktok_shop.message_writer import EncodedStateWriter, OrjsonSingerWriter
 from tap_tiktok_shop.records import RecordFitter
 
 SCHEMAS = Path(schemas.__file__).parent
@@ -77,7 +77,7 @@ class _BinaryStdout:
 
 def test_writer_emits_json_lines_and_flushes_only_on_state(monkeypatch):
     out = _BinaryStdout()
-    monkeypatch.setattr(output, "sys", SimpleNamespace(stdout=out))
+    monkeypatch.setattr(message_writer, "sys", SimpleNamespace(stdout=out))
     writer = OrjsonSingerWriter()
     moment = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
     writer.write_message(RecordMessage(stream="s", record={"a": 1}, time_extracted=moment))
@@ -99,7 +99,7 @@ def test_writer_emits_json_lines_and_flushes_only_on_state(monkeypatch):
 
 def test_writer_skips_a_repeated_identical_schema(monkeypatch):
     out = _BinaryStdout()
-    monkeypatch.setattr(output, "sys", SimpleNamespace(stdout=out))
+    monkeypatch.setattr(message_writer, "sys", SimpleNamespace(stdout=out))
     writer = OrjsonSingerWriter()
     schema = {"type": "object", "properties": {"a": {"type": "integer"}}}
     for _ in range(3):
@@ -110,7 +110,7 @@ def test_writer_skips_a_repeated_identical_schema(monkeypatch):
 
 def test_state_writer_writes_a_state_only_when_it_changed(monkeypatch):
     out = _BinaryStdout()
-    monkeypatch.setattr(output, "sys", SimpleNamespace(stdout=out))
+    monkeypatch.setattr(message_writer, "sys", SimpleNamespace(stdout=out))
     writer = OrjsonSingerWriter()
     states = EncodedStateWriter(writer)
     state = {"bookmarks": {"orders": {"partitions": [{"context": {"shop_id": "1"}}]}}}

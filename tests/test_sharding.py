@@ -10,7 +10,7 @@ import pytest
 
 from tap_tiktok_shop.errors import ConfigurationError
 from tap_tiktok_shop.sharding import Shard, parse_shard, shard_of
-from tap_tiktok_shop.shops import ShopDirectory
+from tap_tiktok_shop.shop_directory import ShopDirectory
 from tests.conftest import run_in_process, run_tap, tap_config
 
 

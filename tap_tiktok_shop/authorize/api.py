@@ -21,7 +21,7 @@ from tap_tiktok_shop.errors import (
     classify,
     raise_for_verdict,
 )
-from tap_tiktok_shop.shops import check_shops
+from tap_tiktok_shop.shop_directory import check_shops
 from tap_tiktok_shop.streams.shops import ShopsStream
 from tap_tiktok_shop.tokens import TokenClient, TokenManager
 from tap_tiktok_shop.transport import send

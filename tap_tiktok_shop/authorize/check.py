@@ -48,9 +48,9 @@ from tap_tiktok_shop.errors import (
     ShopError,
 )
 from tap_tiktok_shop.http_dates import server_time
-from tap_tiktok_shop.outcome import SyncInterrupted, json_object_file
 from tap_tiktok_shop.per_shop import PerShopStream
 from tap_tiktok_shop.progress import duration
+from tap_tiktok_shop.run_exit import SyncInterrupted, json_object_file
 from tap_tiktok_shop.scopes import package_of
 from tap_tiktok_shop.tap import TapTikTokShop
 from tap_tiktok_shop.untrusted import redacted_validation_errors

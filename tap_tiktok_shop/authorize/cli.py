@@ -42,7 +42,7 @@ from tap_tiktok_shop.authorize.secret_input import (
 )
 from tap_tiktok_shop.authorize.sources import Settings, gather
 from tap_tiktok_shop.errors import AuthorizationError, ConfigurationError
-from tap_tiktok_shop.shops import ShopDirectory
+from tap_tiktok_shop.shop_directory import ShopDirectory
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
