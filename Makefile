@@ -15,7 +15,7 @@ DAGSTER_VENV ?= .venv-dagster
 DAGSTER_BIN = $(DAGSTER_VENV)/bin
 DAGSTER_LOCK = orchestration/dagster/requirements.txt
 
-.PHONY: setup test lint demo bench docs clean lock dagster-setup dagster-run
+.PHONY: setup test test-fast lint demo bench docs clean lock dagster-setup dagster-run
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,9 @@ demo: $(PLUGINS_INSTALLED)  ## the whole pipeline on a local emulator into DuckD
 
 test: setup dagster-setup  ## run the whole test suite (what CI runs)
 	$(BIN)/pytest
+
+test-fast: setup  ## the unit and sync layers only (no Meltano, dbt or Dagster): the quick loop
+	$(BIN)/pytest -m "unit or sync"
 
 lint: setup  ## ruff and mypy
 	$(BIN)/ruff check .

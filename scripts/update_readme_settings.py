@@ -1,7 +1,7 @@
 """Regenerate the settings table in README.md from ``tap-tiktok-shop --about --format=markdown``.
 
 The table between the ``settings:start`` / ``settings:end`` markers is generated, never
-edited by hand; ``tests/test_docs.py`` fails when it drifts from the code.
+edited by hand; ``tests/unit/test_docs.py`` fails when it drifts from the code.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Tests of the pipeline layer (see tests/conftest.py: LAYERS)."""

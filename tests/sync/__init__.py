@@ -1,0 +1,1 @@
+"""Tests of the sync layer (see tests/conftest.py: LAYERS)."""

@@ -1,0 +1,134 @@
+"""The docs agree with the code: settings table, schema coverage of the API reference."""
+
+from __future__ import annotations
+
+import json
+import sys
+import typing as t
+from pathlib import Path
+
+import pytest
+
+from tap_tiktok_shop.scopes import package_of
+from tap_tiktok_shop.settings import CONFIG_SCHEMA
+from tap_tiktok_shop.streams import STREAM_TYPES
+from tap_tiktok_shop.streams.shops import ShopsStream
+from tiktok_shop_emulator.shapes import SHAPES_DIR
+
+REPO = Path(__file__).resolve().parents[2]
+#: The published API shapes, kept in the repository (the emulator serves the same files), so a
+#: fresh clone with nothing beside it runs these tests.
+REFERENCE = SHAPES_DIR
+sys.path.insert(0, str(REPO / "scripts"))
+
+import update_readme_settings  # noqa: E402
+
+#: stream name -> the API shape file its schema must cover
+SCHEMA_REFERENCES = {
+    "orders": "order_shape_search_202309.json",
+    "returns": "returns_search_202309.json",
+    "cancellations": "cancellations_search_202309.json",
+    "products": "products_search_202502.json",
+    "statements": "statements_202309.json",
+    "statement_transactions": "statement_transactions_202501.json",
+    "payments": "payments_202309.json",
+    "withdrawals": "withdrawals_202309.json",
+    "shop_performance_daily": "analytics_shop_performance_202509_interval.json",
+    "shop_product_performance_daily": "analytics_shop_product_performance_list_202605.json",
+    "shop_sku_performance_daily": "analytics_shop_sku_performance_list_202509.json",
+    "shop_video_performance_daily": "analytics_shop_video_performance_list_202605.json",
+    "shop_live_sessions": "analytics_shop_live_performance_list_202509.json",
+}
+#: Fields the API sends as integers that the tap emits as strings (19-digit ids: exactness).
+IDS_AS_STRINGS = {"shop_sku_performance_daily.id", "shop_sku_performance_daily.product_id"}
+
+
+def test_readme_settings_table_is_generated_from_about():
+    readme = (REPO / "README.md").read_text()
+    table = update_readme_settings.settings_table()
+    assert update_readme_settings.render(readme, table) == readme, (
+        "README settings table is stale: run `make docs`"
+    )
+
+
+def _missing(shape: t.Any, schema: dict[str, t.Any], path: str) -> list[str]:
+    missing: list[str] = []
+    if isinstance(shape, dict):
+        properties = schema.get("properties", {})
+        for key, value in shape.items():
+            if key not in properties:
+                missing.append(f"{path}.{key}")
+            else:
+                missing += _missing(value, properties[key], f"{path}.{key}")
+    elif isinstance(shape, list) and shape:
+        missing += _missing(shape[0], schema.get("items", {}), f"{path}[]")
+    else:
+        types = schema.get("type", [])
+        types = [types] if isinstance(types, str) else types
+        if path in IDS_AS_STRINGS and shape == "integer":
+            shape = "string"
+        if shape not in types:
+            missing.append(f"{path} (type {shape} not in {types})")
+    return missing
+
+
+@pytest.mark.parametrize(("stream", "reference"), sorted(SCHEMA_REFERENCES.items()))
+def test_schema_covers_every_reference_field(stream, reference):
+    shape = json.loads((REFERENCE / reference).read_text())
+    schema = json.loads((REPO / "tap_tiktok_shop" / "schemas" / f"{stream}.json").read_text())
+    assert _missing(shape, schema, stream) == []
+    assert schema["properties"]["shop_id"]["type"] == "string"
+
+
+def test_coverage_check_catches_a_missing_field():
+    shape = {"a": "string", "b": {"c": "integer"}}
+    schema = {"properties": {"a": {"type": ["string", "null"]}, "b": {"properties": {}}}}
+    assert _missing(shape, schema, "x") == ["x.b.c"]
+
+
+def _readme_streams() -> dict[str, list[str]]:
+    readme = (REPO / "README.md").read_text()
+    table = readme.split("<!-- streams:start -->", 1)[1].split("<!-- streams:end -->", 1)[0]
+    rows = [line.strip("|").split("|") for line in table.strip().splitlines()[2:]]
+    return {cells[0].strip().strip("`"): [cell.strip() for cell in cells] for cells in rows}
+
+
+def test_readme_streams_table_matches_the_code():
+    rows = _readme_streams()
+    assert list(rows) == [stream.name for stream in STREAM_TYPES]
+    for stream in STREAM_TYPES:
+        _, endpoint, keys, replication, scope, parent = rows[stream.name]
+        assert endpoint == f"{stream.method} `{stream.path}`"
+        assert keys == ", ".join(f"`{key}`" for key in stream.primary_keys)
+        if stream.replication_key:
+            assert replication == f"`{stream.replication_key}`"
+        else:
+            assert not replication.startswith("`")
+        required = getattr(stream, "required_scope", "seller.authorization.info")
+        if stream is ShopsStream:
+            assert required == "seller.authorization.info"
+        assert scope == f"{package_of(required)} (`{required}`)"
+        expected_parent = stream.parent_stream_type.name if stream.parent_stream_type else ""
+        assert parent == (f"`{expected_parent}`" if expected_parent else "")
+
+
+def test_every_shop_stream_has_a_reference_shape():
+    assert set(SCHEMA_REFERENCES) == {stream.name for stream in STREAM_TYPES} - {"shops"}
+
+
+def test_reference_shapes_are_files_of_this_repository():
+    assert REFERENCE.resolve().is_relative_to(REPO)
+    for reference in SCHEMA_REFERENCES.values():
+        assert (REFERENCE / reference).is_file(), reference
+
+
+#: Settings the SDK adds to every tap (capabilities), not the tap's own.
+SDK_SETTINGS = ("stream_map", "faker_config", "flattening_", "batch_config")
+
+
+def test_secrets_example_mirrors_the_settings():
+    example = (REPO / ".secrets.example").read_text()
+    names = [name for name in CONFIG_SCHEMA["properties"] if not name.startswith(SDK_SETTINGS)]
+    assert "finance_lookback_days" in names
+    for name in names:
+        assert f"TAP_TIKTOK_SHOP_{name.upper()}=" in example, name
