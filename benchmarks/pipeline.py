@@ -13,7 +13,7 @@ second, the ratio to the tap alone, and the peak RSS of the tap's and the loader
 every run checks the loaded table holds every order once.
 
 Candidates (``--candidates``) run the loaders with other settings too, to compare them with the
-shipped defaults in the same run (README, "Performance": which one won and why).
+shipped defaults in the same run (docs/performance.md: which one won and why).
 
 Usage: python -m benchmarks.pipeline [--runs 3] [--orders 30000] [--candidates]
 """

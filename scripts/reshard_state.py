@@ -1,4 +1,4 @@
-"""Carry every shop's bookmarks over to a new shard count (README: "Changing the shard count").
+"""Carry every shop's bookmarks over to a new shard count (docs/operations.md: resharding).
 
 A shard's state id ends in ``shard-INDEX-of-COUNT``, so runs with a new count start from fresh
 state ids, and a shop that moved to another shard would be read from ``start_date`` again.

@@ -84,7 +84,7 @@ CONFIG_SCHEMA = th.PropertiesList(
         description=(
             "INDEX/COUNT, e.g. 2/8: sync only the authorized shops whose stable hash of the "
             "shop id, modulo COUNT, is INDEX (shards count from 0; combinable with shop_ids). "
-            "Give each shard its own state id (README: Scale out)."
+            "Give each shard its own state id (docs/operations.md: Shards)."
         ),
     ),
     th.Property(

@@ -102,7 +102,7 @@ class MeltanoProject(ConfigurableResource):  # type: ignore[misc]
 
 
 class ShardPlan(Config):  # type: ignore[misc]
-    """How many shards the shops are split into (changing it: README, "Changing the count")."""
+    """How many shards the shops are split into (before changing it: docs/operations.md)."""
 
     shard_count: int = Field(default=3, ge=1, le=1024)
 

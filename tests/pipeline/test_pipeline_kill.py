@@ -4,8 +4,9 @@
 PostgreSQL server) is killed with SIGKILL, its whole process group, twice at different points
 of the load while sellers change orders in between; then it runs to the end. PostgreSQL must
 then hold every order of the emulator exactly once, each in its latest version. After such a
-kill Meltano refuses a new run of the same state id (the killed run still looks alive); the
-README tells operators and schedulers to run again with ``--force``, which this test does.
+kill Meltano refuses a new run of the same state id (the killed run still looks alive);
+docs/operations.md ("After a crashed run") tells operators and schedulers to run again with
+``--force``, which this test does.
 """
 
 from __future__ import annotations

@@ -1,14 +1,16 @@
-"""The docs agree with the code: settings table, schema coverage of the API reference."""
+"""The docs agree with the code: generated tables, schema coverage, links between the pages."""
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 import typing as t
 from pathlib import Path
 
 import pytest
 
+from tap_tiktok_shop.client import TikTokShopStream
 from tap_tiktok_shop.scopes import package_of
 from tap_tiktok_shop.settings import CONFIG_SCHEMA
 from tap_tiktok_shop.streams import STREAM_TYPES
@@ -132,3 +134,136 @@ def test_secrets_example_mirrors_the_settings():
     assert "finance_lookback_days" in names
     for name in names:
         assert f"TAP_TIKTOK_SHOP_{name.upper()}=" in example, name
+
+
+#: The README is the user's guide; everything else lives in docs/ (release issue #19).
+README_MAX_LINES = 260
+DOCS = REPO / "docs"
+#: ``[text](target)`` links of Markdown; images too (a ``!`` before the bracket changes nothing).
+MARKDOWN_LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
+FENCE = re.compile(r"^(```|~~~).*?^\1", re.MULTILINE | re.DOTALL)
+
+
+def _pages() -> list[Path]:
+    return [REPO / "README.md", REPO / "SECURITY.md", *sorted(DOCS.glob("*.md"))]
+
+
+def _prose(text: str) -> str:
+    """The text outside fenced code blocks and inline code (neither holds links)."""
+    return re.sub(r"`[^`\n]*`", "", FENCE.sub("", text))
+
+
+def github_slug(heading: str) -> str:
+    """The anchor GitHub gives a heading: lowercase, spaces to '-', punctuation dropped.
+
+    Markdown markup (backticks, emphasis, links) is rendered away first; '-' and '_' stay.
+    """
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading)  # a link counts by its text
+    text = re.sub(r"[`*]", "", text).strip().lower()
+    text = re.sub(r"[^\w\- ]", "", text)
+    return text.replace(" ", "-")
+
+
+def _anchors(page: Path) -> set[str]:
+    """Every heading anchor of a page, with GitHub's -1, -2 suffixes for repeated ones."""
+    seen: dict[str, int] = {}
+    anchors = set()
+    for line in FENCE.sub("", page.read_text()).splitlines():
+        match = re.match(r"#{1,6}\s+(.*?)\s*#*\s*$", line)
+        if not match:
+            continue
+        slug = github_slug(match.group(1))
+        count = seen.get(slug, 0)
+        seen[slug] = count + 1
+        anchors.add(slug if count == 0 else f"{slug}-{count}")
+    return anchors
+
+
+def _links(page: Path) -> list[str]:
+    return MARKDOWN_LINK.findall(_prose(page.read_text()))
+
+
+def _broken_links(page: Path, root: Path = REPO) -> list[str]:
+    """The relative links of ``page`` to no file of ``root``, or to no heading of that file."""
+    broken = []
+    for link in _links(page):
+        if re.match(r"[a-z][a-z0-9+.-]*:", link):  # https:, mailto: ...: not ours to check
+            continue
+        path, _, anchor = link.partition("#")
+        target = (page.parent / path).resolve() if path else page.resolve()
+        if not target.is_relative_to(root.resolve()) or not target.exists():
+            broken.append(f"{link} (no file {path})")
+        elif anchor and target.suffix == ".md" and anchor not in _anchors(target):
+            where = target.relative_to(root.resolve())
+            broken.append(f"{link} (no heading #{anchor} in {where})")
+    return broken
+
+
+def test_readme_is_the_short_users_guide():
+    lines = (REPO / "README.md").read_text().splitlines()
+    assert len(lines) < README_MAX_LINES, f"README.md has {len(lines)} lines: move some to docs/"
+
+
+@pytest.mark.parametrize("page", _pages(), ids=lambda page: str(page.relative_to(REPO)))
+def test_every_relative_link_points_to_a_file_and_heading(page):
+    assert _broken_links(page) == []
+
+
+def test_every_docs_page_is_linked_from_the_readme():
+    readme = REPO / "README.md"
+    linked = {(readme.parent / link.partition("#")[0]).resolve() for link in _links(readme)}
+    pages = sorted(DOCS.glob("*.md"))
+    assert pages, "docs/ has no pages"
+    assert [page.name for page in pages if page.resolve() not in linked] == []
+
+
+def test_link_check_catches_a_broken_file_or_heading(tmp_path):
+    (tmp_path / "README.md").write_text("# Read me\n")
+    (tmp_path / "docs").mkdir()
+    page = tmp_path / "docs" / "page.md"
+    page.write_text(
+        "# A `code` heading: it's here!\n\n## Twice\n\n## Twice\n\n"
+        "[ok](#a-code-heading-its-here) [second](#twice-1) [file](../README.md#read-me) "
+        "[gone](nowhere.md) [heading](../README.md#no-such-heading) [out](../../x.md) "
+        "[web](https://example.com/x.md) `[code](a-link.md)`\n\n"
+        "```text\n[fenced](fenced.md)\n```\n"
+    )
+    (tmp_path.parent / "x.md").write_text("outside the repository\n")
+    assert _broken_links(page, root=tmp_path) == [
+        "nowhere.md (no file nowhere.md)",
+        "../README.md#no-such-heading (no heading #no-such-heading in README.md)",
+        "../../x.md (no file ../../x.md)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("heading", "slug"),
+    [
+        ("The demo", "the-demo"),
+        ("Analytics (dbt)", "analytics-dbt"),
+        ("6. Scale out: shards of shops", "6-scale-out-shards-of-shops"),
+        ("The whole pipeline: `meltano run` into PostgreSQL and DuckDB",
+         "the-whole-pipeline-meltano-run-into-postgresql-and-duckdb"),
+        ("Many sellers: one run for an agency", "many-sellers-one-run-for-an-agency"),
+        ("snake_case and dash-ed", "snake_case-and-dash-ed"),
+    ],
+)
+def test_github_slug(heading, slug):
+    assert github_slug(heading) == slug
+
+
+def test_the_module_map_names_every_module():
+    page = (DOCS / "development.md").read_text()
+    modules = sorted(
+        path.relative_to(REPO / "tap_tiktok_shop")
+        for path in (REPO / "tap_tiktok_shop").rglob("*.py")
+        if not path.name.startswith("__")
+    )
+    assert modules
+    assert [str(module) for module in modules if f"`{module.name}`" not in page] == []
+
+
+def test_the_replaced_sdk_hooks_are_documented():
+    page = (DOCS / "development.md").read_text()
+    for sdk_hook, ours in TikTokShopStream.REPLACED_SDK_HOOKS.items():
+        assert f"| `{sdk_hook}` | `{ours}` |" in page, sdk_hook
