@@ -1,17 +1,19 @@
 """The dbt project's vars: the source schema and one switch per optional stream (issue 19).
 
-A deselected stream's models are disabled by its var (given with --vars, or through the
-environment variable its default reads, which is how Meltano passes it), never by --exclude;
-the Meltano utility's `source_schema` setting reaches the models through the var.
+A deselected stream's models are disabled by its var, never by --exclude: with --vars, or
+through the environment variable the var falls back to, which the Meltano utility exports from
+its `<stream>_enabled` setting; its `source_schema` setting reaches the models the same way.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+import yaml
 
-from tests.support.meltano_project import MeltanoProject
+from tests.support.meltano_project import REPO, MeltanoProject
 
 #: optional stream -> the models that read it and only it
 OPTIONAL = {
@@ -62,10 +64,25 @@ def test_a_false_var_disables_exactly_the_models_of_its_stream(dbt, everything, 
     assert everything - left == OPTIONAL[stream]
 
 
-def test_meltano_passes_a_switch_through_the_environment(dbt):
-    left = set(dbt(env={"TIKTOK_SHOP_WITHDRAWALS_ENABLED": "false"}))
-    assert "stg_tiktok_shop__withdrawals" not in left
-    assert "stg_tiktok_shop__payments" in left
+def test_a_switch_is_a_setting_of_the_meltano_utility(dbt):
+    # The utility's own setting (here through its Meltano variable, as `meltano config
+    # dbt-duckdb set payments_enabled false` would store it) reaches dbt's var.
+    left = set(dbt(env={"DBT_DUCKDB_PAYMENTS_ENABLED": "false"}))
+    assert "stg_tiktok_shop__payments" not in left
+    assert "stg_tiktok_shop__withdrawals" in left
+
+
+def test_every_switch_the_models_read_is_a_setting_of_both_utilities():
+    models = REPO / "transform" / "models"
+    switch = re.compile(r"tiktok_shop_(?:enabled|loaded_source)\('(\w+)'")
+    read = {name for path in models.rglob("*.sql") for name in switch.findall(path.read_text())}
+    assert set(OPTIONAL) <= read
+    project = yaml.safe_load((REPO / "meltano.yml").read_text())
+    for utility in ("dbt-postgres", "dbt-duckdb"):
+        plugin = next(p for p in project["plugins"]["utilities"] if p["name"] == utility)
+        switches = {setting["env"]: setting.get("value") for setting in plugin["settings"]
+                    if setting["name"].endswith("_enabled")}
+        assert switches == {f"TIKTOK_SHOP_{name.upper()}_ENABLED": True for name in read}, utility
 
 
 def test_the_source_schema_setting_reaches_the_models(meltano_project, tmp_path):
