@@ -26,7 +26,7 @@ from tiktok_shop_emulator import Emulator
 
 sys.path.insert(0, str(REPO / "scripts"))
 
-import hub_definition  # noqa: E402
+import hub_definition
 
 HUB_FILE = REPO / "hub" / "extractors" / "tap-tiktok-shop.yml"
 DEFINITION = yaml.safe_load(HUB_FILE.read_text())
