@@ -4,7 +4,8 @@ Builds the sdist and the wheel into a temporary directory (the wheel from the sd
 ``python -m build`` does, so a file missing from the sdist breaks the wheel too), runs
 ``twine check --strict`` on both, checks their file lists against what is shipped on purpose
 (the wheel is ``tap_tiktok_shop`` alone; the emulator, tests and tooling only ride in the
-sdist), checks that every place a version is written agrees with ``__version__``, then
+sdist), checks that every place a version is written (metadata, file names, the newest CHANGELOG.md
+entry) agrees with ``__version__``, then
 installs the wheel into a fresh virtualenv and runs ``tap-tiktok-shop --about --format=json``
 there, away from this checkout. Prints one line per problem and exits 1 if there is any.
 """
@@ -91,6 +92,21 @@ def entry_point_problems(entry_points: str) -> list[str]:
     """Both executables are declared as console scripts of the wheel."""
     return [f"wheel: no console script {name}" for name in EXECUTABLES
             if not re.search(rf"^{re.escape(name)} = ", entry_points, re.MULTILINE)]
+
+
+def changelog_problems(changelog: str, version: str) -> list[str]:
+    """Check that the newest CHANGELOG.md entry is ``version``, with its link.
+
+    Keep a Changelog headings are ``## [VERSION] - DATE``: a release never ships without
+    its notes.
+    """
+    found = re.search(r"^## \[([^\]]+)\]", changelog, re.MULTILINE)
+    newest = found.group(1) if found else None
+    if newest != version:
+        return [f"CHANGELOG.md: newest entry is {newest}, __version__ is {version}"]
+    if not re.search(rf"^\[{re.escape(version)}\]: https://", changelog, re.MULTILINE):
+        return [f"CHANGELOG.md: no link for [{version}]"]
+    return []
 
 
 def _run(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
@@ -192,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"built {sdist.name} and {wheel.name}")
         twine_check(sdist, wheel)
         print("twine check --strict: passed")
-        problems = artifact_problems(sdist, wheel, version)
+        problems = changelog_problems((REPO / "CHANGELOG.md").read_text(), version)
+        problems += artifact_problems(sdist, wheel, version)
         problems += installed_problems(wheel, workdir, version)
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)

@@ -58,6 +58,16 @@ def test_about_and_version_report_the_source_version():
     assert f"v{__version__}," in version
 
 
+def test_the_changelog_s_newest_entry_is_the_version():
+    changelog = (REPO / "CHANGELOG.md").read_text()
+    assert release_check.changelog_problems(changelog, __version__) == []
+    older = "## [0.0.9] - 2026-01-01\n\n[0.0.9]: https://example.com\n"
+    assert release_check.changelog_problems(older, "0.1.0") == [
+        "CHANGELOG.md: newest entry is 0.0.9, __version__ is 0.1.0"]
+    assert release_check.changelog_problems("## [0.1.0] - Unreleased\n", "0.1.0") == [
+        "CHANGELOG.md: no link for [0.1.0]"]
+
+
 def test_metadata_version_reads_the_version_field():
     text = "Metadata-Version: 2.4\nName: tap-tiktok-shop\nVersion: 1.2.3\n\nREADME body"
     assert release_check.metadata_version(text) == "1.2.3"
