@@ -5,8 +5,9 @@ BIN = $(VENV)/bin
 # Meltano installs each plugin of meltano.yml in its own venv under .meltano/.
 PLUGINS_INSTALLED = .meltano/.installed
 
-# requirements-lock.txt pins every dependency (tests and Meltano included), so CI and a
-# release install exactly what was tested; `make lock` re-pins it after pyproject.toml changes.
+# requirements-lock.txt pins every dependency (the tap's and the `dev` dependency group's:
+# tests, Meltano, lint and release tools), so CI and a release install exactly what was tested;
+# `make lock` re-pins it after pyproject.toml changes.
 LOCK = requirements-lock.txt
 
 # Dagster (orchestration/dagster/) has its own venv: its webserver's dependencies install a
@@ -15,21 +16,21 @@ DAGSTER_VENV ?= .venv-dagster
 DAGSTER_BIN = $(DAGSTER_VENV)/bin
 DAGSTER_LOCK = orchestration/dagster/requirements.txt
 
-.PHONY: setup test test-fast lint demo bench docs clean lock dagster-setup dagster-run
+.PHONY: setup test test-fast lint demo bench docs hub release-check clean lock dagster-setup dagster-run
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip uv
 
 $(BIN)/.installed: pyproject.toml $(LOCK) | $(BIN)/uv
-	$(BIN)/uv pip install -q --python $(BIN)/python -r $(LOCK) -e ".[test]"
+	$(BIN)/uv pip install -q --python $(BIN)/python -r $(LOCK) -e . --group dev
 	touch $@
 
 setup: $(BIN)/.installed  ## create .venv with the tap and its test tools, as pinned in the lock
 
 lock: | $(BIN)/uv  ## re-pin requirements-lock.txt and Dagster's lock (commit the result)
-	$(BIN)/uv pip compile -q pyproject.toml --extra test --universal --python-version 3.10 \
-		-o $(LOCK)
+	$(BIN)/uv pip compile -q pyproject.toml --group pyproject.toml:dev --universal \
+		--python-version 3.10 -o $(LOCK)
 	$(BIN)/uv pip compile -q orchestration/dagster/requirements.in --universal \
 		--python-version 3.10 -o $(DAGSTER_LOCK)
 
@@ -61,11 +62,17 @@ lint: setup  ## ruff and mypy
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-docs: setup  ## regenerate the settings table in README.md from --about
+docs: setup hub  ## regenerate the settings table in README.md and the Hub definition from --about
 	$(BIN)/python scripts/update_readme_settings.py
 
+hub: setup  ## regenerate hub/extractors/tap-tiktok-shop.yml (Meltano Hub definition) from --about
+	$(BIN)/python scripts/hub_definition.py
+
+release-check: setup  ## build sdist + wheel, twine check, wheel contents, versions, install and --about
+	$(BIN)/python scripts/release_check.py
+
 clean:
-	rm -rf $(VENV) $(DAGSTER_VENV) .dagster .pytest_cache .mypy_cache .ruff_cache .meltano .meltano-test output/demo \
+	rm -rf $(VENV) $(DAGSTER_VENV) dist build .dagster .pytest_cache .mypy_cache .ruff_cache .meltano .meltano-test output/demo \
 		transform/target transform/logs
 
 bench: $(PLUGINS_INSTALLED)  ## the performance benchmarks (prints figures; takes several minutes)

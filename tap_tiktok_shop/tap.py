@@ -9,6 +9,7 @@ import click
 from singer_sdk import Tap
 from typing_extensions import override
 
+from tap_tiktok_shop import __version__
 from tap_tiktok_shop.authorizations import Authorizations
 from tap_tiktok_shop.days import ShopCalendar
 from tap_tiktok_shop.errors import ConfigurationError, ScopeMissingError
@@ -46,6 +47,16 @@ class TapTikTokShop(Tap):
     package_name = "tap-tiktok-shop"
     config_jsonschema = CONFIG_SCHEMA
     message_writer_class = OrjsonSingerWriter
+
+    @override
+    @classmethod
+    def get_plugin_version(cls) -> str:
+        """The package's ``__version__`` rather than the installed metadata.
+
+        An editable install's metadata keeps the version it was installed with; ``--about``
+        must report what the code is.
+        """
+        return __version__
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         """Validate the settings, freeze the run's time window, stop cleanly on signals."""
