@@ -3,8 +3,8 @@
 ``hub/extractors/tap-tiktok-shop.yml`` is what a Meltano Hub entry (or ``meltano add
 --plugin-type extractor tap-tiktok-shop --from-ref FILE``) is made of. Its settings and
 capabilities come from the tap itself, so the file is regenerated (``make hub``), never
-edited by hand; ``tests/pipeline/test_hub_definition.py`` fails when it drifts from the code. The rest
-(label, links, keywords, status) is Hub metadata written down here once.
+edited by hand; ``tests/pipeline/test_hub_definition.py`` fails when it drifts from the code.
+The rest (label, links, keywords, status) is Hub metadata written down here once.
 """
 
 from __future__ import annotations

@@ -20,8 +20,8 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.support.tap_runs import assert_no_secrets, secret_values
 from tests.support.meltano_project import FOREIGN_PREFIXES, MELTANO, REPO
+from tests.support.tap_runs import assert_no_secrets, secret_values
 from tiktok_shop_emulator import Emulator
 
 sys.path.insert(0, str(REPO / "scripts"))
