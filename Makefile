@@ -58,8 +58,9 @@ test: setup dagster-setup  ## run the whole test suite (what CI runs)
 test-fast: setup  ## the unit and sync layers only (no Meltano, dbt or Dagster): the quick loop
 	$(BIN)/pytest -m "unit or sync"
 
-lint: setup  ## ruff and mypy
+lint: setup  ## ruff (lint and format check) and mypy; `ruff format .` formats the tree
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 docs: setup hub  ## regenerate the settings table in README.md and the Hub definition from --about

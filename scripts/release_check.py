@@ -30,9 +30,17 @@ PACKAGE = "tap_tiktok_shop"
 DIST_NAME = "tap-tiktok-shop"
 EXECUTABLES = ("tap-tiktok-shop", "tap-tiktok-shop-auth")
 #: Top-level entries the sdist must hold: the package, the emulator the tests need, the docs.
-SDIST_REQUIRED = ("tap_tiktok_shop/__init__.py", "tiktok_shop_emulator/__init__.py",
-                  "tests/conftest.py", "LICENSE", "README.md", "CHANGELOG.md", "pyproject.toml",
-                  "requirements-lock.txt", "hub/extractors/tap-tiktok-shop.yml")
+SDIST_REQUIRED = (
+    "tap_tiktok_shop/__init__.py",
+    "tiktok_shop_emulator/__init__.py",
+    "tests/conftest.py",
+    "LICENSE",
+    "README.md",
+    "CHANGELOG.md",
+    "pyproject.toml",
+    "requirements-lock.txt",
+    "hub/extractors/tap-tiktok-shop.yml",
+)
 #: What must never be in either artifact: local secrets, environments, outputs, caches.
 NEVER_SHIPPED = re.compile(
     r"(^|/)(\.env|\.secrets|\.venv[^/]*|\.meltano[^/]*|\.dagster|output|__pycache__|\.git)(/|$)"
@@ -62,13 +70,17 @@ def wheel_problems(names: t.Iterable[str], version: str) -> list[str]:
     """
     names = list(names)
     dist_info = f"{PACKAGE}-{version}.dist-info/"
-    problems = [f"wheel: unexpected file {name}" for name in names
-                if not name.startswith((f"{PACKAGE}/", dist_info))]
+    problems = [
+        f"wheel: unexpected file {name}"
+        for name in names
+        if not name.startswith((f"{PACKAGE}/", dist_info))
+    ]
     problems += [f"wheel: must not ship {name}" for name in names if NEVER_SHIPPED.search(name)]
-    expected = {f"{PACKAGE}/{path.relative_to(REPO / PACKAGE).as_posix()}"
-                for path in (REPO / PACKAGE).rglob("*")
-                if path.is_file() and path.suffix in {".py", ".json"}
-                and "__pycache__" not in path.parts}
+    expected = {
+        f"{PACKAGE}/{path.relative_to(REPO / PACKAGE).as_posix()}"
+        for path in (REPO / PACKAGE).rglob("*")
+        if path.is_file() and path.suffix in {".py", ".json"} and "__pycache__" not in path.parts
+    }
     problems += [f"wheel: missing {name}" for name in sorted(expected - set(names))]
     for required in ("METADATA", "entry_points.txt", "licenses/LICENSE"):
         if dist_info + required not in names:
@@ -81,17 +93,21 @@ def sdist_problems(names: t.Iterable[str], version: str) -> list[str]:
     root = f"{PACKAGE}-{version}/"
     names = list(names)
     problems = [f"sdist: outside {root}: {name}" for name in names if not name.startswith(root)]
-    inside = {name[len(root):] for name in names if name.startswith(root)}
+    inside = {name[len(root) :] for name in names if name.startswith(root)}
     problems += [f"sdist: missing {name}" for name in SDIST_REQUIRED if name not in inside]
-    problems += [f"sdist: must not ship {name}" for name in sorted(inside)
-                 if NEVER_SHIPPED.search(name)]
+    problems += [
+        f"sdist: must not ship {name}" for name in sorted(inside) if NEVER_SHIPPED.search(name)
+    ]
     return problems
 
 
 def entry_point_problems(entry_points: str) -> list[str]:
     """Both executables are declared as console scripts of the wheel."""
-    return [f"wheel: no console script {name}" for name in EXECUTABLES
-            if not re.search(rf"^{re.escape(name)} = ", entry_points, re.MULTILINE)]
+    return [
+        f"wheel: no console script {name}"
+        for name in EXECUTABLES
+        if not re.search(rf"^{re.escape(name)} = ", entry_points, re.MULTILINE)
+    ]
 
 
 def changelog_problems(changelog: str, version: str) -> list[str]:
@@ -111,12 +127,20 @@ def changelog_problems(changelog: str, version: str) -> list[str]:
 
 def _run(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(  # noqa: S603 (this venv's tools and the artifacts it built)
-        [str(arg) for arg in args], cwd=cwd, capture_output=True, text=True, check=False,
-        timeout=600)
+        [str(arg) for arg in args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
     if done.returncode != 0:
         tail = (done.stdout + done.stderr).strip().splitlines()[-15:]
-        raise SystemExit("release check: {} failed:\n{}".format(
-            " ".join(str(arg) for arg in args[:4]), "\n".join(tail)))
+        raise SystemExit(
+            "release check: {} failed:\n{}".format(
+                " ".join(str(arg) for arg in args[:4]), "\n".join(tail)
+            )
+        )
     return done
 
 
@@ -172,20 +196,27 @@ def installed_problems(wheel: Path, workdir: Path, version: str) -> list[str]:
     _run(uv, "venv", "-q", "--python", sys.executable, venv)
     python = venv / "bin" / "python"
     # The lock as constraints: the versions that were tested, and uv's cache makes it fast.
-    _run(uv, "pip", "install", "-q", "--python", python, "-c", REPO / "requirements-lock.txt",
-         wheel)
-    about = json.loads(_run(venv / "bin" / "tap-tiktok-shop", "--about", "--format=json",
-                            cwd=workdir).stdout)
+    _run(
+        uv, "pip", "install", "-q", "--python", python, "-c", REPO / "requirements-lock.txt", wheel
+    )
+    about = json.loads(
+        _run(venv / "bin" / "tap-tiktok-shop", "--about", "--format=json", cwd=workdir).stdout
+    )
     problems = []
     if about.get("name") != DIST_NAME or about.get("version") != version:
-        problems.append(f"installed wheel: --about says {about.get('name')} "
-                        f"{about.get('version')}, expected {DIST_NAME} {version}")
+        problems.append(
+            f"installed wheel: --about says {about.get('name')} "
+            f"{about.get('version')}, expected {DIST_NAME} {version}"
+        )
     if not about.get("settings", {}).get("properties"):
         problems.append("installed wheel: --about lists no settings")
     _run(venv / "bin" / "tap-tiktok-shop-auth", "--help", cwd=workdir)
     shipped = subprocess.run(  # noqa: S603 (the venv this check created, a fixed import)
-        [str(python), "-c", "import tiktok_shop_emulator"], cwd=workdir, capture_output=True,
-        check=False)
+        [str(python), "-c", "import tiktok_shop_emulator"],
+        cwd=workdir,
+        capture_output=True,
+        check=False,
+    )
     if shipped.returncode == 0:
         problems.append("installed wheel: tiktok_shop_emulator is importable (not shipped)")
     return problems

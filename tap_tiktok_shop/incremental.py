@@ -220,7 +220,12 @@ class ShopIncrementalStream(PerShopStream):
             self.log(
                 "Shop %s: the API refused the page token of %s window [%d, %d) (%s); reading "
                 "the window again from its first page, without emitting a record twice",
-                shop_id, self.name, window.start, window.end, error, level=logging.WARNING,
+                shop_id,
+                self.name,
+                window.start,
+                window.end,
+                error,
+                level=logging.WARNING,
             )
 
         return pages_restarting_once(
@@ -230,8 +235,10 @@ class ShopIncrementalStream(PerShopStream):
 
     def _identity(self, record: dict[str, t.Any]) -> tuple[t.Any, ...]:
         """A record version: its primary key and replication value."""
-        return (*(record.get(key) for key in self.primary_keys),
-                record.get(str(self.replication_key)))
+        return (
+            *(record.get(key) for key in self.primary_keys),
+            record.get(str(self.replication_key)),
+        )
 
     def _planned(
         self, context: Context, window: Window, key: ReadKey, order: tuple[int, ...]
@@ -291,7 +298,11 @@ class ShopIncrementalStream(PerShopStream):
             )
         self.log(
             "Splitting %s window [%d, %d) of shop %s into %d windows read in parallel (%s)",
-            self.name, windows[0].start, windows[-1].end, context["shop_id"], len(windows),
+            self.name,
+            windows[0].start,
+            windows[-1].end,
+            context["shop_id"],
+            len(windows),
             f"{total} records" if total is not None else "result cap",
         )
         return Plan(tuple(windows), tuple(keys))
@@ -314,11 +325,22 @@ class ShopIncrementalStream(PerShopStream):
         window = self.read_window_for(context)
         shop_id = (context or {}).get("shop_id")
         if window.empty:
-            self.log("Nothing to read for %s of shop %s: window [%d, %d) is empty",
-                     self.name, shop_id, window.start, window.end)
+            self.log(
+                "Nothing to read for %s of shop %s: window [%d, %d) is empty",
+                self.name,
+                shop_id,
+                window.start,
+                window.end,
+            )
             return
-        self.log("Reading %s for shop %s: %s in [%d, %d)",
-                 self.name, shop_id, self.filter_field, window.start, window.end)
+        self.log(
+            "Reading %s for shop %s: %s in [%d, %d)",
+            self.name,
+            shop_id,
+            self.filter_field,
+            window.start,
+            window.end,
+        )
         yield from self.read_window(context, window)
 
     def _consume(

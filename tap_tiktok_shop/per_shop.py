@@ -151,4 +151,3 @@ class PerShopStream(TikTokShopStream):
             self.flush_output()  # what was read leaves before the run stops
             raise outage from None
         self.tiktok_tap.shop_failures.record(shop_id, self.name, error)
-

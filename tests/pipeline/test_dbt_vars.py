@@ -20,10 +20,14 @@ OPTIONAL = {
     "payments": {"stg_tiktok_shop__payments"},
     "withdrawals": {"stg_tiktok_shop__withdrawals"},
     "statements": {"stg_tiktok_shop__statements", "tiktok_shop__statement_lines"},
-    "statement_transactions": {"stg_tiktok_shop__statement_transactions",
-                               "tiktok_shop__statement_lines"},
-    "shop_video_performance_daily": {"stg_tiktok_shop__video_performance_daily",
-                                     "tiktok_shop__video_daily"},
+    "statement_transactions": {
+        "stg_tiktok_shop__statement_transactions",
+        "tiktok_shop__statement_lines",
+    },
+    "shop_video_performance_daily": {
+        "stg_tiktok_shop__video_performance_daily",
+        "tiktok_shop__video_daily",
+    },
     "shop_live_sessions": {"stg_tiktok_shop__live_sessions", "tiktok_shop__live_sessions"},
 }
 
@@ -35,10 +39,22 @@ def dbt(meltano_project: MeltanoProject, tmp_path_factory: pytest.TempPathFactor
 
     def ls(*args: str, env: dict[str, str] | None = None) -> dict[str, dict]:
         done = meltano_project.meltano(
-            "invoke", "dbt-duckdb", "ls", "--resource-type", "model", "--output", "json",
-            "--output-keys", "name resource_type", "-q", *args,
-            env={"DBT_TARGET_PATH": str(target), "DBT_LOG_PATH": str(target / "logs"),
-                 **(env or {})},
+            "invoke",
+            "dbt-duckdb",
+            "ls",
+            "--resource-type",
+            "model",
+            "--output",
+            "json",
+            "--output-keys",
+            "name resource_type",
+            "-q",
+            *args,
+            env={
+                "DBT_TARGET_PATH": str(target),
+                "DBT_LOG_PATH": str(target / "logs"),
+                **(env or {}),
+            },
         )
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
         nodes = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
@@ -80,19 +96,29 @@ def test_every_switch_the_models_read_is_a_setting_of_both_utilities():
     project = yaml.safe_load((REPO / "meltano.yml").read_text())
     for utility in ("dbt-postgres", "dbt-duckdb"):
         plugin = next(p for p in project["plugins"]["utilities"] if p["name"] == utility)
-        switches = {setting["env"]: setting.get("value") for setting in plugin["settings"]
-                    if setting["name"].endswith("_enabled")}
+        switches = {
+            setting["env"]: setting.get("value")
+            for setting in plugin["settings"]
+            if setting["name"].endswith("_enabled")
+        }
         assert switches == {f"TIKTOK_SHOP_{name.upper()}_ENABLED": True for name in read}, utility
 
 
 def test_the_source_schema_setting_reaches_the_models(meltano_project, tmp_path):
     meltano_project.install("utility", "dbt-duckdb")
     done = meltano_project.meltano(
-        "invoke", "dbt-duckdb", "compile", "-q", "--inline",
+        "invoke",
+        "dbt-duckdb",
+        "compile",
+        "-q",
+        "--inline",
         "select * from {{ source('tiktok_shop', 'orders') }}",
-        env={"DBT_DUCKDB_SOURCE_SCHEMA": "raw_from_meltano", "DBT_DUCKDB_PATH":
-             str(tmp_path / "w.duckdb"), "DBT_TARGET_PATH": str(tmp_path / "target"),
-             "DBT_LOG_PATH": str(tmp_path / "logs")},
+        env={
+            "DBT_DUCKDB_SOURCE_SCHEMA": "raw_from_meltano",
+            "DBT_DUCKDB_PATH": str(tmp_path / "w.duckdb"),
+            "DBT_TARGET_PATH": str(tmp_path / "target"),
+            "DBT_LOG_PATH": str(tmp_path / "logs"),
+        },
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert '"raw_from_meltano"."orders"' in done.stdout

@@ -30,20 +30,61 @@ import hub_definition
 
 HUB_FILE = REPO / "hub" / "extractors" / "tap-tiktok-shop.yml"
 DEFINITION = yaml.safe_load(HUB_FILE.read_text())
-PROJECT_TAP = next(plugin for plugin in yaml.safe_load((REPO / "meltano.yml").read_text())
-                   ["plugins"]["extractors"] if plugin["name"] == "tap-tiktok-shop")
+PROJECT_TAP = next(
+    plugin
+    for plugin in yaml.safe_load((REPO / "meltano.yml").read_text())["plugins"]["extractors"]
+    if plugin["name"] == "tap-tiktok-shop"
+)
 #: What Meltano Hub's plugin schema allows (hub repository, schemas/): required keys, the
 #: setting keys and kinds it knows, the maintenance statuses and the extractor capabilities.
 HUB_REQUIRED = {"name", "namespace", "variant", "label"}
-HUB_SETTING_KEYS = {"name", "aliases", "label", "value", "placeholder", "kind", "description",
-                    "tooltip", "documentation", "protected", "env", "value_processor",
-                    "value_post_processor", "oauth", "options", "docs", "sensitive"}
-HUB_KINDS = {"oauth", "date_iso8601", "file", "email", "integer", "decimal", "options",
-             "object", "array", "boolean", "string"}
+HUB_SETTING_KEYS = {
+    "name",
+    "aliases",
+    "label",
+    "value",
+    "placeholder",
+    "kind",
+    "description",
+    "tooltip",
+    "documentation",
+    "protected",
+    "env",
+    "value_processor",
+    "value_post_processor",
+    "oauth",
+    "options",
+    "docs",
+    "sensitive",
+}
+HUB_KINDS = {
+    "oauth",
+    "date_iso8601",
+    "file",
+    "email",
+    "integer",
+    "decimal",
+    "options",
+    "object",
+    "array",
+    "boolean",
+    "string",
+}
 HUB_STATUSES = {"active", "beta", "development", "inactive", "unknown"}
-HUB_CAPABILITIES = {"properties", "catalog", "discover", "state", "about", "stream-maps",
-                    "schema-flattening", "activate-version", "batch", "test", "log-based",
-                    "structured-logging"}
+HUB_CAPABILITIES = {
+    "properties",
+    "catalog",
+    "discover",
+    "state",
+    "about",
+    "stream-maps",
+    "schema-flattening",
+    "activate-version",
+    "batch",
+    "test",
+    "log-based",
+    "structured-logging",
+}
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +94,8 @@ def about() -> dict[str, t.Any]:
 
 def test_committed_file_is_what_the_generator_writes_now(about):
     assert HUB_FILE.read_text() == hub_definition.render(about), (
-        "hub/extractors/tap-tiktok-shop.yml is stale: run `make hub`")
+        "hub/extractors/tap-tiktok-shop.yml is stale: run `make hub`"
+    )
 
 
 def test_every_setting_of_about_is_in_the_definition_with_its_sensitivity(about):
@@ -67,7 +109,9 @@ def test_every_setting_of_about_is_in_the_definition_with_its_sensitivity(about)
     assert settings["app_secret"]["sensitive"] is True
     assert settings["analytics_currency"]["kind"] == "options"
     assert [option["value"] for option in settings["analytics_currency"]["options"]] == [
-        "LOCAL", "USD"]
+        "LOCAL",
+        "USD",
+    ]
 
 
 def test_definition_has_what_meltano_hub_requires():
@@ -86,8 +130,9 @@ def test_definition_has_what_meltano_hub_requires():
 
 def test_definition_is_a_valid_meltano_plugin_entry():
     """Without the keys only the Hub reads, it is what a meltano.yml may hold."""
-    entry = {key: value for key, value in DEFINITION.items()
-             if key not in hub_definition.HUB_ONLY_KEYS}
+    entry = {
+        key: value for key, value in DEFINITION.items() if key not in hub_definition.HUB_ONLY_KEYS
+    }
     project = {"plugins": {"extractors": [entry]}}
     schema = json.loads(files("meltano").joinpath("schemas/meltano.schema.json").read_text())
     validator = jsonschema.validators.validator_for(schema)(schema)
@@ -114,23 +159,32 @@ def test_definition_agrees_with_meltano_yml(about):
 def test_setting_kind_rules():
     assert hub_definition.setting_kind({"type": ["number", "null"]}) == "decimal"
     assert hub_definition.setting_kind({"type": ["string"], "enum": ["A", "B"]}) == "options"
-    assert hub_definition.setting_kind(
-        {"type": ["string", "null"], "description": "ISO-8601 date"}) == "date_iso8601"
+    assert (
+        hub_definition.setting_kind({"type": ["string", "null"], "description": "ISO-8601 date"})
+        == "date_iso8601"
+    )
     assert hub_definition.setting_kind({"type": "integer"}) == "integer"
 
 
-def _meltano(project: Path, *args: str, env: dict[str, str],
-             timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(MELTANO), *args], cwd=project, env=env, capture_output=True,
-                          text=True, timeout=timeout, check=False)
+def _meltano(
+    project: Path, *args: str, env: dict[str, str], timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(MELTANO), *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def test_meltano_adds_installs_and_runs_the_hub_definition(tmp_path, emulator_factory):
     """A fresh Meltano project adds the extractor from the Hub file (pip_url: this checkout,
     pinned by the lock), installs it with uv and syncs shops and orders from the emulator."""
     emu: Emulator = emulator_factory(shops=2, orders_per_shop=25)
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(FOREIGN_PREFIXES)}
+    env = {key: value for key, value in os.environ.items() if not key.startswith(FOREIGN_PREFIXES)}
     # uv's cache of the developer's machine (the tests point XDG_CACHE_HOME at a temporary
     # directory): packages `make setup` already fetched install from it in seconds.
     env["UV_CACHE_DIR"] = os.environ.get("UV_CACHE_DIR") or str(Path.home() / ".cache" / "uv")
@@ -143,20 +197,33 @@ def test_meltano_adds_installs_and_runs_the_hub_definition(tmp_path, emulator_fa
     reference = tmp_path / "tap-tiktok-shop.yml"
     reference.write_text(yaml.safe_dump(local, sort_keys=False))
     # `meltano add extractor NAME --from-ref FILE` adds a utility too in Meltano 4.4.1.
-    done = _meltano(project, "add", "--plugin-type", "extractor", "tap-tiktok-shop",
-                    "--from-ref", str(reference), env=env)
+    done = _meltano(
+        project,
+        "add",
+        "--plugin-type",
+        "extractor",
+        "tap-tiktok-shop",
+        "--from-ref",
+        str(reference),
+        env=env,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     added = yaml.safe_load((project / "meltano.yml").read_text())["plugins"]
     assert list(added) == ["extractors"]
     (entry,) = added["extractors"]
     assert entry["settings"] == DEFINITION["settings"]
     assert entry["settings_group_validation"] == DEFINITION["settings_group_validation"]
-    assert (project / ".meltano" / "extractors" / "tap-tiktok-shop" / "venv" / "bin"
-            / "tap-tiktok-shop").exists()
+    assert (
+        project / ".meltano" / "extractors" / "tap-tiktok-shop" / "venv" / "bin" / "tap-tiktok-shop"
+    ).exists()
 
-    config = {"app_key": emu.config.app_key, "app_secret": emu.config.app_secret,
-              "refresh_token": emu.config.refresh_token, "api_base_url": emu.base_url,
-              "auth_base_url": emu.base_url}
+    config = {
+        "app_key": emu.config.app_key,
+        "app_secret": emu.config.app_secret,
+        "refresh_token": emu.config.refresh_token,
+        "api_base_url": emu.base_url,
+        "auth_base_url": emu.base_url,
+    }
     env.update({f"TAP_TIKTOK_SHOP_{key.upper()}": str(value) for key, value in config.items()})
     env["TAP_TIKTOK_SHOP__SELECT"] = json.dumps(["shops.*", "orders.*"])
     done = _meltano(project, "invoke", "tap-tiktok-shop", env=env)
@@ -169,8 +236,10 @@ def test_meltano_adds_installs_and_runs_the_hub_definition(tmp_path, emulator_fa
             records.setdefault(message["stream"], []).append(message["record"])
     assert set(records) == {"shops", "orders"}
     assert sorted(shop["id"] for shop in records["shops"]) == sorted(
-        shop["id"] for shop in emu.shops())
-    expected = {(shop["id"], row["id"]) for shop in emu.shops()
-                for row in emu.orders_for_shop(shop["id"])}
+        shop["id"] for shop in emu.shops()
+    )
+    expected = {
+        (shop["id"], row["id"]) for shop in emu.shops() for row in emu.orders_for_shop(shop["id"])
+    }
     assert len(expected) == 50
     assert {(order["shop_id"], order["id"]) for order in records["orders"]} == expected

@@ -30,20 +30,25 @@ def _columns() -> list[tuple[str, str, str]]:
 
 def _blocks() -> dict[str, str]:
     text = (TRANSFORM / "models" / "shared_docs.md").read_text()
-    return {name: body.strip() for name, body in
-            re.findall(r"\{% docs (\w+) %\}(.*?)\{% enddocs %\}", text, flags=re.S)}
+    return {
+        name: body.strip()
+        for name, body in re.findall(r"\{% docs (\w+) %\}(.*?)\{% enddocs %\}", text, flags=re.S)
+    }
 
 
 def test_no_description_is_written_out_twice():
     written = collections.Counter(
-        (column, description.strip()) for _, column, description in _columns()
-        if description and not DOC_REF.search(description))
+        (column, description.strip())
+        for _, column, description in _columns()
+        if description and not DOC_REF.search(description)
+    )
     assert [key for key, count in written.items() if count > 1] == []
 
 
 def test_every_shared_block_is_used_by_two_columns_or_more():
     uses = collections.Counter(
-        ref for _, _, description in _columns() for ref in DOC_REF.findall(description))
+        ref for _, _, description in _columns() for ref in DOC_REF.findall(description)
+    )
     blocks = _blocks()
     assert set(uses) <= set(blocks)
     assert {name for name in blocks if uses[name] < 2} == set()

@@ -242,8 +242,10 @@ def test_link_check_catches_a_broken_file_or_heading(tmp_path):
         ("The demo", "the-demo"),
         ("Analytics (dbt)", "analytics-dbt"),
         ("6. Scale out: shards of shops", "6-scale-out-shards-of-shops"),
-        ("The whole pipeline: `meltano run` into PostgreSQL and DuckDB",
-         "the-whole-pipeline-meltano-run-into-postgresql-and-duckdb"),
+        (
+            "The whole pipeline: `meltano run` into PostgreSQL and DuckDB",
+            "the-whole-pipeline-meltano-run-into-postgresql-and-duckdb",
+        ),
         ("Many sellers: one run for an agency", "many-sellers-one-run-for-an-agency"),
         ("snake_case and dash-ed", "snake_case-and-dash-ed"),
     ],
