@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 import orjson
 from typing_extensions import override
 
+from tiktok_shop_emulator.affiliate import AffiliateStore
 from tiktok_shop_emulator.analytics_data import AnalyticsStore
 from tiktok_shop_emulator.api import INTERNAL, Api
 from tiktok_shop_emulator.config import EmulatorConfig
@@ -135,7 +136,8 @@ class _Handler(BaseHTTPRequestHandler):
         if not req.path.startswith("/__admin__/"):  # before writing, so a client sees it at once
             query = {key: value for key, value in pairs if key != "sign"}
             api.emu.stats.record(RequestRecord(req.method, req.path, query, resp.status,
-                                               resp.code, time.time(), started))
+                                               resp.code, time.time(), started,
+                                               req.body.decode("utf-8", "replace")))
         self._write(resp)
 
     def _write(self, resp: Response) -> None:
@@ -196,6 +198,10 @@ class Emulator:
             self.config.analytics_days, self._shop,
             product_ids=lambda shop: sorted(self.domains.table("products", shop).rows),
         )
+        #: The shops' affiliate orders (see affiliate.py): tests read and settle them.
+        self.affiliate = AffiliateStore(
+            self.config.seed, int(self.started_at if data_until is None else data_until),
+            self.config.affiliate_orders_per_shop, self.config.history_days, self.now)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         #: Set by stop(), so requests held by a "slow" fault end at once.
@@ -333,6 +339,14 @@ class Emulator:
     def update_payments(self, shop_id: str, count: int) -> list[str]:
         """Pay up to `count` PROCESSING payments of a shop; their statements become PAID."""
         return self.update_records("payments", shop_id, count)
+
+    def affiliate_lines(self, shop_id: str) -> list[dict[str, Any]]:
+        """The shop's affiliate SKU lines as of now, with their figures as numbers."""
+        return self.affiliate.expected(self._shop(shop_id), int(self.now()))
+
+    def settle_affiliate(self, shop_id: str, count: int) -> list[str]:
+        """Settle the shop's ``count`` oldest unsettled affiliate orders now; their ids."""
+        return self.affiliate.settle(self._shop(shop_id), count)
 
     def deauthorize_shop(self, shop_id: str) -> None:
         """Remove a shop from the authorization(s): listed no more, its cipher answers 101000.
