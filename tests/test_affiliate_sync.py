@@ -10,6 +10,7 @@ with the one scope warning.
 
 from __future__ import annotations
 
+import itertools
 import typing as t
 from pathlib import Path
 
@@ -86,7 +87,7 @@ def test_full_sync_emits_every_line_once_in_windows_of_at_most_three_months(
         windows = sorted((low, high) for each, low, high in bounds if each == cipher)
         assert windows[0][0] == sync_end - 365 * DAY  # affiliate_history_days' default
         assert windows[-1][1] == sync_end
-        assert all(a[1] == b[0] for a, b in zip(windows, windows[1:], strict=False))
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(windows))
         assert len(windows) == 5  # 365 days in windows of at most 89
         for low, high in windows:
             assert high - low <= MAX_WINDOW_DAYS * DAY
@@ -104,7 +105,8 @@ def test_incremental_run_rereads_the_lookback_and_brings_settled_commissions(
     pending = {line["order_id"] for line in emu.affiliate_lines(shop)
                if line["settlement_status"] == "To-SETTLE"}
     settled = emu.settle_affiliate(shop, 3)
-    assert set(settled) <= pending and len(settled) == 3
+    assert set(settled) <= pending
+    assert len(settled) == 3
     emu.stats.reset()
     second = run_tap(tmp_path / "second", emu, tap_config(emu), state=first.last_state,
                      catalog=AFFILIATE)
@@ -159,7 +161,8 @@ def test_selected_without_the_package_gives_the_one_scope_warning(emulator_facto
     assert run.returncode == 0, run.stderr
     skipped = [line for line in run.stderr.splitlines() if "Skipping stream" in line]
     assert len(skipped) == 1
-    assert STREAM in skipped[0] and AFFILIATE_SCOPE in skipped[0]
+    assert STREAM in skipped[0]
+    assert AFFILIATE_SCOPE in skipped[0]
     assert "Read Seller Affiliate Collaboration" in skipped[0]
     assert "restricted" in skipped[0]
     assert emu.stats.count(PATH) == 0

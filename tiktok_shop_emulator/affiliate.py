@@ -109,7 +109,7 @@ class AffiliateStore:
     def _generate(self, shop: Shop) -> list[dict[str, Any]]:
         rng = random.Random(f"tts-emulator:{self._seed}:affiliate:{shop.index}")  # noqa: S311
         first = self._until - (self._history - 2) * DAY
-        orders = []
+        orders: list[dict[str, Any]] = []
         for number in range(self._count):
             created = rng.randrange(first, self._until - 3600)
             delivered = created + rng.randrange(2 * DAY, 8 * DAY)
@@ -129,7 +129,7 @@ class AffiliateStore:
                 })
             orders.append({"id": f"57{shop.index:02d}{number:012d}", "create_time": created,
                            "delivery_time": delivered, "lines": lines})
-        orders.sort(key=lambda order: (-order["create_time"], order["id"]))
+        orders.sort(key=lambda order: (-int(order["create_time"]), str(order["id"])))
         return orders
 
     def settle(self, shop: Shop, count: int) -> list[str]:
@@ -247,9 +247,9 @@ def search(api: Api, req: Request, shop: Shop | None, repeat: bool) -> Response:
         return param_error(BAD_CONTENT_TYPE,
                            "Invalid content type: application/json is required", now)
     store: AffiliateStore = emu.affiliate
+    if "category_asset_cipher" in req.query:  # for partners; a seller may not send it
+        return param_error(PARAM, "Invalid parameter: category_asset_cipher", now)
     try:
-        if "category_asset_cipher" in req.query:
-            raise PageError(PARAM, "Invalid parameter: category_asset_cipher")
         parsed = parse(ENDPOINT, f"affiliate:{shop.id}", req.query, req.body)
         every = store.lines(shop, now)
         earliest = min((order["create_time"] for order, _ in every), default=now)
