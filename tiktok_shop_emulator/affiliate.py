@@ -187,7 +187,8 @@ class AffiliateStore:
         return [{"order_id": order["id"], "sku_id": line["sku"].sku_id,
                  "create_time": order["create_time"], "creator": line["creator"],
                  "content_type": line["content_type"], "content_id": line["content_id"],
-                 "rate": line["rate"], "currency": shop.info.currency,
+                 "rate": line["rate"], "quantity": line["quantity"],
+                 "currency": shop.info.currency,
                  **self.line_figures(shop, order, line, now)}
                 for order, line in self.lines(shop, now)]
 
