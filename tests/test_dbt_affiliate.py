@@ -1,10 +1,11 @@
 """The creator-commission marts on PostgreSQL and DuckDB, against the emulator's figures.
 
 ``meltano run`` loads ``shops`` and the opt-in ``affiliate_order_skus`` (selected through the
-plugin's ``select`` extra, as ``meltano select`` would), then dbt builds the affiliate models,
-enabled by ``TIKTOK_SHOP_AFFILIATE_ORDER_SKUS_ENABLED``, and the macro test of the localized
-amount forms. Both marts must equal the figures computed from the emulator's own numbers (not
-from its display strings), after a first sync and again after commissions settled and an
+plugin's ``select`` extra, as ``meltano select`` would), then dbt builds the affiliate models
+and the macro test of the localized amount forms: on PostgreSQL enabled by
+``TIKTOK_SHOP_AFFILIATE_ORDER_SKUS_ENABLED``, on DuckDB by the ``build-with-affiliate`` command.
+Both marts must equal the figures computed from the emulator's own numbers (not from its
+display strings), after a first sync and again after commissions settled and an
 incremental run re-read the lookback. Every dbt test must pass.
 """
 
@@ -20,16 +21,18 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from tests.conftest import assert_no_secrets, secret_values
 from tests.marts import dbt_test_results
-from tests.pipeline import MeltanoProject
+from tests.pipeline import REPO, MeltanoProject
+from tests.test_dbt_postgres import OPT_IN_MODELS
 from tests.test_pipeline_postgres import PG, _connect, _create_schema, _drop_schema
 from tiktok_shop_emulator import Emulator, EmulatorConfig
 from tiktok_shop_emulator.config import AFFILIATE_SCOPE, DEFAULT_SCOPES
 
 SELECT = ["shops.*", "affiliate_order_skus.*"]
-DBT_SELECT = ["build", "--select", "stg_tiktok_shop__affiliate_order_skus+", "money_amount_forms"]
+DBT_SELECT = ["--select", "stg_tiktok_shop__affiliate_order_skus+", "money_amount_forms"]
 COMMISSIONS = ("SELECT shop_id, order_id, sku_id, creator_username, content_type, content_id, "
                "commission_rate, estimated_commission, actual_commission, settlement_status, "
                "order_created_date FROM {schema}.tiktok_shop__affiliate_commissions")
@@ -90,7 +93,8 @@ class Backend:
                   "auth_base_url": emu.base_url, "token_store_enabled": "false"}
         env = {f"TAP_TIKTOK_SHOP_{key.upper()}": value for key, value in config.items()}
         env["TAP_TIKTOK_SHOP__SELECT"] = json.dumps(SELECT)
-        env["TIKTOK_SHOP_AFFILIATE_ORDER_SKUS_ENABLED"] = "true"
+        if self.name == "postgres":  # DuckDB: through the utility's build-with-affiliate
+            env["TIKTOK_SHOP_AFFILIATE_ORDER_SKUS_ENABLED"] = "true"
         env["DBT_TARGET_PATH"] = str(self.work / "dbt-target")
         env["DBT_LOG_PATH"] = str(self.work / "dbt-logs")
         if self.name == "postgres":
@@ -117,10 +121,12 @@ class Backend:
         secrets = secret_values(self.emu, {"app_secret": self.emu.config.app_secret,
                                            "refresh_token": self.emu.config.refresh_token})
         for args in (("run", "tap-tiktok-shop", f"target-{self.name}"),
-                     ("invoke", f"dbt-{self.name}", *DBT_SELECT)):
+                     ("invoke", f"dbt-{self.name}", "build", *DBT_SELECT)
+                     if self.name == "postgres" else
+                     ("invoke", "dbt-duckdb:build-with-affiliate", *DBT_SELECT)):
             done = self.project.meltano(*args, env=env)
             assert_no_secrets(done.stdout + done.stderr, secrets)
-            assert done.returncode == 0, f"{args} failed:\n{done.stderr[-4000:]}{done.stdout[-3000:]}"
+            assert done.returncode == 0, f"{args}:\n{done.stderr[-4000:]}{done.stdout[-3000:]}"
         return dbt_test_results(self.work / "dbt-target")
 
     def marts(self) -> tuple[Figures, Figures]:
@@ -133,6 +139,21 @@ class Backend:
             with duckdb.connect(str(self.database), read_only=True) as db:
                 rows = [db.execute(query).fetchall() for query in queries]
         return _rows(rows[0], 3), _rows(rows[1], 3)
+
+    def columns(self) -> dict[str, set[str]]:
+        """The columns of every table and view dbt built: name -> columns."""
+        query = ("SELECT table_name, column_name FROM information_schema.columns "
+                 f"WHERE table_schema = '{self.marts_schema}'")
+        if self.db is not None:
+            with self.db.cursor() as cur:
+                rows = cur.execute(query).fetchall()
+        else:
+            with duckdb.connect(str(self.database), read_only=True) as db:
+                rows = db.execute(query).fetchall()
+        built: dict[str, set[str]] = defaultdict(set)
+        for table, column in rows:
+            built[table].add(column)
+        return built
 
     def close(self) -> None:
         if self.db is not None:
@@ -175,6 +196,12 @@ def test_marts_equal_the_emulators_figures_before_and_after_settlement(backend):
     assert "test.tiktok_shop.money_amount_forms" in tests
     assert len(tests) >= 15
     assert set(tests.values()) == {"pass"}, {k: v for k, v in tests.items() if v != "pass"}
+    documented = {model["name"]: {column["name"] for column in model["columns"]}
+                  for path in (REPO / "transform" / "models").glob("*/schema.yml")
+                  for model in yaml.safe_load(path.read_text())["models"]}
+    built = backend.columns()
+    assert set(built) == OPT_IN_MODELS  # only the affiliate models were selected
+    assert all(built[model] == documented[model] for model in OPT_IN_MODELS)
     first = backend.marts()
     settled = [order for shop in backend.emu.shops()
                for order in backend.emu.settle_affiliate(shop["id"], 3)]

@@ -28,6 +28,9 @@ from tests.test_pipeline_postgres import PG, _connect, _create_schema, _drop_sch
 from tiktok_shop_emulator import Emulator, EmulatorConfig
 
 FAR_FROM_UTC = "Pacific/Kiritimati"  # UTC+14: most local dates differ from the UTC date
+#: Models of opt-in streams (affiliate_order_skus): not built by a default run.
+OPT_IN_MODELS = {"stg_tiktok_shop__affiliate_order_skus", "tiktok_shop__affiliate_commissions",
+                 "tiktok_shop__creator_commissions_daily"}
 
 
 @dataclass
@@ -198,7 +201,9 @@ def test_every_column_of_every_model_has_one_line_in_schema_yml(warehouse, first
                 "SELECT table_name, column_name FROM information_schema.columns "
                 "WHERE table_schema = %s", [warehouse.marts_schema]):
             built[table].add(column)
-    assert set(built) == set(documented)
+    # The models of opt-in streams are disabled unless their stream is selected (this run
+    # selects the default streams); tests/test_dbt_affiliate.py checks them when enabled.
+    assert set(documented) - set(built) == OPT_IN_MODELS
     for model, columns in built.items():
         assert set(documented[model]) == columns, model
         for column, description in documented[model].items():
