@@ -11,6 +11,7 @@ with the one scope warning.
 from __future__ import annotations
 
 import itertools
+import json
 import typing as t
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import yaml
 
 from tap_tiktok_shop.streams.affiliate import MAX_WINDOW_DAYS
 from tests.conftest import TapRun, catalog_selecting, run_tap, tap_config
+from tests.test_authorize_check import check
 from tiktok_shop_emulator.affiliate import PATH, add_months
 from tiktok_shop_emulator.config import AFFILIATE_SCOPE, DEFAULT_SCOPES
 
@@ -167,3 +169,16 @@ def test_selected_without_the_package_gives_the_one_scope_warning(emulator_facto
     assert "restricted" in skipped[0]
     assert emu.stats.count(PATH) == 0
     assert len(run.records("orders")) == 10
+
+
+def test_authorize_check_sizes_the_first_sync_in_three_month_requests(
+        emulator_factory, tmp_path):
+    emu = emulator_factory(shops=1, orders_per_shop=5, granted_scopes=WITH_PACKAGE)
+    code, out, problems = check(emu, tmp_path, catalog=AFFILIATE, args=["--format", "json"])
+    assert (code, problems) == (0, [])
+    shop = emu.shops()[0]["id"]
+    sizes = json.loads(out)["authorizations"][0]["first_sync"]["records"][shop]
+    assert sizes[STREAM] == len(emu.affiliate_lines(shop))
+    windows = _bounds(emu)
+    assert len(windows) == 5
+    assert all(high - low <= MAX_WINDOW_DAYS * DAY for _, low, high in windows)
