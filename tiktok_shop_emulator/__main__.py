@@ -46,6 +46,9 @@ def parse_args(argv: list[str] | None = None) -> EmulatorConfig:
     p.add_argument("--statement-days", type=int, default=d.statement_days,
                    help="days of daily statements (and their payments)")
     p.add_argument("--withdrawals-per-shop", type=int, default=d.withdrawals_per_shop)
+    p.add_argument("--affiliate-orders-per-shop", type=int, default=d.affiliate_orders_per_shop,
+                   help="affiliate orders (1-3 SKU lines each); grant "
+                        "seller.affiliate_collaboration.read to read them")
     p.add_argument("--empty-shops", type=int, default=d.empty_shops,
                    help="the last N shops have no orders")
     p.add_argument("--seed", type=int, default=d.seed)
@@ -75,6 +78,7 @@ def parse_args(argv: list[str] | None = None) -> EmulatorConfig:
         returns_per_shop=a.returns_per_shop, cancellations_per_shop=a.cancellations_per_shop,
         products_per_shop=a.products_per_shop, statement_days=a.statement_days,
         withdrawals_per_shop=a.withdrawals_per_shop, empty_shops=a.empty_shops,
+        affiliate_orders_per_shop=a.affiliate_orders_per_shop,
         history_days=a.history_days, data_until=a.data_until,
         latency_ms=a.latency_ms, qps_limit=a.qps_limit,
         app_key=a.app_key, app_secret=a.app_secret, refresh_token=a.refresh_token,
