@@ -178,7 +178,7 @@ class AffiliateStore:
         return {"settlement_status": status, "delivery_time": delivered, "price": line["price"],
                 **estimated, **actual}
 
-    def lines(self, shop: Shop, now: int) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    def lines(self, shop: Shop) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         """Every (order, line) of the shop, newest order first: what pages are cut from."""
         return [(order, line) for order in self.orders(shop) for line in order["lines"]]
 
@@ -190,7 +190,7 @@ class AffiliateStore:
                  "rate": line["rate"], "quantity": line["quantity"],
                  "currency": shop.info.currency,
                  **self.line_figures(shop, order, line, now)}
-                for order, line in self.lines(shop, now)]
+                for order, line in self.lines(shop)]
 
     def render_line(self, shop: Shop, order: dict[str, Any], line: dict[str, Any],
                     now: int) -> dict[str, Any]:
@@ -252,7 +252,7 @@ def search(api: Api, req: Request, shop: Shop | None, repeat: bool) -> Response:
         return param_error(PARAM, "Invalid parameter: category_asset_cipher", now)
     try:
         parsed = parse(ENDPOINT, f"affiliate:{shop.id}", req.query, req.body)
-        every = store.lines(shop, now)
+        every = store.lines(shop)
         earliest = min((order["create_time"] for order, _ in every), default=now)
         low, high = _bounds(parsed.filters, now, earliest)
         matching = [(order, line) for order, line in every
