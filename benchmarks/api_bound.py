@@ -53,17 +53,26 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     print(machine_info())
-    config = EmulatorConfig(shops=SHOPS, orders_per_shop=ORDERS, latency_ms=LATENCY_MS,
-                            qps_limit=QPS, order_cache_size=SHOPS * ORDERS + 100)
+    config = EmulatorConfig(
+        shops=SHOPS,
+        orders_per_shop=ORDERS,
+        latency_ms=LATENCY_MS,
+        qps_limit=QPS,
+        order_cache_size=SHOPS * ORDERS + 100,
+    )
     with Emulator(config) as emu, tempfile.TemporaryDirectory() as tmp:
-        print(f"{SHOPS} shops x {ORDERS} orders, {LATENCY_MS} ms latency, limit {QPS} req/s "
-              f"per shop, {args.runs} runs each")
+        print(
+            f"{SHOPS} shops x {ORDERS} orders, {LATENCY_MS} ms latency, limit {QPS} req/s "
+            f"per shop, {args.runs} runs each"
+        )
         for parallel in (1, 16):
             runs = 1 if parallel == 1 else args.runs  # the sequential run is only a yardstick
             wall, ratio, requests, throttled = measure(emu, tmp, parallel, runs)
             label = f"parallel_reads={parallel}" + (" (default)" if parallel == 16 else "")
-            print(f"{label:32s} median wall {wall:6.2f} s; requests {requests}; "
-                  f"bound {requests / QPS:5.2f} s; ratio {ratio:.2f}x; 429s {throttled}")
+            print(
+                f"{label:32s} median wall {wall:6.2f} s; requests {requests}; "
+                f"bound {requests / QPS:5.2f} s; ratio {ratio:.2f}x; 429s {throttled}"
+            )
     print("target: default run within 1.25x of the bound")
 
 

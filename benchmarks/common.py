@@ -107,8 +107,12 @@ def _command_line(pid: int) -> str:
 
 
 def run_measured(
-    command: list[str], env: dict[str, str] | None = None, *, clean: bool = False,
-    roles: dict[str, str] | None = None, stdin: str | None = None,
+    command: list[str],
+    env: dict[str, str] | None = None,
+    *,
+    clean: bool = False,
+    roles: dict[str, str] | None = None,
+    stdin: str | None = None,
 ) -> ChildRun:
     """Run a command; measure wall time, CPU (user+sys, via wait4) and its own peak RSS.
 
@@ -120,12 +124,18 @@ def run_measured(
     start = time.monotonic()
     role_rss: dict[str, float] = {}
     cpu_of: dict[int, tuple[str, float]] = {}  # last CPU reading of each role's processes
-    with tempfile.TemporaryFile() as sink, tempfile.TemporaryFile() as errors, \
-            open(stdin or os.devnull, "rb") as source:
+    with (
+        tempfile.TemporaryFile() as sink,
+        tempfile.TemporaryFile() as errors,
+        open(stdin or os.devnull, "rb") as source,
+    ):
         proc = subprocess.Popen(
-            command, stdin=source, stdout=sink,
+            command,
+            stdin=source,
+            stdout=sink,
             stderr=errors if roles is not None else subprocess.DEVNULL,
-            cwd=REPO, env=env if clean else {**os.environ, **(env or {})},
+            cwd=REPO,
+            env=env if clean else {**os.environ, **(env or {})},
         )
         peak = 0.0
         while True:
@@ -150,8 +160,9 @@ def run_measured(
     role_cpu: dict[str, float] = {}
     for role, seconds in cpu_of.values():
         role_cpu[role] = role_cpu.get(role, 0.0) + seconds
-    return ChildRun(wall, usage.ru_utime + usage.ru_stime, peak, out, proc.returncode, err,
-                    role_rss, role_cpu)
+    return ChildRun(
+        wall, usage.ru_utime + usage.ru_stime, peak, out, proc.returncode, err, role_rss, role_cpu
+    )
 
 
 def emulator_config(emu: t.Any, **settings: t.Any) -> dict[str, t.Any]:
@@ -180,7 +191,9 @@ def tap_command(config: dict[str, t.Any], directory: str, name: str = "config.js
     if not os.path.exists(catalog_path):
         discovered = subprocess.run(
             [sys.executable, "-m", "tap_tiktok_shop", "--config", path, "--discover"],
-            capture_output=True, check=True, cwd=REPO,
+            capture_output=True,
+            check=True,
+            cwd=REPO,
         ).stdout
         catalog = json.loads(discovered)
         for entry in catalog["streams"]:
@@ -209,5 +222,12 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-__all__ = ["ChildRun", "count_records", "expect", "machine_info", "median", "run_measured",
-           "tap_command"]
+__all__ = [
+    "ChildRun",
+    "count_records",
+    "expect",
+    "machine_info",
+    "median",
+    "run_measured",
+    "tap_command",
+]

@@ -35,8 +35,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     print(machine_info())
-    config = EmulatorConfig(shops=1, orders_per_shop=args.orders,
-                            order_cache_size=args.orders + 100)
+    config = EmulatorConfig(
+        shops=1, orders_per_shop=args.orders, order_cache_size=args.orders + 100
+    )
     with Emulator(config) as emu, tempfile.TemporaryDirectory() as tmp:
         command = tap_command(emulator_config(emu), tmp)
         warm = run_measured(command)  # also warms the emulator's order cache

@@ -38,10 +38,17 @@ ORDERS, OTHERS, STATEMENT_DAYS, LATENCY_MS, QPS, PARALLEL = 40, 20, 20, 100, 50,
 def emulator_settings(shops: int, *, statements: bool) -> EmulatorConfig:
     """The emulator of the benchmark: small shops, 100 ms per call, the per-shop limit on."""
     return EmulatorConfig(
-        shops=shops, orders_per_shop=ORDERS, returns_per_shop=OTHERS,
-        cancellations_per_shop=OTHERS, products_per_shop=OTHERS, withdrawals_per_shop=OTHERS,
-        statement_days=STATEMENT_DAYS if statements else 0, latency_ms=LATENCY_MS,
-        qps_limit=QPS, order_cache_size=shops * ORDERS + 100, stats_history=10,
+        shops=shops,
+        orders_per_shop=ORDERS,
+        returns_per_shop=OTHERS,
+        cancellations_per_shop=OTHERS,
+        products_per_shop=OTHERS,
+        withdrawals_per_shop=OTHERS,
+        statement_days=STATEMENT_DAYS if statements else 0,
+        latency_ms=LATENCY_MS,
+        qps_limit=QPS,
+        order_cache_size=shops * ORDERS + 100,
+        stats_history=10,
     )
 
 
@@ -54,16 +61,20 @@ def main() -> None:
     args = parser.parse_args()
     statements = not args.no_statements
     print(machine_info())
-    with Emulator(emulator_settings(args.shops, statements=statements)) as emu, \
-            tempfile.TemporaryDirectory() as tmp:
+    with (
+        Emulator(emulator_settings(args.shops, statements=statements)) as emu,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         path = os.path.join(tmp, "config.json")
         with open(path, "w") as handle:
             json.dump(emulator_config(emu, parallel_reads=PARALLEL), handle)
         command = [sys.executable, "-m", "tap_tiktok_shop", "--config", path]
-        print(f"{args.shops} shops, default streams, {ORDERS} orders and {OTHERS} of each other "
-              f"record per shop, {STATEMENT_DAYS if statements else 0} statements per shop; "
-              f"{LATENCY_MS} ms latency, limit {QPS} req/s per shop and API; "
-              f"parallel_reads={PARALLEL}; {args.runs} runs")
+        print(
+            f"{args.shops} shops, default streams, {ORDERS} orders and {OTHERS} of each other "
+            f"record per shop, {STATEMENT_DAYS if statements else 0} statements per shop; "
+            f"{LATENCY_MS} ms latency, limit {QPS} req/s per shop and API; "
+            f"parallel_reads={PARALLEL}; {args.runs} runs"
+        )
         walls, ratios, calls, throttled, rss = [], [], 0, 0, []
         for _ in range(args.runs):
             emu.stats.reset()
@@ -76,13 +87,17 @@ def main() -> None:
             walls.append(run.wall)
             ratios.append(run.wall / bound)
             rss.append(run.peak_rss_mb)
-            print(f"  run: wall {run.wall:6.1f} s; calls {calls}; bound {bound:5.1f} s; "
-                  f"ratio {run.wall / bound:.2f}x; 429s {emu.stats.rate_limited}; "
-                  f"peak RSS {run.peak_rss_mb:.0f} MB")
+            print(
+                f"  run: wall {run.wall:6.1f} s; calls {calls}; bound {bound:5.1f} s; "
+                f"ratio {run.wall / bound:.2f}x; 429s {emu.stats.rate_limited}; "
+                f"peak RSS {run.peak_rss_mb:.0f} MB"
+            )
         bound = calls * LATENCY_MS / 1000 / PARALLEL
-        print(f"median wall {median(walls):.1f} s; calls {calls}; bound {bound:.1f} s "
-              f"(calls x {LATENCY_MS} ms / {PARALLEL}); ratio {median(ratios):.2f}x; "
-              f"429s {throttled} in all runs; peak RSS {max(rss):.0f} MB")
+        print(
+            f"median wall {median(walls):.1f} s; calls {calls}; bound {bound:.1f} s "
+            f"(calls x {LATENCY_MS} ms / {PARALLEL}); ratio {median(ratios):.2f}x; "
+            f"429s {throttled} in all runs; peak RSS {max(rss):.0f} MB"
+        )
     print("target: within 2.0x of the bound, no 429 storms, memory bounded")
 
 

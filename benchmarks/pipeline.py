@@ -42,12 +42,18 @@ from tiktok_shop_emulator import Emulator, EmulatorConfig
 
 MELTANO = Path(sys.executable).with_name("meltano")
 TAP = Path(sys.executable).with_name("tap-tiktok-shop")
-PG = {"host": os.environ.get("PGHOST", "127.0.0.1"), "port": os.environ.get("PGPORT", "5432"),
-      "user": os.environ.get("PGUSER", "postgres"),
-      "password": os.environ.get("PGPASSWORD") or "postgres",
-      "database": os.environ.get("PGDATABASE", "test")}
-PLUGINS = [("extractors", "tap-tiktok-shop"), ("loaders", "target-postgres"),
-           ("loaders", "target-duckdb")]
+PG = {
+    "host": os.environ.get("PGHOST", "127.0.0.1"),
+    "port": os.environ.get("PGPORT", "5432"),
+    "user": os.environ.get("PGUSER", "postgres"),
+    "password": os.environ.get("PGPASSWORD") or "postgres",
+    "database": os.environ.get("PGDATABASE", "test"),
+}
+PLUGINS = [
+    ("extractors", "tap-tiktok-shop"),
+    ("loaders", "target-postgres"),
+    ("loaders", "target-duckdb"),
+]
 
 
 @dataclass
@@ -65,23 +71,36 @@ class Variant:
 
 def variants(candidates: bool) -> list[Variant]:
     """The tap alone, the two shipped pipelines, each loader alone and, on request, candidates."""
-    chosen = [Variant("tap alone > /dev/null", None),
-              Variant("meltano run ... target-postgres", "target-postgres"),
-              Variant("meltano run ... target-duckdb", "target-duckdb"),
-              Variant("  target-postgres alone, reading the tap's output", "target-postgres",
-                      from_file=True),
-              Variant("  target-duckdb alone, reading the tap's output", "target-duckdb",
-                      from_file=True)]
+    chosen = [
+        Variant("tap alone > /dev/null", None),
+        Variant("meltano run ... target-postgres", "target-postgres"),
+        Variant("meltano run ... target-duckdb", "target-duckdb"),
+        Variant(
+            "  target-postgres alone, reading the tap's output", "target-postgres", from_file=True
+        ),
+        Variant("  target-duckdb alone, reading the tap's output", "target-duckdb", from_file=True),
+    ]
     if candidates:
         chosen += [
-            Variant("  target-postgres, loader defaults (row validation, INSERT)",
-                    "target-postgres", {"TARGET_POSTGRES_USE_COPY": "false",
-                                        "TARGET_POSTGRES_VALIDATE_RECORDS": "true",
-                                        "TAP_TIKTOK_SHOP__SCHEMA": "{}"}),
-            Variant("  target-postgres, COPY, no validation, arrays as jsonb[]",
-                    "target-postgres", {"TAP_TIKTOK_SHOP__SCHEMA": "{}"}),
-            Variant("  target-duckdb, batch_size_rows 100000 (its default)",
-                    "target-duckdb", {"TARGET_DUCKDB_BATCH_SIZE_ROWS": "100000"}),
+            Variant(
+                "  target-postgres, loader defaults (row validation, INSERT)",
+                "target-postgres",
+                {
+                    "TARGET_POSTGRES_USE_COPY": "false",
+                    "TARGET_POSTGRES_VALIDATE_RECORDS": "true",
+                    "TAP_TIKTOK_SHOP__SCHEMA": "{}",
+                },
+            ),
+            Variant(
+                "  target-postgres, COPY, no validation, arrays as jsonb[]",
+                "target-postgres",
+                {"TAP_TIKTOK_SHOP__SCHEMA": "{}"},
+            ),
+            Variant(
+                "  target-duckdb, batch_size_rows 100000 (its default)",
+                "target-duckdb",
+                {"TARGET_DUCKDB_BATCH_SIZE_ROWS": "100000"},
+            ),
         ]
     return chosen
 
@@ -106,8 +125,9 @@ def count_orders(variant: Variant, target: dict[str, str]) -> int:
     if variant.loader == "target-postgres":
         import psycopg  # noqa: PLC0415
 
-        with psycopg.connect(**{k: PG[k] for k in ("host", "port", "user", "password")},
-                             dbname=PG["database"]) as conn:
+        with psycopg.connect(
+            **{k: PG[k] for k in ("host", "port", "user", "password")}, dbname=PG["database"]
+        ) as conn:
             schema = target["TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA"]
             rows = conn.execute(f'SELECT count(*), count(DISTINCT id) FROM "{schema}".orders')
             total, distinct = rows.fetchone()  # type: ignore[misc]
@@ -117,7 +137,8 @@ def count_orders(variant: Variant, target: dict[str, str]) -> int:
 
         with duckdb.connect(target["TARGET_DUCKDB_FILEPATH"], read_only=True) as conn:
             total, distinct = conn.execute(
-                "SELECT count(*), count(DISTINCT id) FROM tiktok_shop.orders").fetchone()
+                "SELECT count(*), count(DISTINCT id) FROM tiktok_shop.orders"
+            ).fetchone()
     expect(total == distinct, f"{variant.label}: {total - distinct} duplicate orders")
     return int(total)
 
@@ -133,8 +154,13 @@ def _target_env(loader: str, run_dir: str) -> dict[str, str]:
 
 def _dump(what: str, plugin: str, env: dict[str, str], path: str) -> str:
     """Write what Meltano hands a plugin (``catalog`` or ``config``) to ``path``."""
-    done = subprocess.run([str(MELTANO), "invoke", f"--dump={what}", plugin], cwd=REPO,
-                          env=env, capture_output=True, check=False)
+    done = subprocess.run(
+        [str(MELTANO), "invoke", f"--dump={what}", plugin],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        check=False,
+    )
     expect(done.returncode == 0, f"meltano invoke --dump={what} {plugin} failed")
     Path(path).write_bytes(done.stdout)
     return path
@@ -145,32 +171,46 @@ def run_once(variant: Variant, env: dict[str, str], tmp: str, orders: int) -> No
     env = {**env, **variant.env}
     recorded = f"{tmp}/tap-output.jsonl"
     if variant.loader is None:
-        run = run_measured([str(TAP), "--config", "ENV", "--catalog", f"{tmp}/catalog.json"],
-                           env=env, clean=True)
+        run = run_measured(
+            [str(TAP), "--config", "ENV", "--catalog", f"{tmp}/catalog.json"], env=env, clean=True
+        )
         expect(run.returncode == 0, "the tap failed")
-        expect(run.stdout.count(b'"type":"RECORD","stream":"orders"') == orders,
-               "the tap did not emit every order")
+        expect(
+            run.stdout.count(b'"type":"RECORD","stream":"orders"') == orders,
+            "the tap did not emit every order",
+        )
         Path(recorded).write_bytes(run.stdout)
         variant.walls.append(run.wall)
         variant.tap_rss.append(run.peak_rss_mb)
         return
     run_dir = tempfile.mkdtemp(dir=tmp)
-    target = {"MELTANO_DATABASE_URI": f"sqlite:///{run_dir}/meltano.db",
-              **_target_env(variant.loader, run_dir)}
+    target = {
+        "MELTANO_DATABASE_URI": f"sqlite:///{run_dir}/meltano.db",
+        **_target_env(variant.loader, run_dir),
+    }
     if variant.from_file:
         config = _dump("config", variant.loader, {**env, **target}, f"{run_dir}/config.json")
         executable = Path(REPO) / ".meltano" / "loaders" / variant.loader / "venv" / "bin"
-        run = run_measured([str(executable / variant.loader), "--config", config],
-                           env=env, clean=True, stdin=recorded,
-                           roles={"loader": f"bin/{variant.loader}"})
+        run = run_measured(
+            [str(executable / variant.loader), "--config", config],
+            env=env,
+            clean=True,
+            stdin=recorded,
+            roles={"loader": f"bin/{variant.loader}"},
+        )
         run.role_rss_mb["loader"] = run.peak_rss_mb
     else:
-        run = run_measured([str(MELTANO), "run", "tap-tiktok-shop", variant.loader],
-                           env={**env, **target}, clean=True,
-                           roles={"tap": "bin/tap-tiktok-shop", "loader": f"bin/{variant.loader}"})
+        run = run_measured(
+            [str(MELTANO), "run", "tap-tiktok-shop", variant.loader],
+            env={**env, **target},
+            clean=True,
+            roles={"tap": "bin/tap-tiktok-shop", "loader": f"bin/{variant.loader}"},
+        )
     if run.returncode != 0:
-        raise SystemExit(f"benchmark invalid: {variant.label} failed:\n"
-                         f"{run.stderr.decode(errors='replace')[-3000:]}")
+        raise SystemExit(
+            f"benchmark invalid: {variant.label} failed:\n"
+            f"{run.stderr.decode(errors='replace')[-3000:]}"
+        )
     expect(count_orders(variant, target) == orders, f"{variant.label}: orders missing")
     variant.walls.append(run.wall)
     if "tap" in run.role_rss_mb:
@@ -183,19 +223,25 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--orders", type=int, default=30_000)
-    parser.add_argument("--candidates", action="store_true",
-                        help="also run the loader settings the shipped ones were chosen over")
+    parser.add_argument(
+        "--candidates",
+        action="store_true",
+        help="also run the loader settings the shipped ones were chosen over",
+    )
     args = parser.parse_args()
     expect(MELTANO.exists(), f"{MELTANO} is missing: run `make setup`")
-    if not all((Path(REPO) / ".meltano" / kind / name / "venv").exists()
-               for kind, name in PLUGINS):  # `make bench` installed them already
-        installed = subprocess.run([str(MELTANO), "install"], cwd=REPO, env=_clean_env(),
-                                   capture_output=True, check=False)
+    if not all(
+        (Path(REPO) / ".meltano" / kind / name / "venv").exists() for kind, name in PLUGINS
+    ):  # `make bench` installed them already
+        installed = subprocess.run(
+            [str(MELTANO), "install"], cwd=REPO, env=_clean_env(), capture_output=True, check=False
+        )
         expect(installed.returncode == 0, "meltano install failed")
     print(machine_info())
     chosen = variants(args.candidates)
-    config = EmulatorConfig(shops=1, orders_per_shop=args.orders,
-                            order_cache_size=args.orders + 100)
+    config = EmulatorConfig(
+        shops=1, orders_per_shop=args.orders, order_cache_size=args.orders + 100
+    )
     with Emulator(config) as emu, tempfile.TemporaryDirectory() as tmp:
         env = {**_clean_env(), **tap_env(emulator_config(emu))}
         _dump("catalog", "tap-tiktok-shop", env, f"{tmp}/catalog.json")
@@ -204,18 +250,23 @@ def main() -> None:
                 run_once(variant, env, tmp, args.orders)
                 print(f"  run: {variant.label.strip()}: {variant.walls[-1]:.2f} s", flush=True)
     base = median(chosen[0].walls)
-    print(f"1 shop x {args.orders} orders (and the other default streams), no latency, "
-          f"{args.runs} runs each, side by side; medians:")
-    print(f"{'what':62} {'wall':>8} {'orders/s':>9} {'ratio':>6} {'tap RSS':>8} "
-          f"{'loader RSS':>10}")
+    print(
+        f"1 shop x {args.orders} orders (and the other default streams), no latency, "
+        f"{args.runs} runs each, side by side; medians:"
+    )
+    print(f"{'what':62} {'wall':>8} {'orders/s':>9} {'ratio':>6} {'tap RSS':>8} {'loader RSS':>10}")
     for variant in chosen:
         wall = median(variant.walls)
         loader = f"{median(variant.loader_rss):.0f} MB" if variant.loader_rss else "-"
         tap = f"{median(variant.tap_rss):.0f} MB" if variant.tap_rss else "-"
-        print(f"{variant.label:62} {wall:7.2f}s {args.orders / wall:9.0f} {wall / base:5.2f}x "
-              f"{tap:>8} {loader:>10}")
-    print("target: each shipped pipeline within 2.0x of the tap alone (aim 1.5x); a pipeline "
-          "cannot beat its loader alone")
+        print(
+            f"{variant.label:62} {wall:7.2f}s {args.orders / wall:9.0f} {wall / base:5.2f}x "
+            f"{tap:>8} {loader:>10}"
+        )
+    print(
+        "target: each shipped pipeline within 2.0x of the tap alone (aim 1.5x); a pipeline "
+        "cannot beat its loader alone"
+    )
 
 
 if __name__ == "__main__":

@@ -34,8 +34,7 @@ from shard_dirs import shard_environment  # a file of the Dagster code location
 SHOPS, LATENCY_MS, QPS = 9, 100, 50
 
 
-def one_pass(env: dict[str, str], tmp: str, shards: int | None
-             ) -> tuple[float, dict[str, str]]:
+def one_pass(env: dict[str, str], tmp: str, shards: int | None) -> tuple[float, dict[str, str]]:
     """Load every shop into a new schema, unsharded (None) or as shards started together."""
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     target = {f"TARGET_POSTGRES_{key.upper()}": value for key, value in PG.items()}
@@ -47,17 +46,32 @@ def one_pass(env: dict[str, str], tmp: str, shards: int | None
     expect(prepared.returncode == 0, "meltano upgrade database failed")
     commands = [([str(MELTANO), "run", "tap-tiktok-shop", "target-postgres"], {})]
     if shards is not None:
-        commands = [([str(MELTANO), "run", f"--state-id-suffix=shard-{index}-of-{shards}",
-                      "tap-tiktok-shop", "target-postgres"],
-                     {"TAP_TIKTOK_SHOP_SHARD": f"{index}/{shards}",
-                      **shard_environment(REPO, f"{schema}-{index}", run_env)})
-                    for index in range(shards)]
+        commands = [
+            (
+                [
+                    str(MELTANO),
+                    "run",
+                    f"--state-id-suffix=shard-{index}-of-{shards}",
+                    "tap-tiktok-shop",
+                    "target-postgres",
+                ],
+                {
+                    "TAP_TIKTOK_SHOP_SHARD": f"{index}/{shards}",
+                    **shard_environment(REPO, f"{schema}-{index}", run_env),
+                },
+            )
+            for index in range(shards)
+        ]
     start = time.monotonic()
     with ThreadPoolExecutor(max_workers=len(commands)) as pool:
-        runs = list(pool.map(
-            lambda command: run_measured(command[0], env={**run_env, **command[1]}, clean=True,
-                                         roles={}),
-            commands))
+        runs = list(
+            pool.map(
+                lambda command: run_measured(
+                    command[0], env={**run_env, **command[1]}, clean=True, roles={}
+                ),
+                commands,
+            )
+        )
     wall = time.monotonic() - start
     for run in runs:
         expect(run.returncode == 0, f"a run failed:\n{run.stderr.decode(errors='replace')[-2000:]}")
@@ -73,8 +87,13 @@ def main() -> None:
     args = parser.parse_args()
     print(machine_info())
     orders = SHOPS * args.orders_per_shop
-    config = EmulatorConfig(shops=SHOPS, orders_per_shop=args.orders_per_shop,
-                            latency_ms=LATENCY_MS, qps_limit=QPS, order_cache_size=orders + 100)
+    config = EmulatorConfig(
+        shops=SHOPS,
+        orders_per_shop=args.orders_per_shop,
+        latency_ms=LATENCY_MS,
+        qps_limit=QPS,
+        order_cache_size=orders + 100,
+    )
     walls: dict[str, list[float]] = {"one run": [], f"{args.shards} shards": []}
     checker = LoaderVariant("check", "target-postgres")
     with Emulator(config) as emu, tempfile.TemporaryDirectory() as tmp:
@@ -85,8 +104,10 @@ def main() -> None:
                 expect(count_orders(checker, target) == orders, f"{label}: orders missing")
                 walls[label].append(wall)
     one, sharded = median(walls["one run"]), median(walls[f"{args.shards} shards"])
-    print(f"{SHOPS} shops x {args.orders_per_shop} orders, {LATENCY_MS} ms latency, "
-          f"{QPS} req/s per shop and API; medians of {args.runs} rounds")
+    print(
+        f"{SHOPS} shops x {args.orders_per_shop} orders, {LATENCY_MS} ms latency, "
+        f"{QPS} req/s per shop and API; medians of {args.runs} rounds"
+    )
     print(f"one meltano run:                 {one:7.1f} s")
     print(f"{args.shards} shards in parallel:            {sharded:7.1f} s")
     print(f"speed-up:                        {one / sharded:7.2f}x")

@@ -36,8 +36,13 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=30_000)
     args = parser.parse_args()
     print(machine_info())
-    config = EmulatorConfig(shops=1, orders_per_shop=args.orders, latency_ms=LATENCY_MS,
-                            qps_limit=QPS, order_cache_size=args.orders + 100)
+    config = EmulatorConfig(
+        shops=1,
+        orders_per_shop=args.orders,
+        latency_ms=LATENCY_MS,
+        qps_limit=QPS,
+        order_cache_size=args.orders + 100,
+    )
     ratios, walls, throttled_share = [], [], []
     with Emulator(config) as emu, tempfile.TemporaryDirectory() as tmp:
         command = tap_command(emulator_config(emu), tmp)
@@ -60,14 +65,20 @@ def main() -> None:
             ratios.append(span / (len(answered) / QPS))
             walls.append(run.wall)
             throttled_share.append(100 * (len(searches) - len(answered)) / len(searches))
-            print(f"  run: searches {len(searches)} (429: {len(searches) - len(answered)}), "
-                  f"search phase {span:.2f} s, bound {len(answered) / QPS:.2f} s, "
-                  f"whole run {run.wall:.2f} s")
-    print(f"1 shop x {args.orders} orders, {LATENCY_MS} ms latency, limit {QPS} req/s, "
-          f"{args.runs} runs")
+            print(
+                f"  run: searches {len(searches)} (429: {len(searches) - len(answered)}), "
+                f"search phase {span:.2f} s, bound {len(answered) / QPS:.2f} s, "
+                f"whole run {run.wall:.2f} s"
+            )
+    print(
+        f"1 shop x {args.orders} orders, {LATENCY_MS} ms latency, limit {QPS} req/s, "
+        f"{args.runs} runs"
+    )
     print(f"search phase / bound, median: {median(ratios):.2f}x  (target <= 1.5x)")
-    print(f"whole run, median: {median(walls):.2f} s; 429 share, median: "
-          f"{median(throttled_share):.1f}% (target < 2%)")
+    print(
+        f"whole run, median: {median(walls):.2f} s; 429 share, median: "
+        f"{median(throttled_share):.1f}% (target < 2%)"
+    )
 
 
 if __name__ == "__main__":

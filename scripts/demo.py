@@ -63,21 +63,31 @@ class DemoData:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options (the defaults are what ``make demo`` runs)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dir", type=Path, default=REPO / "output" / "demo",
-                        help="where the DuckDB file, the saved data description and logs go")
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=REPO / "output" / "demo",
+        help="where the DuckDB file, the saved data description and logs go",
+    )
     parser.add_argument("--shops", type=int, default=3, help="shops of a new demo")
     parser.add_argument("--orders-per-shop", type=int, default=1000, help="orders of a new demo")
-    parser.add_argument("--changes-per-shop", type=int, default=5,
-                        help="orders changed in each shop before every run after the first")
-    parser.add_argument("--meltano", default=str(Path(sys.executable).with_name("meltano")),
-                        help="the meltano executable")
+    parser.add_argument(
+        "--changes-per-shop",
+        type=int,
+        default=5,
+        help="orders changed in each shop before every run after the first",
+    )
+    parser.add_argument(
+        "--meltano",
+        default=str(Path(sys.executable).with_name("meltano")),
+        help="the meltano executable",
+    )
     return parser.parse_args(argv)
 
 
 def meltano_env(emulator_url: str, database: Path) -> dict[str, str]:
     """The caller's environment, minus settings that would leave the demo's bounds."""
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(FOREIGN_SETTINGS)}
+    env = {key: value for key, value in os.environ.items() if not key.startswith(FOREIGN_SETTINGS)}
     env["TIKTOK_SHOP_EMULATOR_URL"] = emulator_url
     env["TARGET_DUCKDB_FILEPATH"] = str(database)
     env["DBT_DUCKDB_PATH"] = str(database)
@@ -141,23 +151,32 @@ def check_run(database: Path, before: t.Any, changed: dict[str, int]) -> list[st
     """
     with connect(database) as db:
         rows, ids = db.execute("SELECT count(*), count(DISTINCT id) FROM orders").fetchone()
-        loaded = db.execute("SELECT count(*) FROM orders WHERE ? IS NULL OR _sdc_batched_at > ?",
-                            [before, before]).fetchone()[0]
-        stored = dict(db.execute("SELECT id, update_time FROM orders "
-                                 "WHERE id IN (SELECT unnest(?::VARCHAR[]))",
-                                 [list(changed)]).fetchall())
+        loaded = db.execute(
+            "SELECT count(*) FROM orders WHERE ? IS NULL OR _sdc_batched_at > ?", [before, before]
+        ).fetchone()[0]
+        stored = dict(
+            db.execute(
+                "SELECT id, update_time FROM orders WHERE id IN (SELECT unnest(?::VARCHAR[]))",
+                [list(changed)],
+            ).fetchall()
+        )
     if rows != ids:
         raise DemoError(f"{SCHEMA}.orders holds {rows} rows for {ids} orders")
-    stale = sorted(order_id for order_id, update_time in changed.items()
-                   if stored.get(order_id) != update_time)
+    stale = sorted(
+        order_id for order_id, update_time in changed.items() if stored.get(order_id) != update_time
+    )
     if stale:
         raise DemoError(f"changed orders not loaded: {', '.join(stale)}")
-    lines = [f"This run loaded {loaded} order records; {SCHEMA}.orders holds {rows} orders, "
-             "one row each."]
+    lines = [
+        f"This run loaded {loaded} order records; {SCHEMA}.orders holds {rows} orders, "
+        "one row each."
+    ]
     if changed:
-        lines.append(f"{len(changed)} orders changed since the last run; all of them are in the "
-                     f"database with their new update_time ({loaded - len(changed)} more records "
-                     "were re-read from the lookback window and merged on the order id).")
+        lines.append(
+            f"{len(changed)} orders changed since the last run; all of them are in the "
+            f"database with their new update_time ({loaded - len(changed)} more records "
+            "were re-read from the lookback window and merged on the order id)."
+        )
     return lines
 
 
@@ -166,9 +185,12 @@ def format_table(header: tuple[str, ...], rows: list[tuple[str, ...]], right: se
     table = [header, *rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     return "\n".join(
-        "  ".join(cell.rjust(w) if i in right else cell.ljust(w)
-                  for i, (cell, w) in enumerate(zip(row, widths, strict=True))).rstrip()
-        for row in table)
+        "  ".join(
+            cell.rjust(w) if i in right else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in table
+    )
 
 
 def summary(database: Path) -> str:
@@ -181,8 +203,11 @@ def summary(database: Path) -> str:
             FROM orders o JOIN shops s ON s.id = o.shop_id
             GROUP BY ALL ORDER BY s.name, orders DESC""").fetchall()
     header = ("shop", "region", "status", "orders", "revenue", "currency")
-    return format_table(header, [(str(n), str(r), str(s), str(c), f"{v:,.2f}", str(cur))
-                                 for n, r, s, c, v, cur in rows], right={3, 4})
+    return format_table(
+        header,
+        [(str(n), str(r), str(s), str(c), f"{v:,.2f}", str(cur)) for n, r, s, c, v, cur in rows],
+        right={3, 4},
+    )
 
 
 def daily_summary(database: Path) -> str:
@@ -210,13 +235,35 @@ def daily_summary(database: Path) -> str:
             JOIN {MARTS_SCHEMA}.stg_tiktok_shop__shops s USING (shop_id)
             GROUP BY s.shop_name
             ORDER BY 1, 3, 2""").fetchall()  # noqa: S608 (constants only)
-    header = ("shop", "day", "orders", "cancelled", "units", "gross sales", "refunds",
-              "net sales", "currency")
-    return format_table(header, [
-        (str(shop), day, str(orders), str(cancelled), str(units), f"{gross:,.2f}",
-         f"{refunds:,.2f}", f"{net:,.2f}", str(currency))
-        for shop, day, _, orders, cancelled, units, gross, refunds, net, currency in rows
-    ], right={2, 3, 4, 5, 6, 7})
+    header = (
+        "shop",
+        "day",
+        "orders",
+        "cancelled",
+        "units",
+        "gross sales",
+        "refunds",
+        "net sales",
+        "currency",
+    )
+    return format_table(
+        header,
+        [
+            (
+                str(shop),
+                day,
+                str(orders),
+                str(cancelled),
+                str(units),
+                f"{gross:,.2f}",
+                f"{refunds:,.2f}",
+                f"{net:,.2f}",
+                str(currency),
+            )
+            for shop, day, _, orders, cancelled, units, gross, refunds, net, currency in rows
+        ],
+        right={2, 3, 4, 5, 6, 7},
+    )
 
 
 def top_products(database: Path) -> str:
@@ -258,13 +305,35 @@ def top_products(database: Path) -> str:
             FROM ranked r JOIN {MARTS_SCHEMA}.stg_tiktok_shop__shops s USING (shop_id)
             WHERE r.rank <= {TOP_PRODUCTS}
             ORDER BY 1, 2""").fetchall()  # noqa: S608 (constants only)
-    header = ("shop", "rank", "product", "gmv", "visitors", "conversion", "units ordered",
-              "order revenue", "currency")
-    return format_table(header, [
-        (str(shop), str(rank), str(name), f"{gmv:,.2f}", str(visitors),
-         "" if rate is None else f"{rate:.2%}", str(units), f"{revenue:,.2f}", str(currency))
-        for shop, rank, name, gmv, visitors, rate, units, revenue, currency in rows
-    ], right={1, 3, 4, 5, 6, 7})
+    header = (
+        "shop",
+        "rank",
+        "product",
+        "gmv",
+        "visitors",
+        "conversion",
+        "units ordered",
+        "order revenue",
+        "currency",
+    )
+    return format_table(
+        header,
+        [
+            (
+                str(shop),
+                str(rank),
+                str(name),
+                f"{gmv:,.2f}",
+                str(visitors),
+                "" if rate is None else f"{rate:.2%}",
+                str(units),
+                f"{revenue:,.2f}",
+                str(currency),
+            )
+            for shop, rank, name, gmv, visitors, rate, units, revenue, currency in rows
+        ],
+        right={1, 3, 4, 5, 6, 7},
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -273,30 +342,43 @@ def main(argv: list[str] | None = None) -> int:
     args.dir.mkdir(parents=True, exist_ok=True)
     database = args.dir / "warehouse.duckdb"
     fresh = not database.exists()
-    data = DemoData.load_or_create(args.dir / "emulator.json", args.shops,
-                                   args.orders_per_shop, fresh)
+    data = DemoData.load_or_create(
+        args.dir / "emulator.json", args.shops, args.orders_per_shop, fresh
+    )
     before = last_batch(database)
-    config = EmulatorConfig(shops=data.shops, orders_per_shop=data.orders_per_shop,
-                            data_until=data.data_until)
+    config = EmulatorConfig(
+        shops=data.shops, orders_per_shop=data.orders_per_shop, data_until=data.data_until
+    )
     try:
         with Emulator(config) as emulator:
-            print(f"Emulator: {data.shops} shops x {data.orders_per_shop} orders at "
-                  f"{emulator.base_url}", flush=True)
+            print(
+                f"Emulator: {data.shops} shops x {data.orders_per_shop} orders at "
+                f"{emulator.base_url}",
+                flush=True,
+            )
             changed = {} if fresh else change_orders(emulator, args.changes_per_shop)
             pipeline = [*PIPELINE, "--full-refresh"] if fresh else PIPELINE
-            run_meltano(args.meltano, pipeline, meltano_env(emulator.base_url, database),
-                        args.dir / "meltano.log")
+            run_meltano(
+                args.meltano,
+                pipeline,
+                meltano_env(emulator.base_url, database),
+                args.dir / "meltano.log",
+            )
         print("Emulator stopped.\n")
         print(f"Orders and revenue per shop and status ({database}):")
         print(summary(database))
         print()
-        print(f"Daily sales per shop: last {DAILY_DAYS} UTC days with orders or refunds, and "
-              f"all days ({MARTS_SCHEMA}.tiktok_shop__daily_shop, built by dbt):")
+        print(
+            f"Daily sales per shop: last {DAILY_DAYS} UTC days with orders or refunds, and "
+            f"all days ({MARTS_SCHEMA}.tiktok_shop__daily_shop, built by dbt):"
+        )
         print(daily_summary(database))
         print()
-        print(f"Top {TOP_PRODUCTS} products per shop by GMV over its last {TOP_DAYS} shop days "
-              f"with analytics ({MARTS_SCHEMA}.tiktok_shop__product_daily; shop days are the "
-              "shop's calendar days):")
+        print(
+            f"Top {TOP_PRODUCTS} products per shop by GMV over its last {TOP_DAYS} shop days "
+            f"with analytics ({MARTS_SCHEMA}.tiktok_shop__product_daily; shop days are the "
+            "shop's calendar days):"
+        )
         print(top_products(database))
         print()
         print("\n".join(check_run(database, before, changed)))

@@ -40,8 +40,10 @@ def state_ids(environment: str, job: str, count: int | None) -> list[tuple[str, 
     base = f"{environment}:{job}"
     if count is None:
         return [(base, None)]
-    return [(f"{base}:{shard.state_id_suffix}", shard)
-            for shard in (Shard(index, count) for index in range(count))]
+    return [
+        (f"{base}:{shard.state_id_suffix}", shard)
+        for shard in (Shard(index, count) for index in range(count))
+    ]
 
 
 def _shop_of(partition: object) -> str | None:
@@ -70,7 +72,8 @@ def merge_states(states: list[State]) -> State:
     for state in states:
         for stream, bookmark in (state.get("bookmarks") or {}).items():
             target = merged["bookmarks"].setdefault(
-                stream, {key: value for key, value in bookmark.items() if key != "partitions"})
+                stream, {key: value for key, value in bookmark.items() if key != "partitions"}
+            )
             if "partitions" not in bookmark:
                 continue
             partitions = bookmark["partitions"]
@@ -95,10 +98,14 @@ def state_of_shard(merged: State, shard: Shard | None) -> State:
         entry = {key: value for key, value in bookmark.items() if key != "partitions"}
         if "partitions" in bookmark:
             entry["partitions"] = [
-                p for p in bookmark["partitions"]
-                if shard is None or (_shop_of(p) is not None
-                                     and shard_of(t.cast("str", _shop_of(p)), shard.count)
-                                     == shard.index)]
+                p
+                for p in bookmark["partitions"]
+                if shard is None
+                or (
+                    _shop_of(p) is not None
+                    and shard_of(t.cast("str", _shop_of(p)), shard.count) == shard.index
+                )
+            ]
         state["bookmarks"][stream] = entry
     return state
 
@@ -110,8 +117,14 @@ class Meltano:
         self.command = [executable, f"--environment={environment}", "state"]
 
     def _run(self, *args: str) -> str:
-        done = subprocess.run([*self.command, *args], cwd=REPO, capture_output=True,  # noqa: S603
-                              text=True, check=False, timeout=300)
+        done = subprocess.run(
+            [*self.command, *args],
+            cwd=REPO,
+            capture_output=True,  # noqa: S603
+            text=True,
+            check=False,
+            timeout=300,
+        )
         if done.returncode != 0:
             last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
             msg = f"meltano state {args[0]} {args[-1]} failed: {last}"
@@ -157,13 +170,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--environment", required=True, help="Meltano environment, e.g. prod")
-    parser.add_argument("--from", dest="old", type=layout, required=True,
-                        help="the shard count of the runs so far, or 'unsharded'")
-    parser.add_argument("--to", dest="new", type=layout, required=True,
-                        help="the shard count of the next runs, or 'unsharded'")
+    parser.add_argument(
+        "--from",
+        dest="old",
+        type=layout,
+        required=True,
+        help="the shard count of the runs so far, or 'unsharded'",
+    )
+    parser.add_argument(
+        "--to",
+        dest="new",
+        type=layout,
+        required=True,
+        help="the shard count of the next runs, or 'unsharded'",
+    )
     parser.add_argument("--job", default=DEFAULT_JOB, help=f"state id base (default {DEFAULT_JOB})")
-    parser.add_argument("--meltano", default=str(Path(sys.executable).with_name("meltano")),
-                        help="the meltano executable")
+    parser.add_argument(
+        "--meltano",
+        default=str(Path(sys.executable).with_name("meltano")),
+        help="the meltano executable",
+    )
     parser.add_argument("--dry-run", action="store_true", help="print, write nothing")
     return parser.parse_args(argv)
 
@@ -192,8 +218,11 @@ def main(argv: list[str] | None = None) -> int:
         merged = merge_states([meltano.get(state_id) for state_id in found])
         for state_id, shard in state_ids(args.environment, args.job, args.new):
             state = state_of_shard(merged, shard)
-            shops = {_shop_of(p) for entry in state["bookmarks"].values()
-                     for p in entry.get("partitions", [])}
+            shops = {
+                _shop_of(p)
+                for entry in state["bookmarks"].values()
+                for p in entry.get("partitions", [])
+            }
             print(f"{state_id}: bookmarks of {len(shops - {None})} shops")
             if not args.dry_run:
                 meltano.set(state_id, state)
@@ -201,9 +230,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"reshard_state: {exc}", file=sys.stderr)
         return 1
     if not args.dry_run:
-        print(f"Done. Old state ids left as they were ({len(found)}); remove them once the new "
-              f"shards ran: meltano --environment={args.environment} state clear STATE_ID",
-              file=sys.stderr)
+        print(
+            f"Done. Old state ids left as they were ({len(found)}); remove them once the new "
+            f"shards ran: meltano --environment={args.environment} state clear STATE_ID",
+            file=sys.stderr,
+        )
     return 0
 
 

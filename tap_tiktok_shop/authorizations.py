@@ -54,8 +54,11 @@ def configured_authorizations(config: Mapping[str, t.Any]) -> list[Authorization
     """
     found: list[AuthorizationSettings] = []
     if config.get("refresh_token") or config.get("access_token"):
-        found.append(AuthorizationSettings(
-            SINGLE_NAME, config.get("refresh_token"), config.get("access_token")))
+        found.append(
+            AuthorizationSettings(
+                SINGLE_NAME, config.get("refresh_token"), config.get("access_token")
+            )
+        )
     items = config.get("authorizations") or []
     if not isinstance(items, list):
         msg = "authorizations: must be a list of objects"
@@ -106,8 +109,10 @@ def _check_distinct(found: list[AuthorizationSettings]) -> None:
             raise ConfigurationError(msg)
         names.add(each.name)
         if each.refresh_token and each.refresh_token in tokens:
-            msg = (f"authorizations: '{each.name}' has the same refresh_token as "
-                   f"'{tokens[each.refresh_token]}'")
+            msg = (
+                f"authorizations: '{each.name}' has the same refresh_token as "
+                f"'{tokens[each.refresh_token]}'"
+            )
             raise ConfigurationError(msg)
         if each.refresh_token:
             tokens[each.refresh_token] = each.name
@@ -134,9 +139,7 @@ class Authorization:
 class Authorizations:
     """Every authorization of the run, and which one signs a given request."""
 
-    def __init__(
-        self, config: Mapping[str, t.Any], owner_of: Callable[[str], str | None]
-    ) -> None:
+    def __init__(self, config: Mapping[str, t.Any], owner_of: Callable[[str], str | None]) -> None:
         """Build each authorization's token manager and signer (no request is made yet).
 
         ``owner_of``: the name of the authorization a shop id was discovered with.

@@ -100,7 +100,8 @@ class ChildReads:
         return [
             child
             for child in self._parent.child_streams
-            if isinstance(child, ChildReadStream) and child.selected
+            if isinstance(child, ChildReadStream)
+            and child.selected
             and not self._parent.tiktok_tap.scopes.missing(child.required_scope)
         ]
 

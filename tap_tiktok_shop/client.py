@@ -266,7 +266,9 @@ class TikTokShopStream(RESTStream[str | None]):
         try:
             signed = authorization.signer(prepared)
             response = send(
-                self.requests_session, signed, timeout=self.timeout,
+                self.requests_session,
+                signed,
+                timeout=self.timeout,
                 where=self.describe_url(signed.url),
             )
             self.validate_response(response)  # may refresh the token, which may fail
@@ -311,9 +313,7 @@ class TikTokShopStream(RESTStream[str | None]):
     @override
     def validate_response(self, response: requests.Response) -> None:
         """Classify the answer; keep the parsed envelope for parsing and pagination."""
-        verdict = classify(
-            response.status_code, response.content, response.headers, records=False
-        )
+        verdict = classify(response.status_code, response.content, response.headers, records=False)
         if verdict.action is Action.OK:
             setattr(response, ENVELOPE_ATTR, verdict.payload)
             return
@@ -322,9 +322,7 @@ class TikTokShopStream(RESTStream[str | None]):
             try:
                 self.tiktok_tap.authorizations.reject_token_of(response)
             except RefreshedTokenRefusedError:
-                raise refused_after_refresh(
-                    verdict, where, shop_scoped=self.shop_scoped
-                ) from None
+                raise refused_after_refresh(verdict, where, shop_scoped=self.shop_scoped) from None
         raise_for_verdict(verdict, where, response)
 
     def describe_request(self, response: requests.Response) -> str:

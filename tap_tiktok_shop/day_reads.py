@@ -166,7 +166,9 @@ class DayGrainedStream(PerShopStream):
             verdict = Verdict(Action.RETRY, response.status_code, 0, "empty first page")
             raise TransientAPIError(
                 f"{self.describe_request(response)}: total_count {total} but no record "
-                "on the first page", verdict, response,
+                "on the first page",
+                verdict,
+                response,
             )
 
     def _shop_of(self, response: requests.Response) -> str | None:
@@ -240,7 +242,8 @@ class DayGrainedStream(PerShopStream):
             self._read_key(context),
             (order,),
             lambda: self.isolated(
-                self.gated(lambda: self._requests(context, bookmark), prober=prober)),
+                self.gated(lambda: self._requests(context, bookmark), prober=prober)
+            ),
             self.records_of_raw_page,
             lane=self.pace_key(context),  # every request of the read waits for this pace
         )
@@ -276,8 +279,9 @@ class DayGrainedStream(PerShopStream):
             else:
                 rows = (item,)
             assert days is not None  # a request's days come before its rows
-            yield from self._records(t.cast("Iterable[dict[str, t.Any]]", rows), days, seen,
-                                     shop_id)
+            yield from self._records(
+                t.cast("Iterable[dict[str, t.Any]]", rows), days, seen, shop_id
+            )
 
     def _requests(
         self, context: Context, bookmark: Day | None
@@ -335,8 +339,14 @@ class DayGrainedStream(PerShopStream):
             except (InvalidRequestWindowError, NoRelatedDataError) as exc:
                 if found and isinstance(exc, InvalidRequestWindowError):
                     raise
-                self.log("Shop %s: no %s data for %s..%s (%s)", shop_id, self.name,
-                         days.first, days.last, exc.verdict.code if exc.verdict else "?")
+                self.log(
+                    "Shop %s: no %s data for %s..%s (%s)",
+                    shop_id,
+                    self.name,
+                    days.first,
+                    days.last,
+                    exc.verdict.code if exc.verdict else "?",
+                )
             asked, unsettled = True, False  # only the first answer may move the first day
             if restart:
                 restart = False
@@ -387,7 +397,11 @@ class DayGrainedStream(PerShopStream):
             if read_through is not None:
                 self.log(
                     "Shop %s: no %s answer carried latest_available_date (%s..%s read); the "
-                    "bookmark stays", shop_id, self.name, first, read_through,
+                    "bookmark stays",
+                    shop_id,
+                    self.name,
+                    first,
+                    read_through,
                     level=logging.WARNING,
                 )
             return

@@ -77,8 +77,9 @@ class DayRange:
     def chunks(self, size: int) -> list[DayRange]:
         """The range cut into consecutive ranges of at most ``size`` days."""
         step = max(1, size)
-        return [DayRange(day, min(day + ONE_DAY * (step - 1), self.last))
-                for day in self.days()[::step]]
+        return [
+            DayRange(day, min(day + ONE_DAY * (step - 1), self.last)) for day in self.days()[::step]
+        ]
 
     def until(self, last: Day) -> DayRange:
         """The range cut off after ``last``."""

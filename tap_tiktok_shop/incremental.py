@@ -237,7 +237,12 @@ class ShopIncrementalStream(PerShopStream):
             self.log(
                 "Shop %s: the API refused the page token of %s window [%d, %d) (%s); reading "
                 "the window again from its first page, without emitting a record twice",
-                shop_id, self.name, window.start, window.end, error, level=logging.WARNING,
+                shop_id,
+                self.name,
+                window.start,
+                window.end,
+                error,
+                level=logging.WARNING,
             )
 
         return pages_restarting_once(
@@ -247,8 +252,10 @@ class ShopIncrementalStream(PerShopStream):
 
     def _identity(self, record: dict[str, t.Any]) -> tuple[t.Any, ...]:
         """A record version: its primary key and replication value."""
-        return (*(record.get(key) for key in self.primary_keys),
-                record.get(str(self.replication_key)))
+        return (
+            *(record.get(key) for key in self.primary_keys),
+            record.get(str(self.replication_key)),
+        )
 
     def _planned(
         self, context: Context, window: Window, key: ReadKey, order: tuple[int, ...]
@@ -278,8 +285,9 @@ class ShopIncrementalStream(PerShopStream):
                     earliest = first.records[0].get(str(self.replication_key))
                     if isinstance(earliest, int) and window.start < earliest < window.end:
                         window = Window(earliest, window.end)
-                yield self._split(context, window.split(parts), key, order,
-                                  f"{first.total_count} records")
+                yield self._split(
+                    context, window.split(parts), key, order, f"{first.total_count} records"
+                )
                 return
             yield from self._child_reads.ahead(context, itertools.chain((first,), pages), order)
         except ResultCapError:
@@ -313,7 +321,11 @@ class ShopIncrementalStream(PerShopStream):
             )
         self.log(
             "Splitting %s window [%d, %d) of shop %s into %d windows read in parallel (%s)",
-            self.name, windows[0].start, windows[-1].end, context["shop_id"], len(windows),
+            self.name,
+            windows[0].start,
+            windows[-1].end,
+            context["shop_id"],
+            len(windows),
             reason,
         )
         return Plan(tuple(windows), tuple(keys))
@@ -336,11 +348,22 @@ class ShopIncrementalStream(PerShopStream):
         window = self.read_window_for(context)
         shop_id = (context or {}).get("shop_id")
         if window.empty:
-            self.log("Nothing to read for %s of shop %s: window [%d, %d) is empty",
-                     self.name, shop_id, window.start, window.end)
+            self.log(
+                "Nothing to read for %s of shop %s: window [%d, %d) is empty",
+                self.name,
+                shop_id,
+                window.start,
+                window.end,
+            )
             return
-        self.log("Reading %s for shop %s: %s in [%d, %d)",
-                 self.name, shop_id, self.filter_field, window.start, window.end)
+        self.log(
+            "Reading %s for shop %s: %s in [%d, %d)",
+            self.name,
+            shop_id,
+            self.filter_field,
+            window.start,
+            window.end,
+        )
         yield from self.read_window(context, window)
 
     def _consume(
@@ -384,5 +407,4 @@ class ShopIncrementalStream(PerShopStream):
         """Yield every record of one window, in place (reads not fetched ahead)."""
         for chunk in self.chunks(window):
             pages = self._window_pages(dict(context or {}), chunk)
-            yield from t.cast("Iterator[dict[str, t.Any]]",
-                              once_per_window(pages, self._identity))
+            yield from t.cast("Iterator[dict[str, t.Any]]", once_per_window(pages, self._identity))

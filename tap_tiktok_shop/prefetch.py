@@ -201,8 +201,9 @@ class Prefetcher:
             read.started = True
         self.budget.wake()  # its worker, if waiting for the budget, goes on
         if start_now:  # every worker is busy further ahead: this read must not wait for them
-            threading.Thread(target=self._run, args=(read,), name="prefetch-now",
-                             daemon=True).start()
+            threading.Thread(
+                target=self._run, args=(read,), name="prefetch-now", daemon=True
+            ).start()
         spool = read.spool  # no worker writes to it any more: the read is active
         try:
             if spool is not None:

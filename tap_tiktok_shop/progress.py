@@ -167,7 +167,10 @@ class Progress:
         rate = tally.emitted / max(elapsed, 1e-9)
         self._logger.info(
             "Progress: %s done: %s records in %s (%s records/s)",
-            self._what(tally), f"{tally.emitted:,}", duration(elapsed), f"{rate:,.0f}",
+            self._what(tally),
+            f"{tally.emitted:,}",
+            duration(elapsed),
+            f"{rate:,.0f}",
         )
 
     @staticmethod

@@ -38,8 +38,15 @@ if t.TYPE_CHECKING:
 #: What the request loop counts per stream: attempts sent, retries, answers 429 (or 36009002).
 REQUEST_FIGURES = ("requests", "retries", "throttled")
 #: Columns of the logged table.
-_COLUMNS = ("stream", "records", "shops synced/skipped/failed", "new bookmarks (UTC)",
-            "requests", "retries", "429s")
+_COLUMNS = (
+    "stream",
+    "records",
+    "shops synced/skipped/failed",
+    "new bookmarks (UTC)",
+    "requests",
+    "retries",
+    "429s",
+)
 
 
 class RequestCounts:
@@ -124,8 +131,11 @@ class RunSummary:
             try:
                 write_json(Path(path), self.facts)
             except OSError as exc:
-                logger.warning("run_summary_file: cannot write %s: %s", path,
-                               exc.strerror or type(exc).__name__)
+                logger.warning(
+                    "run_summary_file: cannot write %s: %s",
+                    path,
+                    exc.strerror or type(exc).__name__,
+                )
 
     def _facts(self, status: str, reason: str | None) -> dict[str, t.Any]:
         tap = self._tap
@@ -185,8 +195,9 @@ class RunSummary:
             return f"the app lacks the API package '{package_of(scope)}' (scope {scope})"
         if status not in {"succeeded", "partial"}:
             return "not read: the run stopped first"
-        parent = next((each for each in self._tap.streams.values()
-                       if stream in each.child_streams), None)
+        parent = next(
+            (each for each in self._tap.streams.values() if stream in each.child_streams), None
+        )
         if parent is not None and parent.parent_stream_type is not None:
             return f"no {parent.name} record to read it for"
         return "not read"
@@ -214,16 +225,21 @@ def table(facts: dict[str, t.Any]) -> list[str]:
         shops = "-"
         if "shops_synced" in figures:
             skipped: dict[str, str] = figures["shops_skipped"]
-            shops = (f"{len(figures['shops_synced'])}/{len(skipped)}/"
-                     f"{len(figures['shops_failed'])}")
+            shops = f"{len(figures['shops_synced'])}/{len(skipped)}/{len(figures['shops_failed'])}"
             for why, count in Counter(skipped.values()).items():
                 reasons.append(f"Run summary: {name}: {count} shop(s) skipped: {why}")
         span = figures.get("bookmarks")
-        rows.append([
-            name, f"{figures['records']:,}", shops,
-            f"{span['earliest']} .. {span['latest']}" if span else "-",
-            f"{figures['requests']:,}", f"{figures['retries']:,}", f"{figures['throttled']:,}",
-        ])
+        rows.append(
+            [
+                name,
+                f"{figures['records']:,}",
+                shops,
+                f"{span['earliest']} .. {span['latest']}" if span else "-",
+                f"{figures['requests']:,}",
+                f"{figures['retries']:,}",
+                f"{figures['throttled']:,}",
+            ]
+        )
     widths = [max(len(row[index]) for row in rows) for index in range(len(_COLUMNS))]
     lines = [
         f"Run summary: {facts['status']} after {facts['wall_seconds']:.1f} s, "
@@ -232,8 +248,10 @@ def table(facts: dict[str, t.Any]) -> list[str]:
         f"{sum(figures['requests'] for figures in streams.values()):,} API requests"
     ]
     for row in rows:
-        cells = [cell.ljust(width) if index in {0, 2, 3} else cell.rjust(width)
-                 for index, (cell, width) in enumerate(zip(row, widths, strict=True))]
+        cells = [
+            cell.ljust(width) if index in {0, 2, 3} else cell.rjust(width)
+            for index, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
         lines.append("Run summary: " + "  ".join(cells).rstrip())
     return lines + reasons
 

@@ -31,8 +31,7 @@ SCOPE_PACKAGES = {
 #: How an app gets a package that is not open to every app. Public packages (the default
 #: advice) the app owner adds under Manage API; restricted ones need an application first.
 PUBLIC_PACKAGE_ADVICE = (
-    "Add the package to the app in Partner Center (Manage API) and have the seller authorize "
-    "again."
+    "Add the package to the app in Partner Center (Manage API) and have the seller authorize again."
 )
 RESTRICTED_PACKAGE_ADVICE = (
     "The package is restricted: apply for it through your Partner Center account or partner "
@@ -55,9 +54,7 @@ def advice_for(scope: str) -> str:
 class ScopeGate:
     """Tracks which scopes are missing, which streams were skipped and which synced."""
 
-    def __init__(
-        self, granted: Callable[[], list[str] | None], logger: logging.Logger
-    ) -> None:
+    def __init__(self, granted: Callable[[], list[str] | None], logger: logging.Logger) -> None:
         """``granted`` returns the token's scopes, or None while they are unknown."""
         self._granted = granted
         self._logger = logger
@@ -136,7 +133,10 @@ class ScopeGate:
             self._logger.warning(
                 "Skipping stream '%s' for the shops of authorization '%s': its token lacks the "
                 "API package '%s' (scope %s); the seller must authorize the app again.",
-                stream.name, authorization, package_of(scope), scope,
+                stream.name,
+                authorization,
+                package_of(scope),
+                scope,
             )
 
     def nothing_synced(self, selected: list[Stream]) -> str | None:

@@ -48,8 +48,9 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.ArrayType(
             th.ObjectType(
                 th.Property("name", th.StringType(min_length=1)),
-                th.Property("refresh_token", th.StringType(min_length=1), required=True,
-                            secret=True),
+                th.Property(
+                    "refresh_token", th.StringType(min_length=1), required=True, secret=True
+                ),
                 th.Property("shop_ids", th.ArrayType(th.StringType(min_length=1))),
                 th.Property("open_id", th.StringType(min_length=1)),
                 additional_properties=False,

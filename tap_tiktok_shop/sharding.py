@@ -69,7 +69,9 @@ def parse_shard(value: object) -> Shard | None:
         raise ConfigurationError(msg)
     shard = Shard(index=int(match[1]), count=int(match[2]))
     if shard.index >= shard.count:
-        msg = (f"shard: index {shard.index} is out of range for {shard.count} shards "
-               f"(0 to {shard.count - 1})")
+        msg = (
+            f"shard: index {shard.index} is out of range for {shard.count} shards "
+            f"(0 to {shard.count - 1})"
+        )
         raise ConfigurationError(msg)
     return shard

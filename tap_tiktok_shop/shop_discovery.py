@@ -22,6 +22,7 @@ if t.TYPE_CHECKING:
     from tap_tiktok_shop.shop_failures import ShopFailures
     from tap_tiktok_shop.shops import ShopDirectory
 
+
 def discover_shops(
     list_shops: Callable[[dict[str, str]], Iterable[dict[str, t.Any]]],
     authorizations: Authorizations,
@@ -55,10 +56,12 @@ def discover_shops(
         directory.check_wanted(only.settings.shop_ids, only.name)
         return chosen
     for authorization in authorizations:
-        for shop_id in directory.unknown_wanted(authorization.name,
-                                                authorization.settings.shop_ids):
+        for shop_id in directory.unknown_wanted(
+            authorization.name, authorization.settings.shop_ids
+        ):
             problem = ConfigurationError(
-                f"shop_ids: not among the shops authorization '{authorization.name}' covers")
+                f"shop_ids: not among the shops authorization '{authorization.name}' covers"
+            )
             failures.record(shop_id, "shops", problem)
     if not errors:  # with a failed authorization, its shops are unknown, not missing
         for shop_id in directory.unknown_in_run_filter():

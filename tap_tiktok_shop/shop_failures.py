@@ -29,8 +29,10 @@ if t.TYPE_CHECKING:
 #: Extra advice for failures whose message does not already say what to do.
 _ADVICE: tuple[tuple[type[Exception], str], ...] = (
     (RetriesExhaustedError, "the API kept failing for this shop: run again later"),
-    (PageTokenError, "the window was read again from its first page and failed again: run "
-                     "again later"),
+    (
+        PageTokenError,
+        "the window was read again from its first page and failed again: run again later",
+    ),
 )
 
 

@@ -113,8 +113,9 @@ class ShopDirectory:
         Raises:
             ConfigurationError: naming the unknown shops and the authorized ones.
         """
-        unknown = list(dict.fromkeys(
-            self.unknown_in_run_filter() + self.unknown_wanted(owner, wanted_here)))
+        unknown = list(
+            dict.fromkeys(self.unknown_in_run_filter() + self.unknown_wanted(owner, wanted_here))
+        )
         if unknown:
             authorized = ", ".join(sorted(self._listed)) or "none"
             msg = (

@@ -52,9 +52,7 @@ class TapTikTokShop(Tap):
         super().__init__(*args, **kwargs)
         # The SDK's writer deep-copies the whole state at each STATE (see output.py); the SDK
         # offers no hook for its class, and writes through this attribute itself.
-        self._state_writer = EncodedStateWriter(
-            t.cast("OrjsonSingerWriter", self.message_writer)
-        )
+        self._state_writer = EncodedStateWriter(t.cast("OrjsonSingerWriter", self.message_writer))
         self.run_window = run_window(self.config)
         self.authorizations  # noqa: B018 - a bad list fails here, before any request
         self.run_summary  # noqa: B018 - the wall clock starts with the tap
@@ -94,8 +92,11 @@ class TapTikTokShop(Tap):
     def prefetcher(self) -> Prefetcher:
         """Reads shops ahead in parallel while records are emitted shop by shop."""
         flush = getattr(self.message_writer, "flush_pending", None)
-        return Prefetcher(workers=int(self.config["parallel_reads"]), on_idle=flush,
-                          budget_bytes=int(self.config["read_ahead_mb"]) * 2**20)
+        return Prefetcher(
+            workers=int(self.config["parallel_reads"]),
+            on_idle=flush,
+            budget_bytes=int(self.config["read_ahead_mb"]) * 2**20,
+        )
 
     @cached_property
     def breaker(self) -> OutageBreaker:

@@ -123,8 +123,10 @@ class TokenStore:
         try:
             lock.acquire(timeout=self._lock_timeout)
         except filelock.Timeout:
-            msg = (f"token_store_path: {self.path} stayed locked for {self._lock_timeout:.0f} s "
-                   "by another run")
+            msg = (
+                f"token_store_path: {self.path} stayed locked for {self._lock_timeout:.0f} s "
+                "by another run"
+            )
             raise ConfigurationError(msg) from None
         except OSError as exc:
             raise self._unusable(exc) from None

@@ -116,8 +116,10 @@ class TokenSet:
             AuthorizationError: naming the malformed token, never quoting it.
         """
         refresh_token = data.get("refresh_token") or None
-        for name, value in (("access_token", data.get("access_token")),
-                            ("refresh_token", refresh_token)):
+        for name, value in (
+            ("access_token", data.get("access_token")),
+            ("refresh_token", refresh_token),
+        ):
             if (value is not None or name == "access_token") and not is_token_like(value):
                 raise AuthorizationError(f"the token answer's {secret_problem(name)}")
         return cls(
@@ -200,7 +202,9 @@ class TokenClient:
         request = requests.Request("GET", self._base + path, params=params)
         try:
             response = send(
-                self._session, self._session.prepare_request(request), timeout=self._timeout,
+                self._session,
+                self._session.prepare_request(request),
+                timeout=self._timeout,
                 where=path,
             )
         except TikTokShopAPIError as exc:  # a redirect or an oversized answer: not retried
@@ -329,8 +333,10 @@ class TokenManager:
             return True
         with self._store.locked(self._store_key) as entry:
             stored = entry.stored
-            if stored and stored.access_token != rejected and not self._expiring(
-                stored.access_token_expire_in
+            if (
+                stored
+                and stored.access_token != rejected
+                and not self._expiring(stored.access_token_expire_in)
             ):
                 self._current = stored_token_set(stored)
                 self._refresh_token = stored.refresh_token
@@ -370,4 +376,3 @@ def stored_token_set(stored: StoredTokens) -> TokenSet:
         seller_name=stored.seller_name,
         open_id=stored.open_id,
     )
-

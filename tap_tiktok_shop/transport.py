@@ -114,4 +114,3 @@ def read_capped(response: requests.Response, where: str) -> bytes:
 def _too_large(where: str, limit: int) -> str:
     size = f"{limit // 2**20} MB" if limit >= 2**20 else f"{limit} bytes"
     return f"{where}: the answer is larger than {size}; not reading it"
-

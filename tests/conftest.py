@@ -78,8 +78,11 @@ def tap_config(emu: Emulator, **overrides: t.Any) -> dict[str, t.Any]:
 
 def secret_values(emu: Emulator, config: dict[str, t.Any]) -> list[str]:
     """Every secret a run could leak: configured ones and every token the emulator issued."""
-    values = [str(config[key]) for key in ("app_secret", "refresh_token", "access_token")
-              if config.get(key)]
+    values = [
+        str(config[key])
+        for key in ("app_secret", "refresh_token", "access_token")
+        if config.get(key)
+    ]
     values += [str(item.get("refresh_token")) for item in config.get("authorizations") or []]
     values += emu.issued_secrets()
     return [value for value in values if len(value) >= 6]
@@ -186,9 +189,7 @@ def run_in_process(
     returncode = 0
     try:
         with contextlib.redirect_stdout(stdout), one_line_failures(TapTikTokShop.logger):
-            tap = TapTikTokShop(
-                config=config, state=state, catalog=catalog, parse_env_config=False
-            )
+            tap = TapTikTokShop(config=config, state=state, catalog=catalog, parse_env_config=False)
             tap.sync_all()
     except SystemExit as exc:
         returncode = int(exc.code or 0)
@@ -217,8 +218,7 @@ class RunningTap:
         )
         self._chunks: dict[str, list[str]] = {"stdout": [], "stderr": []}
         self._readers = [
-            threading.Thread(target=self._drain, args=(name,), daemon=True)
-            for name in self._chunks
+            threading.Thread(target=self._drain, args=(name,), daemon=True) for name in self._chunks
         ]
         for reader in self._readers:
             reader.start()

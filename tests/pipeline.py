@@ -40,20 +40,29 @@ class MeltanoProject:
 
     def env(self, extra: t.Mapping[str, str] | None = None) -> dict[str, str]:
         """The environment of a Meltano run: ours, never the developer's settings."""
-        env = {key: value for key, value in os.environ.items()
-               if not key.startswith(FOREIGN_PREFIXES)}
+        env = {
+            key: value for key, value in os.environ.items() if not key.startswith(FOREIGN_PREFIXES)
+        }
         env["MELTANO_SYS_DIR_ROOT"] = str(self.sys_dir)
         env["MELTANO_DATABASE_URI"] = f"sqlite:///{self.database}"
         env.update(extra or {})
         return env
 
-    def meltano(self, *args: str, env: t.Mapping[str, str] | None = None,
-                timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    def meltano(
+        self, *args: str, env: t.Mapping[str, str] | None = None, timeout: float = 300
+    ) -> subprocess.CompletedProcess[str]:
         """Run ``meltano ARGS`` in the project directory (``pip_url: -e .`` is relative to it)."""
         if not MELTANO.exists():
             raise AssertionError(f"{MELTANO} is missing: run `make setup` (installs meltano)")
-        return subprocess.run([str(MELTANO), *args], cwd=REPO, env=self.env(env),
-                              capture_output=True, text=True, timeout=timeout, check=False)
+        return subprocess.run(
+            [str(MELTANO), *args],
+            cwd=REPO,
+            env=self.env(env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
 
     def install(self, plugin_type: str, name: str) -> None:
         """Install one plugin unless the cached one was built from the same definitions."""
@@ -71,5 +80,7 @@ class MeltanoProject:
         done = self.meltano("state", "export")
         assert done.returncode == 0, done.stderr[-2000:]
         exported = json.loads(done.stdout)
-        return {state_id: entry["completed"].get("singer_state", {})
-                for state_id, entry in exported.items()}
+        return {
+            state_id: entry["completed"].get("singer_state", {})
+            for state_id, entry in exported.items()
+        }

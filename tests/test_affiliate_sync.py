@@ -52,12 +52,17 @@ def _by_key(run: TapRun) -> dict[tuple[str, str, str], dict[str, t.Any]]:
 
 
 def _expected(emu: Emulator, since: int = 0) -> dict[tuple[str, str, str], dict[str, t.Any]]:
-    return {(shop["id"], line["order_id"], line["sku_id"]): line for shop in emu.shops()
-            for line in emu.affiliate_lines(shop["id"]) if line["create_time"] >= since}
+    return {
+        (shop["id"], line["order_id"], line["sku_id"]): line
+        for shop in emu.shops()
+        for line in emu.affiliate_lines(shop["id"])
+        if line["create_time"] >= since
+    }
 
 
-def _assert_figures(emitted: dict[t.Any, dict[str, t.Any]],
-                    expected: dict[t.Any, dict[str, t.Any]]) -> None:
+def _assert_figures(
+    emitted: dict[t.Any, dict[str, t.Any]], expected: dict[t.Any, dict[str, t.Any]]
+) -> None:
     assert set(emitted) == set(expected)
     for key, line in expected.items():
         record = emitted[key]
@@ -70,11 +75,13 @@ def _assert_figures(emitted: dict[t.Any, dict[str, t.Any]],
         settled = line["actual_paid_commission"] is not None
         assert bool(record["actual_paid_commission"]["amount"]) == settled, key
         assert record["estimated_commission_base"]["amount"] == (
-            f"{line['estimated_commission_base']:.2f}")
+            f"{line['estimated_commission_base']:.2f}"
+        )
 
 
 def test_full_sync_emits_every_line_once_in_windows_of_at_most_three_months(
-        emulator_factory, tmp_path):
+    emulator_factory, tmp_path
+):
     emu = emulator_factory(shops=2, orders_per_shop=5, granted_scopes=WITH_PACKAGE)
     run = run_tap(tmp_path, emu, tap_config(emu), catalog=AFFILIATE)
     assert run.returncode == 0, run.stderr
@@ -97,23 +104,28 @@ def test_full_sync_emits_every_line_once_in_windows_of_at_most_three_months(
 
 
 def test_incremental_run_rereads_the_lookback_and_brings_settled_commissions(
-        emulator_factory, tmp_path):
+    emulator_factory, tmp_path
+):
     emu = emulator_factory(shops=1, orders_per_shop=5, granted_scopes=WITH_PACKAGE)
     shop = emu.shops()[0]["id"]
     first = run_tap(tmp_path / "first", emu, tap_config(emu), catalog=AFFILIATE)
     assert first.returncode == 0, first.stderr
     bookmark = first.last_state["bookmarks"][STREAM]["partitions"][0]["replication_key_value"]
     assert bookmark == max(line["create_time"] for line in emu.affiliate_lines(shop))
-    pending = {line["order_id"] for line in emu.affiliate_lines(shop)
-               if line["settlement_status"] == "To-SETTLE"}
+    pending = {
+        line["order_id"]
+        for line in emu.affiliate_lines(shop)
+        if line["settlement_status"] == "To-SETTLE"
+    }
     settled = emu.settle_affiliate(shop, 3)
     assert set(settled) <= pending
     assert len(settled) == 3
     emu.stats.reset()
-    second = run_tap(tmp_path / "second", emu, tap_config(emu), state=first.last_state,
-                     catalog=AFFILIATE)
+    second = run_tap(
+        tmp_path / "second", emu, tap_config(emu), state=first.last_state, catalog=AFFILIATE
+    )
     assert second.returncode == 0, second.stderr
-    (_, low, high), = _bounds(emu)  # 60 days: one request, one page
+    ((_, low, high),) = _bounds(emu)  # 60 days: one request, one page
     assert low == bookmark - 60 * DAY
     emitted = _by_key(second)
     _assert_figures(emitted, _expected(emu, since=low))
@@ -128,13 +140,17 @@ def test_incremental_run_rereads_the_lookback_and_brings_settled_commissions(
 def test_an_orders_lines_split_across_pages_all_arrive(emulator_factory, tmp_path):
     emu = emulator_factory(shops=1, orders_per_shop=5, granted_scopes=WITH_PACKAGE)
     shop = emu.shops()[0]["id"]
-    run = run_tap(tmp_path, emu, tap_config(emu, page_size=4, affiliate_history_days=80),
-                  catalog=AFFILIATE)
+    run = run_tap(
+        tmp_path, emu, tap_config(emu, page_size=4, affiliate_history_days=80), catalog=AFFILIATE
+    )
     assert run.returncode == 0, run.stderr
-    (_, low, high), = _bounds(emu)[:1]
+    ((_, low, high),) = _bounds(emu)[:1]
     served = [line for line in emu.affiliate_lines(shop) if low <= line["create_time"] < high]
-    split = [served[i]["order_id"] for i in range(4, len(served), 4)
-             if served[i]["order_id"] == served[i - 1]["order_id"]]
+    split = [
+        served[i]["order_id"]
+        for i in range(4, len(served), 4)
+        if served[i]["order_id"] == served[i - 1]["order_id"]
+    ]
     assert split, "no order spans two pages: the test would prove nothing"
     emitted = _by_key(run)
     for order_id in split:
@@ -158,8 +174,9 @@ def test_not_selected_by_default_nor_in_meltano_yml(emulator_factory, tmp_path):
 
 def test_selected_without_the_package_gives_the_one_scope_warning(emulator_factory, tmp_path):
     emu = emulator_factory(shops=2, orders_per_shop=5)  # tokens lack the restricted package
-    run = run_tap(tmp_path, emu, tap_config(emu),
-                  catalog=catalog_selecting(["shops", "orders", STREAM]))
+    run = run_tap(
+        tmp_path, emu, tap_config(emu), catalog=catalog_selecting(["shops", "orders", STREAM])
+    )
     assert run.returncode == 0, run.stderr
     skipped = [line for line in run.stderr.splitlines() if "Skipping stream" in line]
     assert len(skipped) == 1
@@ -171,8 +188,7 @@ def test_selected_without_the_package_gives_the_one_scope_warning(emulator_facto
     assert len(run.records("orders")) == 10
 
 
-def test_authorize_check_sizes_the_first_sync_in_three_month_requests(
-        emulator_factory, tmp_path):
+def test_authorize_check_sizes_the_first_sync_in_three_month_requests(emulator_factory, tmp_path):
     emu = emulator_factory(shops=1, orders_per_shop=5, granted_scopes=WITH_PACKAGE)
     code, out, problems = check(emu, tmp_path, catalog=AFFILIATE, args=["--format", "json"])
     assert (code, problems) == (0, [])

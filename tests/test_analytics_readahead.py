@@ -22,9 +22,11 @@ PARALLEL_READS = 3
 
 def _peak_overlap(records: list[RequestRecord]) -> tuple[int, int]:
     """The most requests in flight at once, and the most distinct shops among them."""
-    events = sorted([(r.started, 1, r.query.get("shop_cipher")) for r in records]
-                    + [(r.at, -1, r.query.get("shop_cipher")) for r in records],
-                    key=lambda event: (event[0], event[1]))  # an answer before a new request
+    events = sorted(
+        [(r.started, 1, r.query.get("shop_cipher")) for r in records]
+        + [(r.at, -1, r.query.get("shop_cipher")) for r in records],
+        key=lambda event: (event[0], event[1]),
+    )  # an answer before a new request
     in_flight: dict[str | None, int] = {}
     peak = peak_shops = 0
     for _, change, cipher in events:
@@ -38,13 +40,15 @@ def _peak_overlap(records: list[RequestRecord]) -> tuple[int, int]:
 
 def _shop_blocks(shop_ids: list[str]) -> list[str]:
     """The shops in the order their records came, one entry per run of the same shop."""
-    return [shop for index, shop in enumerate(shop_ids)
-            if index == 0 or shop_ids[index - 1] != shop]
+    return [
+        shop for index, shop in enumerate(shop_ids) if index == 0 or shop_ids[index - 1] != shop
+    ]
 
 
 def test_shops_are_read_at_once_and_emitted_shop_by_shop(emulator_factory, tmp_path):
-    emu: Emulator = emulator_factory(shops=4, orders_per_shop=5, products_per_shop=30, seed=5,
-                                     analytics_days=6, latency_ms=30)
+    emu: Emulator = emulator_factory(
+        shops=4, orders_per_shop=5, products_per_shop=30, seed=5, analytics_days=6, latency_ms=30
+    )
     shops = [shop["id"] for shop in emu.shops()]
     config = tap_config(emu, analytics_history_days=8, parallel_reads=PARALLEL_READS)
     run = run_tap(tmp_path, emu, config, catalog=ANALYTICS)

@@ -32,8 +32,9 @@ SCOPE = "data.shop_analytics.public.read"
 DAY = datetime.timedelta(days=1)
 
 
-def _expected(emu: Emulator, stream: str, shop_id: str, days: set[str] | None = None
-              ) -> dict[tuple[t.Any, ...], dict[str, t.Any]]:
+def _expected(
+    emu: Emulator, stream: str, shop_id: str, days: set[str] | None = None
+) -> dict[tuple[t.Any, ...], dict[str, t.Any]]:
     """The emulator's records of one stream and shop, by key, as the tap should emit them."""
     kind, _ = STREAMS[stream]
     out: dict[tuple[t.Any, ...], dict[str, t.Any]] = {}
@@ -89,8 +90,9 @@ def _assert_never_past_latest(emu: Emulator, latest: dict[str, str]) -> None:
 @pytest.fixture
 def emu(emulator_factory: t.Callable[..., Emulator]) -> Emulator:
     # 130 products: a day of product performance is two pages of 100.
-    return emulator_factory(shops=2, orders_per_shop=20, products_per_shop=130, seed=21,
-                            analytics_days=12)
+    return emulator_factory(
+        shops=2, orders_per_shop=20, products_per_shop=130, seed=21, analytics_days=12
+    )
 
 
 def test_full_then_incremental_sync_reads_the_lookback_and_the_new_day(emu, tmp_path):
@@ -103,8 +105,9 @@ def test_full_then_incremental_sync_reads_the_lookback_and_the_new_day(emu, tmp_
         expected = {key: rec for shop in shops for key, rec in _expected(emu, stream, shop).items()}
         emitted = _emitted(first, stream)
         assert emitted == expected, stream
-        schema = next(m["schema"] for m in first.messages
-                      if m["type"] == "SCHEMA" and m["stream"] == stream)
+        schema = next(
+            m["schema"] for m in first.messages if m["type"] == "SCHEMA" and m["stream"] == stream
+        )
         validator = jsonschema.Draft7Validator(schema)
         for record in emitted.values():
             validator.validate(record)
@@ -117,11 +120,16 @@ def test_full_then_incremental_sync_reads_the_lookback_and_the_new_day(emu, tmp_
                 assert query["granularity"] == "1D"
                 continue
             assert query["page_size"] == "100"
-            days = (datetime.date.fromisoformat(query["end_date_lt"])
-                    - datetime.date.fromisoformat(query["start_date_ge"])).days
+            days = (
+                datetime.date.fromisoformat(query["end_date_lt"])
+                - datetime.date.fromisoformat(query["start_date_ge"])
+            ).days
             assert days == 1, f"{stream}: a list row covers the whole range asked"
-    product_pages = [q for q in _requests(emu, STREAMS["shop_product_performance_daily"][1])
-                     if q.get("page_token")]
+    product_pages = [
+        q
+        for q in _requests(emu, STREAMS["shop_product_performance_daily"][1])
+        if q.get("page_token")
+    ]
     assert product_pages, "130 products a day take two pages"
 
     revised = emu.analytics.revise_recent(shops[0], 3)
@@ -168,22 +176,34 @@ def test_first_sync_reads_a_bounded_history_and_respects_start_date(emu, tmp_pat
     run = run_tap(tmp_path / "start", emu, config, catalog=ANALYTICS)
     assert run.returncode == 0, run.stderr
     assert {r["start_date"] for r in run.records("shop_performance_daily")} == {
-        (start + n * DAY).isoformat() for n in range(3)}
+        (start + n * DAY).isoformat() for n in range(3)
+    }
 
 
 def test_history_before_the_shop_had_data_is_no_error(emu, tmp_path):
     """Days before the data answer empty lists, or 28001022 on the oldest windows."""
     shop = emu.shops()[0]["id"]
-    refusal = orjson.dumps({"code": 28001022, "request_id": "x", "data": None,
-                            "message": "invalid request params; detail: start time or end "
-                                       "time is invalid."}).decode()
+    refusal = orjson.dumps(
+        {
+            "code": 28001022,
+            "request_id": "x",
+            "data": None,
+            "message": "invalid request params; detail: start time or end time is invalid.",
+        }
+    ).decode()
     for _, path in STREAMS.values():
         emu.faults.add("answer", 3, path, body=refusal)
     config = tap_config(emu, analytics_history_days=40, shop_ids=[shop])
     run = run_tap(tmp_path / "young", emu, config, catalog=ANALYTICS)
     assert run.returncode == 0, run.stderr
-    assert not [line for line in run.stderr.splitlines() if "WARNING" in line and "shop" in
-                line.lower() and "Skipping" not in line and "unsorted" not in line]
+    assert not [
+        line
+        for line in run.stderr.splitlines()
+        if "WARNING" in line
+        and "shop" in line.lower()
+        and "Skipping" not in line
+        and "unsorted" not in line
+    ]
     for stream in STREAMS:
         assert _emitted(run, stream) == _expected(emu, stream, shop), stream
 
@@ -191,8 +211,9 @@ def test_history_before_the_shop_had_data_is_no_error(emu, tmp_path):
 def test_app_without_the_analytics_package_skips_the_five_streams(emulator_factory, tmp_path):
     scopes = ["seller.authorization.info", "seller.order.info"]
     emu = emulator_factory(shops=1, orders_per_shop=10, granted_scopes=scopes)
-    run = run_tap(tmp_path, emu, tap_config(emu),
-                  catalog=catalog_selecting(["shops", "orders", *STREAMS]))
+    run = run_tap(
+        tmp_path, emu, tap_config(emu), catalog=catalog_selecting(["shops", "orders", *STREAMS])
+    )
     assert run.returncode == 0, run.stderr
     skipped = [line for line in run.stderr.splitlines() if "Skipping stream" in line]
     assert len(skipped) == len(STREAMS)
@@ -203,14 +224,20 @@ def test_app_without_the_analytics_package_skips_the_five_streams(emulator_facto
 
 def test_http_403_before_approval_counts_as_the_missing_package(emu, tmp_path):
     for _, path in STREAMS.values():
-        emu.faults.add("answer", 1, path, status=403,
-                       body='{"code":403,"message":"Forbidden","request_id":"r"}')
+        emu.faults.add(
+            "answer",
+            1,
+            path,
+            status=403,
+            body='{"code":403,"message":"Forbidden","request_id":"r"}',
+        )
     token = emu.issue_access_token()  # its granted scopes are unknown to the tap
     config = tap_config(emu, access_token=token, shop_ids=[emu.shops()[0]["id"]])
     run = run_tap(tmp_path, emu, config, catalog=ANALYTICS)
     assert run.returncode == 1  # no selected stream besides shops could sync
-    warnings = [line for line in run.stderr.splitlines()
-                if "WARNING" in line and "Skipping" in line]
+    warnings = [
+        line for line in run.stderr.splitlines() if "WARNING" in line and "Skipping" in line
+    ]
     assert len(warnings) == len(STREAMS)
     assert "HTTP 403" in warnings[0]  # one refused call: the other streams are not asked
     assert all(SCOPE in line for line in warnings)
@@ -221,43 +248,55 @@ def test_sku_ids_beyond_64_bits_keep_every_digit(emu, tmp_path):
     shop = emu.shops()[0]["id"]
     latest = emu.analytics.latest_date(shop)
     huge = 98765432109876543210  # beyond 2**64: a double, or a 64-bit parser, loses digits
-    body = ('{"code":0,"message":"Success","request_id":"r","data":{"latest_available_date":"'
-            + latest + '","next_page_token":"","total_count":1,"skus":[{"id":' + str(huge)
-            + ',"product_id":1729000000000000001,"gmv":{"amount":"1.00","currency":"USD"},'
-            '"sku_orders":1,"units_sold":2}]}}')
+    body = (
+        '{"code":0,"message":"Success","request_id":"r","data":{"latest_available_date":"'
+        + latest
+        + '","next_page_token":"","total_count":1,"skus":[{"id":'
+        + str(huge)
+        + ',"product_id":1729000000000000001,"gmv":{"amount":"1.00","currency":"USD"},'
+        '"sku_orders":1,"units_sold":2}]}}'
+    )
     emu.faults.add("answer", 1, STREAMS["shop_sku_performance_daily"][1], body=body)
     # start_date pins the first day, so the first request (the injected answer) asks for it
     config = tap_config(emu, start_date=f"{latest}T00:00:00Z", shop_ids=[shop])
-    run = run_tap(tmp_path, emu, config, catalog=catalog_selecting(
-        ["shops", "shop_sku_performance_daily"]))
+    run = run_tap(
+        tmp_path, emu, config, catalog=catalog_selecting(["shops", "shop_sku_performance_daily"])
+    )
     assert run.returncode == 0, run.stderr
     ids = {r["id"] for r in run.records("shop_sku_performance_daily")}
     assert str(huge) in ids
-    assert "1729000000000000001" in {r["product_id"] for r in
-                                     run.records("shop_sku_performance_daily")}
+    assert "1729000000000000001" in {
+        r["product_id"] for r in run.records("shop_sku_performance_daily")
+    }
 
 
 def test_an_empty_first_page_that_counts_records_is_read_again(emu, tmp_path):
     shop = emu.shops()[0]["id"]
     latest = emu.analytics.latest_date(shop)
-    body = ('{"code":0,"message":"Success","request_id":"r","data":{"latest_available_date":"'
-            + latest + '","next_page_token":"","total_count":50,"skus":[]}}')
+    body = (
+        '{"code":0,"message":"Success","request_id":"r","data":{"latest_available_date":"'
+        + latest
+        + '","next_page_token":"","total_count":50,"skus":[]}}'
+    )
     emu.faults.add("answer", 1, STREAMS["shop_sku_performance_daily"][1], body=body)
     # start_date pins the first day, so the first request (the injected answer) asks for it
     config = tap_config(emu, start_date=f"{latest}T00:00:00Z", shop_ids=[shop])
-    run = run_tap(tmp_path, emu, config, catalog=catalog_selecting(
-        ["shops", "shop_sku_performance_daily"]))
+    run = run_tap(
+        tmp_path, emu, config, catalog=catalog_selecting(["shops", "shop_sku_performance_daily"])
+    )
     assert run.returncode == 0, run.stderr
     assert "no record on the first page" in run.stderr
     assert _emitted(run, "shop_sku_performance_daily") == _expected(
-        emu, "shop_sku_performance_daily", shop, {latest})
+        emu, "shop_sku_performance_daily", shop, {latest}
+    )
 
 
 def test_usd_currency_is_asked_for_and_emitted(emu, tmp_path):
     shop = emu.shops()[1]["id"]  # a GB shop: GBP locally
     config = tap_config(emu, analytics_currency="USD", analytics_history_days=2, shop_ids=[shop])
-    run = run_tap(tmp_path, emu, config, catalog=catalog_selecting(
-        ["shops", "shop_performance_daily"]))
+    run = run_tap(
+        tmp_path, emu, config, catalog=catalog_selecting(["shops", "shop_performance_daily"])
+    )
     assert run.returncode == 0, run.stderr
     intervals = run.records("shop_performance_daily")
     assert intervals
@@ -277,8 +316,14 @@ def test_a_first_sync_reads_the_history_ending_at_the_latest_day_whatever_the_cl
     latest = datetime.date.fromisoformat(emu.analytics.latest_date(shop))
     wanted = {(latest - DAY).isoformat(), latest.isoformat()}
     config = tap_config(emu, analytics_history_days=2, shop_ids=[shop])
-    run = run_tap(tmp_path, emu, config, catalog=catalog_selecting(
-        ["shops", "shop_performance_daily", "shop_sku_performance_daily"]))
+    run = run_tap(
+        tmp_path,
+        emu,
+        config,
+        catalog=catalog_selecting(
+            ["shops", "shop_performance_daily", "shop_sku_performance_daily"]
+        ),
+    )
     assert run.returncode == 0, run.stderr
     for stream in ("shop_performance_daily", "shop_sku_performance_daily"):
         assert _emitted(run, stream) == _expected(emu, stream, shop, wanted), stream

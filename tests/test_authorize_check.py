@@ -28,8 +28,14 @@ def _no_ambient_settings(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
-def check(emu: Emulator, tmp_path: Path, *, catalog: dict[str, t.Any] | None = None,
-          args: t.Sequence[str] = (), **overrides: t.Any) -> tuple[int, str, list[str]]:
+def check(
+    emu: Emulator,
+    tmp_path: Path,
+    *,
+    catalog: dict[str, t.Any] | None = None,
+    args: t.Sequence[str] = (),
+    **overrides: t.Any,
+) -> tuple[int, str, list[str]]:
     """Run `check` on a config file; return the exit code, stdout and the problem lines."""
     config = tmp_path / "config.json"
     config.write_text(json.dumps(tap_config(emu, **overrides)))
@@ -40,8 +46,10 @@ def check(emu: Emulator, tmp_path: Path, *, catalog: dict[str, t.Any] | None = N
     result = CliRunner().invoke(cli, command, prog_name="tap-tiktok-shop-auth")
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "Traceback" not in result.stderr
-    assert_no_secrets(result.stdout + result.stderr,
-                      [*emu.issued_secrets(), emu.config.app_secret, emu.config.refresh_token])
+    assert_no_secrets(
+        result.stdout + result.stderr,
+        [*emu.issued_secrets(), emu.config.app_secret, emu.config.refresh_token],
+    )
     problems = [line for line in result.stderr.splitlines() if line.startswith("Problem: ")]
     return result.exit_code, result.stdout, problems
 
@@ -138,15 +146,24 @@ def test_a_clock_ahead_of_the_api_is_a_problem(emulator_factory, tmp_path):
     code, _, problems = check(emu, tmp_path)
     assert code == 1
     assert len(problems) == 1, problems  # the refused call is explained by the clock alone
-    assert re.search(r"Problem: Clock: this machine's clock is about 12\d s ahead of the API's: "
-                     r"fix it \(NTP\)", problems[0]), problems
+    assert re.search(
+        r"Problem: Clock: this machine's clock is about 12\d s ahead of the API's: "
+        r"fix it \(NTP\)",
+        problems[0],
+    ), problems
 
 
-@pytest.mark.parametrize(("overrides", "needle"), [
-    ({"page_size": 0}, "Invalid config: 0 is less than the minimum of 1 in config['page_size']"),
-    ({"start_date": "yesterday"}, "start_date"),
-    ({"refresh_token": None}, "refresh_token: required"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "needle"),
+    [
+        (
+            {"page_size": 0},
+            "Invalid config: 0 is less than the minimum of 1 in config['page_size']",
+        ),
+        ({"start_date": "yesterday"}, "start_date"),
+        ({"refresh_token": None}, "refresh_token: required"),
+    ],
+)
 def test_a_bad_config_is_the_taps_own_one_line_error(emulator, tmp_path, overrides, needle):
     code, _, problems = check(emulator, tmp_path, **overrides)
     assert code == 1
@@ -157,33 +174,55 @@ def test_a_bad_config_is_the_taps_own_one_line_error(emulator, tmp_path, overrid
 
 
 def test_check_covers_each_authorization_the_config_holds():
-    config = {"app_key": "k", "app_secret": "s", "refresh_token": "r", "shop_ids": ["1"],
-              "authorizations": [{"name": "B", "refresh_token": "rb", "shop_ids": ["2"]}]}
+    config = {
+        "app_key": "k",
+        "app_secret": "s",
+        "refresh_token": "r",
+        "shop_ids": ["1"],
+        "authorizations": [{"name": "B", "refresh_token": "rb", "shop_ids": ["2"]}],
+    }
     assert authorizations(config) == [
-        ("refresh_token", {"app_key": "k", "app_secret": "s", "refresh_token": "r",
-                           "shop_ids": ["1"]}),
-        ("B", {"app_key": "k", "app_secret": "s",
-               "authorizations": [{"name": "B", "refresh_token": "rb", "shop_ids": ["2"]}]}),
+        (
+            "refresh_token",
+            {"app_key": "k", "app_secret": "s", "refresh_token": "r", "shop_ids": ["1"]},
+        ),
+        (
+            "B",
+            {
+                "app_key": "k",
+                "app_secret": "s",
+                "authorizations": [{"name": "B", "refresh_token": "rb", "shop_ids": ["2"]}],
+            },
+        ),
     ]
 
 
 def test_check_names_the_seller_whose_authorization_fails(emulator_factory, tmp_path):
     emu = emulator_factory(shops=2, orders_per_shop=10, sellers=2)
-    listed = [{"name": "First", "refresh_token": emu.config.refresh_token},
-              {"name": "Second", "refresh_token": f"{emu.config.refresh_token}_2"}]
-    code, out, problems = check(emu, tmp_path, refresh_token=None, authorizations=listed,
-                                args=["--format", "json"])
+    listed = [
+        {"name": "First", "refresh_token": emu.config.refresh_token},
+        {"name": "Second", "refresh_token": f"{emu.config.refresh_token}_2"},
+    ]
+    code, out, problems = check(
+        emu, tmp_path, refresh_token=None, authorizations=listed, args=["--format", "json"]
+    )
     assert (code, problems) == (0, [])
     facts = json.loads(out)
     assert [each["name"] for each in facts["authorizations"]] == ["First", "Second"]
-    assert [[row["id"] for row in each["authorized_shops"]] for each in facts["authorizations"]
-            ] == [[shop.id for shop in emu.seller_shops(i)] for i in (1, 2)]
+    assert [
+        [row["id"] for row in each["authorized_shops"]] for each in facts["authorizations"]
+    ] == [[shop.id for shop in emu.seller_shops(i)] for i in (1, 2)]
 
     emu.revoke_refresh_token(seller=2)
     (tmp_path / "revoked").mkdir()
     # Without the store: the first check stored an access token that still works until expiry.
-    code, _, problems = check(emu, tmp_path / "revoked", refresh_token=None,
-                              authorizations=listed, token_store_enabled=False)
+    code, _, problems = check(
+        emu,
+        tmp_path / "revoked",
+        refresh_token=None,
+        authorizations=listed,
+        token_store_enabled=False,
+    )
     assert code == 1
     (problem,) = problems
     assert problem.startswith("Problem: Authorization 'Second': Token: ")

@@ -51,9 +51,23 @@ def free_port() -> int:
 
 
 def login_args(emu: Emulator, *extra: str) -> list[str]:
-    return ["login", "--service-id", "7001", "--region", "GB", "--no-browser",
-            "--authorize-base-url", emu.base_url, "--auth-base-url", emu.base_url,
-            "--api-base-url", emu.base_url, "--app-key", emu.config.app_key, *extra]
+    return [
+        "login",
+        "--service-id",
+        "7001",
+        "--region",
+        "GB",
+        "--no-browser",
+        "--authorize-base-url",
+        emu.base_url,
+        "--auth-base-url",
+        emu.base_url,
+        "--api-base-url",
+        emu.base_url,
+        "--app-key",
+        emu.config.app_key,
+        *extra,
+    ]
 
 
 def secret_env(emu: Emulator) -> dict[str, str]:
@@ -61,6 +75,7 @@ def secret_env(emu: Emulator) -> dict[str, str]:
 
 
 # --- the real command, as a process ------------------------------------------------------------
+
 
 @dataclass
 class Helper:
@@ -75,9 +90,14 @@ class Helper:
         stderr_file = tmp_path / "helper-stderr.txt"
         with stderr_file.open("w") as stderr:
             process = subprocess.Popen(
-                [sys.executable, "-m", "tap_tiktok_shop.authorize", *args], cwd=REPO,
-                env={**base, **env}, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=stderr, text=True)
+                [sys.executable, "-m", "tap_tiktok_shop.authorize", *args],
+                cwd=REPO,
+                env={**base, **env},
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                text=True,
+            )
         return cls(process, stderr_file)
 
     def link(self) -> str:
@@ -103,18 +123,47 @@ def test_login_on_loopback_writes_private_files_the_tap_then_runs_on(emulator_fa
     emu = emulator_factory(shops=2, orders_per_shop=25, redirect_uri=redirect_uri)
     first, second = (shop["id"] for shop in emu.shops())
     config = tmp_path / "config.json"
-    config.write_text(json.dumps({"api_base_url": emu.base_url, "auth_base_url": emu.base_url,
-                                  "start_date": "2000-01-01", "request_timeout": 10}))
+    config.write_text(
+        json.dumps(
+            {
+                "api_base_url": emu.base_url,
+                "auth_base_url": emu.base_url,
+                "start_date": "2000-01-01",
+                "request_timeout": 10,
+            }
+        )
+    )
     config.chmod(0o644)
     env_file = tmp_path / ".env"
     env_file.write_text(ENV_BEFORE)
     env_file.chmod(0o644)
 
-    helper = Helper.start(["login", "--service-id", "7001", "--region", "GB", "--no-browser",
-                           "--authorize-base-url", emu.base_url, "--redirect-uri", redirect_uri,
-                           "--app-key", emu.config.app_key, "--config", str(config),
-                           "--shop-id", first, "--write-config", str(config),
-                           "--write-env", str(env_file)], secret_env(emu), tmp_path)
+    helper = Helper.start(
+        [
+            "login",
+            "--service-id",
+            "7001",
+            "--region",
+            "GB",
+            "--no-browser",
+            "--authorize-base-url",
+            emu.base_url,
+            "--redirect-uri",
+            redirect_uri,
+            "--app-key",
+            emu.config.app_key,
+            "--config",
+            str(config),
+            "--shop-id",
+            first,
+            "--write-config",
+            str(config),
+            "--write-env",
+            str(env_file),
+        ],
+        secret_env(emu),
+        tmp_path,
+    )
     link = helper.link()
     assert link.startswith(f"{emu.base_url}/open/authorize?service_id=7001&state=")
     browser = requests.get(link, timeout=30)  # the consent page redirects to the listener
@@ -129,15 +178,24 @@ def test_login_on_loopback_writes_private_files_the_tap_then_runs_on(emulator_fa
     assert f"The tap will sync only: {first}" in stdout
 
     saved = json.loads(config.read_text())
-    assert saved == {"api_base_url": emu.base_url, "auth_base_url": emu.base_url,
-                     "start_date": "2000-01-01", "request_timeout": 10,
-                     "app_key": emu.config.app_key, "app_secret": emu.config.app_secret,
-                     "refresh_token": emu.tokens.current_refresh_token(), "shop_ids": [first]}
+    assert saved == {
+        "api_base_url": emu.base_url,
+        "auth_base_url": emu.base_url,
+        "start_date": "2000-01-01",
+        "request_timeout": 10,
+        "app_key": emu.config.app_key,
+        "app_secret": emu.config.app_secret,
+        "refresh_token": emu.tokens.current_refresh_token(),
+        "shop_ids": [first],
+    }
     assert stat.S_IMODE(config.stat().st_mode) == 0o600
     lines = env_file.read_text().splitlines()
-    assert lines[:4] == ["# project secrets", "TARGET_POSTGRES_PASSWORD='pw'",
-                         f"TAP_TIKTOK_SHOP_REFRESH_TOKEN='{emu.config.refresh_token}'",
-                         "TAP_TIKTOK_SHOP_START_DATE=2025-01-01"]
+    assert lines[:4] == [
+        "# project secrets",
+        "TARGET_POSTGRES_PASSWORD='pw'",
+        f"TAP_TIKTOK_SHOP_REFRESH_TOKEN='{emu.config.refresh_token}'",
+        "TAP_TIKTOK_SHOP_START_DATE=2025-01-01",
+    ]
     assert json.loads(dotenv_values(env_file)["TAP_TIKTOK_SHOP_SHOP_IDS"] or "") == [first]
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
 
@@ -152,8 +210,9 @@ def test_login_on_loopback_writes_private_files_the_tap_then_runs_on(emulator_fa
 
 def test_login_with_a_pasted_redirect_url(emulator, tmp_path):
     config = tmp_path / "config.json"
-    helper = Helper.start(login_args(emulator, "--write-config", str(config)),
-                          secret_env(emulator), tmp_path)
+    helper = Helper.start(
+        login_args(emulator, "--write-config", str(config)), secret_env(emulator), tmp_path
+    )
     link = helper.link()
     consent = requests.get(link, allow_redirects=False, timeout=30)
     location = consent.headers["Location"]  # what the browser's address bar shows
@@ -170,6 +229,7 @@ def test_login_with_a_pasted_redirect_url(emulator, tmp_path):
 
 # --- failures, in-process ---------------------------------------------------------------
 
+
 def invoke(emu: Emulator, args: list[str], **kwargs: t.Any) -> Result:
     result = CliRunner().invoke(cli, args, env=secret_env(emu), **kwargs)
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
@@ -184,18 +244,24 @@ def error_line(result: Result) -> str:
     return errors[0]
 
 
-@pytest.mark.parametrize(("pasted", "fragment"), [
-    ("https://app.example/cb?code=null&error=auth_denied\n", "did not authorize the app "
-                                                             "(error=auth_denied)"),
-    ("https://app.example/cb?state=whatever\n", "the redirect URL has no code"),
-    ("https://app.example/cb?code=TTP_forged&state=forged\n", "state mismatch"),
-    ("https://app.example/cb?code=TTP_forged\n", "state mismatch"),
-    ("\n", "no redirect URL or code"),
-    ("", "no redirect URL or code"),
-])
+@pytest.mark.parametrize(
+    ("pasted", "fragment"),
+    [
+        (
+            "https://app.example/cb?code=null&error=auth_denied\n",
+            "did not authorize the app (error=auth_denied)",
+        ),
+        ("https://app.example/cb?state=whatever\n", "the redirect URL has no code"),
+        ("https://app.example/cb?code=TTP_forged&state=forged\n", "state mismatch"),
+        ("https://app.example/cb?code=TTP_forged\n", "state mismatch"),
+        ("\n", "no redirect URL or code"),
+        ("", "no redirect URL or code"),
+    ],
+)
 def test_pasted_redirect_problems_stop_before_any_token_call(emulator, tmp_path, pasted, fragment):
-    result = invoke(emulator, login_args(emulator, "--write-config", str(tmp_path / "c.json")),
-                    input=pasted)
+    result = invoke(
+        emulator, login_args(emulator, "--write-config", str(tmp_path / "c.json")), input=pasted
+    )
     assert result.exit_code == 1
     assert fragment in error_line(result)
     assert emulator.stats.count("/api/v2/token/get") == 0
@@ -203,8 +269,11 @@ def test_pasted_redirect_problems_stop_before_any_token_call(emulator, tmp_path,
 
 
 def test_a_pasted_bare_code_is_accepted_with_a_note(emulator, tmp_path):
-    result = invoke(emulator, login_args(emulator, "--write-env", str(tmp_path / ".env")),
-                    input=emulator.issue_auth_code() + "\n")
+    result = invoke(
+        emulator,
+        login_args(emulator, "--write-env", str(tmp_path / ".env")),
+        input=emulator.issue_auth_code() + "\n",
+    )
     assert result.exit_code == 0, result.stderr
     assert "a bare code carries no state" in result.stderr
     assert (tmp_path / ".env").exists()
@@ -254,12 +323,14 @@ def test_listener_ignores_redirects_without_this_logins_state(emulator):
     assert outcome["redirect"].code == "TTP_real"
 
 
-@pytest.mark.parametrize(("query", "fragment"), [
-    ("code=null&error=auth_denied&state=s1", "error=auth_denied"),
-    ("state=s1", "the redirect URL has no code"),
-])
-def test_listener_ends_on_a_decline_or_an_empty_redirect_with_its_state(emulator, query,
-                                                                        fragment):
+@pytest.mark.parametrize(
+    ("query", "fragment"),
+    [
+        ("code=null&error=auth_denied&state=s1", "error=auth_denied"),
+        ("state=s1", "the redirect URL has no code"),
+    ],
+)
+def test_listener_ends_on_a_decline_or_an_empty_redirect_with_its_state(emulator, query, fragment):
     port, worker, outcome = listen("s1", 30)
     page = requests.get(f"http://127.0.0.1:{port}/cb?{query}", timeout=10)
     worker.join(timeout=30)
@@ -278,9 +349,17 @@ def test_a_silent_connection_cannot_hold_the_listener_past_wait(emulator):
 
 def test_listener_gives_up_after_wait(emulator):
     port = free_port()
-    result = invoke(emulator, login_args(emulator, "--redirect-uri",
-                                         f"http://127.0.0.1:{port}/cb", "--wait", "0.3",
-                                         "--show-secrets"))
+    result = invoke(
+        emulator,
+        login_args(
+            emulator,
+            "--redirect-uri",
+            f"http://127.0.0.1:{port}/cb",
+            "--wait",
+            "0.3",
+            "--show-secrets",
+        ),
+    )
     assert result.exit_code == 1
     assert f"no redirect reached http://127.0.0.1:{port}/cb within 0.3 s" in error_line(result)
 
@@ -290,8 +369,10 @@ def test_listener_port_in_use_is_one_error_line(emulator):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = invoke(emulator, login_args(emulator, "--redirect-uri",
-                                             f"http://127.0.0.1:{port}/cb", "--show-secrets"))
+        result = invoke(
+            emulator,
+            login_args(emulator, "--redirect-uri", f"http://127.0.0.1:{port}/cb", "--show-secrets"),
+        )
     assert result.exit_code == 1
     assert f"cannot listen on 127.0.0.1:{port}" in error_line(result)
     assert "--paste" in error_line(result)

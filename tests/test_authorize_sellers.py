@@ -27,8 +27,17 @@ def sellers(emulator_factory: t.Callable[..., Emulator]) -> Emulator:
 
 def add(emu: Emulator, seller: int, *files: str, name: str | None = None):
     named = ["--name", name] if name else []
-    return run(emu, "exchange", "--code", emu.issue_auth_code(seller=seller), "--add", *named,
-               *app(emu), *files, env=secret_env(emu))
+    return run(
+        emu,
+        "exchange",
+        "--code",
+        emu.issue_auth_code(seller=seller),
+        "--add",
+        *named,
+        *app(emu),
+        *files,
+        env=secret_env(emu),
+    )
 
 
 def test_add_appends_each_seller_and_the_config_syncs_them_all(sellers, tmp_path):
@@ -46,7 +55,8 @@ def test_add_appends_each_seller_and_the_config_syncs_them_all(sellers, tmp_path
     assert [entry["name"] for entry in listed] == ["Demo Seller", "Demo Seller 2", "Demo Seller 3"]
     tokens = {row["seller"]: row for row in sellers.refresh_tokens()}
     assert [entry["refresh_token"] for entry in listed] == [
-        tokens[i]["refresh_token"] for i in (1, 2, 3)]
+        tokens[i]["refresh_token"] for i in (1, 2, 3)
+    ]
     assert [entry["open_id"] for entry in listed] == [tokens[i]["open_id"] for i in (1, 2, 3)]
 
     tap_config = {**saved, "api_base_url": sellers.base_url, "auth_base_url": sellers.base_url}
@@ -83,8 +93,13 @@ def test_add_to_an_env_file_and_shops_lists_every_authorization(sellers, tmp_pat
     done = run(sellers, "shops", "--env-file", str(env_file), *app(sellers), "--format", "json")
     assert done.exit_code == 0, done.stderr
     facts = json.loads(done.stdout)
-    expected = [{"name": f"Demo Seller{'' if i == 1 else f' {i}'}",
-                 "shop_ids": [shop.id for shop in sellers.seller_shops(i)]} for i in (1, 2)]
+    expected = [
+        {
+            "name": f"Demo Seller{'' if i == 1 else f' {i}'}",
+            "shop_ids": [shop.id for shop in sellers.seller_shops(i)],
+        }
+        for i in (1, 2)
+    ]
     assert facts["authorizations"] == expected
     assert {row["authorization"] for row in facts["shops"]} == {"Demo Seller", "Demo Seller 2"}
     table = run(sellers, "shops", "--env-file", str(env_file), *app(sellers))
@@ -93,14 +108,23 @@ def test_add_to_an_env_file_and_shops_lists_every_authorization(sellers, tmp_pat
 
 def test_a_name_is_made_safe_and_unique(sellers, tmp_path):
     config = tmp_path / "config.json"
-    assert add(sellers, 1, "--write-config", str(config), name="Shop's \"best\"\n").exit_code == 0
+    assert add(sellers, 1, "--write-config", str(config), name='Shop\'s "best"\n').exit_code == 0
     assert add(sellers, 2, "--write-config", str(config), name="Shop s best").exit_code == 0
     names = [entry["name"] for entry in json.loads(config.read_text())["authorizations"]]
     assert names == ["Shop s best", "Shop s best 2"]
 
 
 def test_name_without_add_is_a_usage_error(sellers):
-    done = run(sellers, "exchange", "--code", "x", "--name", "A", *app(sellers), "--show-secrets",
-               env=secret_env(sellers))
+    done = run(
+        sellers,
+        "exchange",
+        "--code",
+        "x",
+        "--name",
+        "A",
+        *app(sellers),
+        "--show-secrets",
+        env=secret_env(sellers),
+    )
     assert done.exit_code == 2
     assert "--name needs --add" in done.error()

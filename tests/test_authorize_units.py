@@ -30,12 +30,16 @@ def mode(path: Path) -> int:
 
 # --- consent URL -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("region", "host"), [
-    ("US", "https://services.us.tiktokshop.com/open/authorize?"),
-    ("us", "https://services.us.tiktokshop.com/open/authorize?"),
-    ("GB", "https://services.tiktokshop.com/open/authorize?"),
-    ("ID", "https://services.tiktokshop.com/open/authorize?"),
-])
+
+@pytest.mark.parametrize(
+    ("region", "host"),
+    [
+        ("US", "https://services.us.tiktokshop.com/open/authorize?"),
+        ("us", "https://services.us.tiktokshop.com/open/authorize?"),
+        ("GB", "https://services.tiktokshop.com/open/authorize?"),
+        ("ID", "https://services.tiktokshop.com/open/authorize?"),
+    ],
+)
 def test_authorization_url_uses_the_regions_host(region, host):
     url = authorization_url(service_id="7001", state="s1", region=region)
     assert url == host + "service_id=7001&state=s1"
@@ -45,17 +49,21 @@ def test_authorization_url_accepts_a_link_copied_from_partner_center():
     link = "https://services.tiktokshops.us/open/authorize?service_id=9123"
     url = authorization_url(service_id=None, state="xyz", region=None, base_url=link)
     assert url == "https://services.tiktokshops.us/open/authorize?service_id=9123&state=xyz"
-    emulator = authorization_url(service_id="1", state="s", region=None,
-                                 base_url="http://127.0.0.1:9/")
+    emulator = authorization_url(
+        service_id="1", state="s", region=None, base_url="http://127.0.0.1:9/"
+    )
     assert emulator == "http://127.0.0.1:9/open/authorize?service_id=1&state=s"
 
 
-@pytest.mark.parametrize(("kwargs", "fragment"), [
-    ({"service_id": "1", "region": None}, "--region"),
-    ({"service_id": "1", "region": "USA"}, "--region"),
-    ({"service_id": " ", "region": "US"}, "--service-id"),
-    ({"service_id": "1", "region": None, "base_url": "ftp://x"}, "--authorize-base-url"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"service_id": "1", "region": None}, "--region"),
+        ({"service_id": "1", "region": "USA"}, "--region"),
+        ({"service_id": " ", "region": "US"}, "--service-id"),
+        ({"service_id": "1", "region": None, "base_url": "ftp://x"}, "--authorize-base-url"),
+    ],
+)
 def test_authorization_url_names_the_bad_option(kwargs, fragment):
     with pytest.raises(ConsentError, match=fragment):
         authorization_url(state="s", **kwargs)
@@ -63,12 +71,16 @@ def test_authorization_url_names_the_bad_option(kwargs, fragment):
 
 # --- redirect parsing and state ------------------------------------------------------------------
 
-@pytest.mark.parametrize("text", [
-    "https://example.com/cb?code=TTP_abc&state=s1",
-    "  https://example.com/cb?state=s1&code=TTP_abc\n",
-    "?code=TTP_abc&state=s1",
-    "code=TTP_abc&state=s1",
-])
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://example.com/cb?code=TTP_abc&state=s1",
+        "  https://example.com/cb?state=s1&code=TTP_abc\n",
+        "?code=TTP_abc&state=s1",
+        "code=TTP_abc&state=s1",
+    ],
+)
 def test_parse_redirect_reads_code_and_state(text):
     assert parse_redirect(text) == Redirect(code="TTP_abc", state="s1")
 
@@ -79,13 +91,16 @@ def test_a_bare_code_has_no_state_to_check():
     check_state(redirect, "anything")  # nothing to compare
 
 
-@pytest.mark.parametrize(("text", "fragment"), [
-    ("", "no redirect URL or code"),
-    ("https://example.com/cb?code=null&error=auth_denied&state=s1", "error=auth_denied"),
-    ("https://example.com/cb?state=s1", "has no code"),
-    ("https://example.com/cb?code=&state=s1", "has no code"),
-    ("https://example.com/cb?code=null&state=s1", "has no code"),
-])
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("", "no redirect URL or code"),
+        ("https://example.com/cb?code=null&error=auth_denied&state=s1", "error=auth_denied"),
+        ("https://example.com/cb?state=s1", "has no code"),
+        ("https://example.com/cb?code=&state=s1", "has no code"),
+        ("https://example.com/cb?code=null&state=s1", "has no code"),
+    ],
+)
 def test_parse_redirect_rejects(text, fragment):
     with pytest.raises(ConsentError, match=fragment):
         parse_redirect(text)
@@ -105,31 +120,44 @@ def test_check_state_rejects_missing_or_other_state():
             check_state(Redirect("c", state), "good")
 
 
-@pytest.mark.parametrize(("uri", "target"), [
-    ("http://127.0.0.1:8976/callback", ("127.0.0.1", 8976, "/callback")),
-    ("http://localhost:9000/a/b?x=1", ("127.0.0.1", 9000, "/a/b")),
-    ("http://LOCALHOST/", ("127.0.0.1", 80, "/")),
-    ("https://127.0.0.1:8976/callback", None),
-    ("http://example.com:8976/callback", None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    ("uri", "target"),
+    [
+        ("http://127.0.0.1:8976/callback", ("127.0.0.1", 8976, "/callback")),
+        ("http://localhost:9000/a/b?x=1", ("127.0.0.1", 9000, "/a/b")),
+        ("http://LOCALHOST/", ("127.0.0.1", 80, "/")),
+        ("https://127.0.0.1:8976/callback", None),
+        ("http://example.com:8976/callback", None),
+        (None, None),
+    ],
+)
 def test_loopback_target(uri, target):
     assert loopback_target(uri) == target
 
 
 # --- sources -------------------------------------------------------------------------------------
 
+
 def test_sources_precedence_option_then_config_then_env_file_then_environment(tmp_path):
     config = tmp_path / "config.json"
-    config.write_text(json.dumps({"app_key": "from-config", "app_secret": "s-config",
-                                  "start_date": "2025-01-01"}))
+    config.write_text(
+        json.dumps({"app_key": "from-config", "app_secret": "s-config", "start_date": "2025-01-01"})
+    )
     env_file = tmp_path / ".env"
-    env_file.write_text("TAP_TIKTOK_SHOP_APP_SECRET='s-env-file'\n"
-                        "TAP_TIKTOK_SHOP_REFRESH_TOKEN=r-env-file\n")
-    environ = {"TAP_TIKTOK_SHOP_REFRESH_TOKEN": "r-environ", "TAP_TIKTOK_SHOP_ACCESS_TOKEN": "a1",
-               "TAP_TIKTOK_SHOP_AUTH_BASE_URL": "http://127.0.0.1:1"}
-    settings = gather({"app_key": "from-option", "app_secret": None},
-                      config_path=config, env_file=env_file, environ=environ)
+    env_file.write_text(
+        "TAP_TIKTOK_SHOP_APP_SECRET='s-env-file'\nTAP_TIKTOK_SHOP_REFRESH_TOKEN=r-env-file\n"
+    )
+    environ = {
+        "TAP_TIKTOK_SHOP_REFRESH_TOKEN": "r-environ",
+        "TAP_TIKTOK_SHOP_ACCESS_TOKEN": "a1",
+        "TAP_TIKTOK_SHOP_AUTH_BASE_URL": "http://127.0.0.1:1",
+    }
+    settings = gather(
+        {"app_key": "from-option", "app_secret": None},
+        config_path=config,
+        env_file=env_file,
+        environ=environ,
+    )
     assert settings.values == {
         "app_key": "from-option",
         "app_secret": "s-config",
@@ -142,8 +170,9 @@ def test_sources_precedence_option_then_config_then_env_file_then_environment(tm
 
 def test_sources_errors_name_the_setting_or_file(tmp_path):
     with pytest.raises(ConfigurationError, match="auth_base_url: must be an https:// URL"):
-        gather({"auth_base_url": "auth.tiktok-shops.com"}, config_path=None, env_file=None,
-               environ={})
+        gather(
+            {"auth_base_url": "auth.tiktok-shops.com"}, config_path=None, env_file=None, environ={}
+        )
     with pytest.raises(ConfigurationError, match=r"missing\.json: cannot read"):
         gather({}, config_path=tmp_path / "missing.json", env_file=None, environ={})
     with pytest.raises(ConfigurationError, match=r"\.env: no such file"):
@@ -171,12 +200,17 @@ def test_write_config_creates_a_private_file(tmp_path):
 
 def test_write_config_merges_and_narrows_an_existing_file(tmp_path):
     path = tmp_path / "config.json"
-    path.write_text(json.dumps({"start_date": "2025-01-01", "app_secret": "old",
-                                "nested": {"a": [1, 2]}}))
+    path.write_text(
+        json.dumps({"start_date": "2025-01-01", "app_secret": "old", "nested": {"a": [1, 2]}})
+    )
     path.chmod(0o644)
     write_config(path, {"app_secret": "new", "refresh_token": "r1"})
-    assert json.loads(path.read_text()) == {"start_date": "2025-01-01", "app_secret": "new",
-                                            "nested": {"a": [1, 2]}, "refresh_token": "r1"}
+    assert json.loads(path.read_text()) == {
+        "start_date": "2025-01-01",
+        "app_secret": "new",
+        "nested": {"a": [1, 2]},
+        "refresh_token": "r1",
+    }
     assert mode(path) == 0o600
 
 
@@ -207,8 +241,11 @@ def test_write_env_sets_only_its_keys_and_keeps_every_other_line(tmp_path):
     lines = path.read_text().splitlines()
     assert lines[:3] == ["# Meltano project secrets", "", "TARGET_POSTGRES_PASSWORD='pw'"]
     assert lines[3] == "TAP_TIKTOK_SHOP_REFRESH_TOKEN='r1'"  # replaced in place
-    assert lines[4:7] == ["export OTHER=1", "this line is not valid dotenv",
-                          "TAP_TIKTOK_SHOP_START_DATE=2025-01-01"]
+    assert lines[4:7] == [
+        "export OTHER=1",
+        "this line is not valid dotenv",
+        "TAP_TIKTOK_SHOP_START_DATE=2025-01-01",
+    ]
     values = dotenv_values(path)
     assert values["TAP_TIKTOK_SHOP_APP_KEY"] == "k1"
     assert values["TAP_TIKTOK_SHOP_APP_SECRET"] == "a+secret/with=signs~"
@@ -239,6 +276,7 @@ def test_destinations_are_checked_before_anything_is_obtained(tmp_path):
 
 
 # --- report --------------------------------------------------------------------------------------
+
 
 def test_expiry_text():
     now = 1_700_000_000

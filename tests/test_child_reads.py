@@ -37,16 +37,23 @@ class Shops:
     end_date: str
 
     def run(self, parallel: int) -> TapRun:
-        config = tap_config(self.emu, parallel_reads=parallel, page_size=4,
-                            end_date=self.end_date)
+        config = tap_config(self.emu, parallel_reads=parallel, page_size=4, end_date=self.end_date)
         return run_in_process(self.emu, config, catalog=catalog_selecting(ALL_STREAMS))
 
 
 def _shops(emulator_factory: t.Callable[..., Emulator]) -> Shops:
     # Four days of history: about 10 orders a day, so a statement holds several pages.
-    emu = emulator_factory(shops=3, orders_per_shop=40, history_days=4, statement_days=4,
-                            returns_per_shop=6, cancellations_per_shop=6, products_per_shop=6,
-                            withdrawals_per_shop=6, latency_ms=2)
+    emu = emulator_factory(
+        shops=3,
+        orders_per_shop=40,
+        history_days=4,
+        statement_days=4,
+        returns_per_shop=6,
+        cancellations_per_shop=6,
+        products_per_shop=6,
+        withdrawals_per_shop=6,
+        latency_ms=2,
+    )
     end = datetime.datetime.fromtimestamp(int(time.time()), tz=datetime.timezone.utc)
     return Shops(emu, end.isoformat())
 
@@ -54,8 +61,12 @@ def _shops(emulator_factory: t.Callable[..., Emulator]) -> Shops:
 def _sequence(run: TapRun) -> list[tuple[t.Any, ...]]:
     """Every record, in output order, as (stream, shop, statement, id)."""
     return [
-        (m["stream"], m["record"].get("shop_id"), m["record"].get("statement_id"),
-         m["record"].get("id") or m["record"].get("return_id") or m["record"].get("cancel_id"))
+        (
+            m["stream"],
+            m["record"].get("shop_id"),
+            m["record"].get("statement_id"),
+            m["record"].get("id") or m["record"].get("return_id") or m["record"].get("cancel_id"),
+        )
         for m in run.messages
         if m["type"] == "RECORD"
     ]
@@ -78,11 +89,18 @@ def test_parallel_run_emits_what_a_sequential_run_emits(emulator_factory, waits)
     assert sequential.returncode == 0, sequential.stderr[-3000:]
     _assert_same_runs(parallel, sequential)
     transactions = parallel.records("statement_transactions")
-    expected = sum(len(emu.statement_transactions(s["shop_id"], s["id"]))
-                   for s in parallel.records("statements"))
+    expected = sum(
+        len(emu.statement_transactions(s["shop_id"], s["id"]))
+        for s in parallel.records("statements")
+    )
     assert len(transactions) == expected
-    assert max(sum(1 for tr in transactions if tr["statement_id"] == s["id"])
-               for s in parallel.records("statements")) > 4  # more than one page
+    assert (
+        max(
+            sum(1 for tr in transactions if tr["statement_id"] == s["id"])
+            for s in parallel.records("statements")
+        )
+        > 4
+    )  # more than one page
 
 
 def test_a_failed_statement_read_surfaces_after_everything_before_it(emulator_factory, waits):

@@ -17,8 +17,11 @@ from tests.conftest import catalog_selecting
 from tiktok_shop_emulator import Emulator, EmulatorConfig
 from tiktok_shop_emulator.config import AFFILIATE_SCOPE, DEFAULT_SCOPES
 
-_EMULATOR = Emulator(EmulatorConfig(shops=2, orders_per_shop=60, seed=7,
-                                    granted_scopes=[*DEFAULT_SCOPES, AFFILIATE_SCOPE]))
+_EMULATOR = Emulator(
+    EmulatorConfig(
+        shops=2, orders_per_shop=60, seed=7, granted_scopes=[*DEFAULT_SCOPES, AFFILIATE_SCOPE]
+    )
+)
 _EMULATOR.start()
 atexit.register(_EMULATOR.stop)
 

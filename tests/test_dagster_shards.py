@@ -58,48 +58,66 @@ class Deployment:
 
     def tap_config(self) -> dict[str, str]:
         emu = self.emulator
-        return {"app_key": emu.config.app_key, "app_secret": emu.config.app_secret,
-                "refresh_token": emu.config.refresh_token, "api_base_url": emu.base_url,
-                "auth_base_url": emu.base_url,
-                # The emulator's 14 days of analytics, not the real API's 90-day default (at
-                # 1 request/s per shop: Meltano cannot pass the decimal pace from the
-                # environment, see test_dbt_postgres.py). A history shorter than the data
-                # would start where the shop's first answer says, which differs per run.
-                "analytics_history_days": "16"}
+        return {
+            "app_key": emu.config.app_key,
+            "app_secret": emu.config.app_secret,
+            "refresh_token": emu.config.refresh_token,
+            "api_base_url": emu.base_url,
+            "auth_base_url": emu.base_url,
+            # The emulator's 14 days of analytics, not the real API's 90-day default (at
+            # 1 request/s per shop: Meltano cannot pass the decimal pace from the
+            # environment, see test_dbt_postgres.py). A history shorter than the data
+            # would start where the shop's first answer says, which differs per run.
+            "analytics_history_days": "16",
+        }
 
     def env(self, raw: str, marts: str, dbt_target: Path) -> dict[str, str]:
         """Settings for every Meltano run, as a deployment would export them (no secret in
         any command line or run config)."""
         env = {f"TAP_TIKTOK_SHOP_{key.upper()}": value for key, value in self.tap_config().items()}
-        env.update({
-            "TARGET_POSTGRES_HOST": PG["host"], "TARGET_POSTGRES_PORT": str(PG["port"]),
-            "TARGET_POSTGRES_USER": PG["user"], "TARGET_POSTGRES_PASSWORD": PG["password"],
-            "TARGET_POSTGRES_DATABASE": PG["dbname"], "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": raw,
-            "DBT_POSTGRES_HOST": PG["host"], "DBT_POSTGRES_PORT": str(PG["port"]),
-            "DBT_POSTGRES_USER": PG["user"], "DBT_POSTGRES_PASSWORD": PG["password"],
-            "DBT_POSTGRES_DBNAME": PG["dbname"], "DBT_POSTGRES_SCHEMA": marts,
-            "DBT_POSTGRES_SOURCE_SCHEMA": raw,
-            "DBT_TARGET_PATH": str(dbt_target), "DBT_LOG_PATH": str(dbt_target / "logs"),
-            "DAGSTER_HOME": str(self.tmp / "dagster"),
-        })
+        env.update(
+            {
+                "TARGET_POSTGRES_HOST": PG["host"],
+                "TARGET_POSTGRES_PORT": str(PG["port"]),
+                "TARGET_POSTGRES_USER": PG["user"],
+                "TARGET_POSTGRES_PASSWORD": PG["password"],
+                "TARGET_POSTGRES_DATABASE": PG["dbname"],
+                "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": raw,
+                "DBT_POSTGRES_HOST": PG["host"],
+                "DBT_POSTGRES_PORT": str(PG["port"]),
+                "DBT_POSTGRES_USER": PG["user"],
+                "DBT_POSTGRES_PASSWORD": PG["password"],
+                "DBT_POSTGRES_DBNAME": PG["dbname"],
+                "DBT_POSTGRES_SCHEMA": marts,
+                "DBT_POSTGRES_SOURCE_SCHEMA": raw,
+                "DBT_TARGET_PATH": str(dbt_target),
+                "DBT_LOG_PATH": str(dbt_target / "logs"),
+                "DAGSTER_HOME": str(self.tmp / "dagster"),
+            }
+        )
         return env
 
     def check_output(self, done: subprocess.CompletedProcess[str], what: str) -> str:
         output = done.stdout + done.stderr
         assert_no_secrets(output, secret_values(self.emulator, self.tap_config()))
         errors = [line for line in output.splitlines() if "error" in line.lower()][:30]
-        assert done.returncode == 0, (f"{what} failed:\n" + "\n".join(errors)
-                                      + f"\n...\n{output[-3000:]}")
+        assert done.returncode == 0, (
+            f"{what} failed:\n" + "\n".join(errors) + f"\n...\n{output[-3000:]}"
+        )
         return output
 
     def execute(self, shard_count: int) -> JobRun:
         """``dagster job execute`` of the job, with the shard count and concurrency as config."""
-        config = {"ops": {"plan_shards": {"config": {"shard_count": shard_count}},
-                          "sync_shard": {"config": {"max_retries": 2,
-                                                    "retry_delay_seconds": 0}}},
-                  "resources": {"meltano": {"config": {"environment": "dev",
-                                                       "meltano_bin": str(MELTANO)}}},
-                  "execution": {"config": {"max_concurrent": shard_count}}}
+        config = {
+            "ops": {
+                "plan_shards": {"config": {"shard_count": shard_count}},
+                "sync_shard": {"config": {"max_retries": 2, "retry_delay_seconds": 0}},
+            },
+            "resources": {
+                "meltano": {"config": {"environment": "dev", "meltano_bin": str(MELTANO)}}
+            },
+            "execution": {"config": {"max_concurrent": shard_count}},
+        }
         path = self.tmp / f"run-config-{uuid.uuid4().hex[:6]}.json"
         path.write_text(json.dumps(config))
         if not DAGSTER.exists():
@@ -108,21 +126,34 @@ class Deployment:
         dbt_target = self.tmp / "dbt-sharded"
         done = subprocess.run(
             [str(DAGSTER), "job", "execute", "-f", str(DEFINITIONS), "-j", JOB, "-c", str(path)],
-            cwd=REPO, env=self.project.env(self.env(self.schemas["raw"], self.schemas["marts"],
-                                                    dbt_target)),
-            capture_output=True, text=True, timeout=900, check=False)
+            cwd=REPO,
+            env=self.project.env(self.env(self.schemas["raw"], self.schemas["marts"], dbt_target)),
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
         log = self.check_output(done, "dagster job execute")
-        return JobRun(log, self.meltano_runs()[before:], self.orders(self.schemas["raw"]),
-                      self.project.states(), self.marts(self.schemas["marts"]),
-                      dbt_test_results(dbt_target))
+        return JobRun(
+            log,
+            self.meltano_runs()[before:],
+            self.orders(self.schemas["raw"]),
+            self.project.states(),
+            self.marts(self.schemas["marts"]),
+            dbt_test_results(dbt_target),
+        )
 
     def single_run(self) -> Marts:
         """The unsharded pipeline once, into its own schemas: what the marts must equal."""
         dbt_target = self.tmp / "dbt-single"
         done = self.project.meltano(
-            "run", "--state-id-suffix=single", "tap-tiktok-shop", "target-postgres",
+            "run",
+            "--state-id-suffix=single",
+            "tap-tiktok-shop",
+            "target-postgres",
             "dbt-postgres:build",
-            env=self.env(self.schemas["single_raw"], self.schemas["single_marts"], dbt_target))
+            env=self.env(self.schemas["single_raw"], self.schemas["single_marts"], dbt_target),
+        )
         self.check_output(done, "meltano run")
         assert set(dbt_test_results(dbt_target).values()) == {"pass"}
         return self.marts(self.schemas["single_marts"])
@@ -130,19 +161,30 @@ class Deployment:
     def meltano_runs(self) -> list[tuple[str, str, str, str]]:
         """Every ``meltano run`` so far: (state id, outcome, started, ended), oldest first."""
         with sqlite3.connect(self.project.database) as db:
-            return list(db.execute(
-                "SELECT job_name, state, started_at, ended_at FROM runs "
-                "WHERE state != 'STATE_EDIT' ORDER BY id"))
+            return list(
+                db.execute(
+                    "SELECT job_name, state, started_at, ended_at FROM runs "
+                    "WHERE state != 'STATE_EDIT' ORDER BY id"
+                )
+            )
 
     def orders(self, schema: str) -> dict[str, dict[str, t.Any]]:
         with self.db.cursor() as cur:
-            ids = [row[0] for row in cur.execute(sql.SQL("SELECT id FROM {}.orders").format(
-                sql.Identifier(schema)))]
+            ids = [
+                row[0]
+                for row in cur.execute(
+                    sql.SQL("SELECT id FROM {}.orders").format(sql.Identifier(schema))
+                )
+            ]
             assert len(ids) == len(set(ids)), "an order was loaded twice"
-            return {row[0]: {"shop_id": row[1], "update_time": row[2], "batched": row[3]}
-                    for row in cur.execute(sql.SQL(
+            return {
+                row[0]: {"shop_id": row[1], "update_time": row[2], "batched": row[3]}
+                for row in cur.execute(
+                    sql.SQL(
                         "SELECT id, shop_id, update_time, _sdc_batched_at FROM {}.orders"
-                    ).format(sql.Identifier(schema)))}
+                    ).format(sql.Identifier(schema))
+                )
+            }
 
     def marts(self, schema: str) -> Marts:
         with self.db.cursor() as cur:
@@ -172,16 +214,23 @@ class JobRun:
 
     def step_events(self, event: str) -> list[str]:
         """The steps of the Dagster log lines of one event type, e.g. STEP_START."""
-        return [line.split(f" - {event} - ")[0].rsplit(" - ", 1)[-1]
-                for line in self.log.splitlines() if f" - {event} - " in line]
+        return [
+            line.split(f" - {event} - ")[0].rsplit(" - ", 1)[-1]
+            for line in self.log.splitlines()
+            if f" - {event} - " in line
+        ]
 
 
 @pytest.fixture(scope="module")
-def deployment(meltano_project: MeltanoProject, tmp_path_factory: pytest.TempPathFactory
-               ) -> t.Iterator[Deployment]:
+def deployment(
+    meltano_project: MeltanoProject, tmp_path_factory: pytest.TempPathFactory
+) -> t.Iterator[Deployment]:
     db = _connect()
-    for plugin_type, name in (("extractor", "tap-tiktok-shop"), ("loader", "target-postgres"),
-                              ("utility", "dbt-postgres")):
+    for plugin_type, name in (
+        ("extractor", "tap-tiktok-shop"),
+        ("loader", "target-postgres"),
+        ("utility", "dbt-postgres"),
+    ):
         meltano_project.install(plugin_type, name)
     emulator = Emulator(EmulatorConfig(shops=SHOPS, orders_per_shop=ORDERS_PER_SHOP, seed=31))
     emulator.deauthorize_shop(emulator.shops()[-1]["id"])  # authorized before the second run
@@ -189,9 +238,12 @@ def deployment(meltano_project: MeltanoProject, tmp_path_factory: pytest.TempPat
     tmp = tmp_path_factory.mktemp("dagster")
     (tmp / "dagster").mkdir()
     (tmp / "dagster" / "dagster.yaml").touch()
-    schemas = {"raw": _create_schema(db), "single_raw": _create_schema(db),
-               "marts": f"tts_marts_{uuid.uuid4().hex[:10]}",
-               "single_marts": f"tts_marts_{uuid.uuid4().hex[:10]}"}
+    schemas = {
+        "raw": _create_schema(db),
+        "single_raw": _create_schema(db),
+        "marts": f"tts_marts_{uuid.uuid4().hex[:10]}",
+        "single_marts": f"tts_marts_{uuid.uuid4().hex[:10]}",
+    }
     try:
         yield Deployment(emulator, meltano_project, db, tmp, schemas)
     finally:
@@ -233,7 +285,8 @@ def second(deployment: Deployment, first: JobRun) -> tuple[Changes, JobRun]:
     shops = authorized(emu)
     by_shard = {index: [s for s in shops if shard_of(s, SHARDS) == index] for index in (0, 2)}
     changed = emu.update_orders(by_shard[0][0], 5, seed=1) + emu.update_orders(
-        by_shard[2][0], 3, seed=2)
+        by_shard[2][0], 3, seed=2
+    )
     new_shop = emu.shops()[-1]["id"]
     emu.authorize_shop(new_shop)
     failing = Shard(1, SHARDS)
@@ -247,16 +300,35 @@ def resharded(deployment: Deployment, second: tuple[Changes, JobRun]) -> tuple[s
     """The bookmarks of 3 shards carried over to 2, then the job with 2 shards."""
     env = deployment.project.env(deployment.env("unused", "unused", deployment.tmp))
     done = subprocess.run(
-        [sys.executable, "scripts/reshard_state.py", "--environment", "dev", "--from", "3",
-         "--to", "2", "--meltano", str(MELTANO)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False)
+        [
+            sys.executable,
+            "scripts/reshard_state.py",
+            "--environment",
+            "dev",
+            "--from",
+            "3",
+            "--to",
+            "2",
+            "--meltano",
+            str(MELTANO),
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     output = deployment.check_output(done, "reshard_state.py")
     return output, deployment.execute(2)
 
 
 def emulator_orders(emu: Emulator) -> dict[str, dict[str, t.Any]]:
-    return {row["id"]: {**row, "shop_id": shop} for shop in authorized(emu)
-            for row in emu.orders_for_shop(shop)}
+    return {
+        row["id"]: {**row, "shop_id": shop}
+        for shop in authorized(emu)
+        for row in emu.orders_for_shop(shop)
+    }
 
 
 def test_the_job_loads_every_order_of_every_shop_exactly_once(deployment, first):
@@ -265,7 +337,9 @@ def test_the_job_loads_every_order_of_every_shop_exactly_once(deployment, first)
     assert set(first.orders) == set(expected)
     for order_id, row in first.orders.items():
         assert (row["shop_id"], row["update_time"]) == (
-            expected[order_id]["shop_id"], expected[order_id]["update_time"])
+            expected[order_id]["shop_id"],
+            expected[order_id]["update_time"],
+        )
 
 
 def test_each_shard_runs_once_with_its_own_state_holding_exactly_its_shops(deployment, first):
@@ -284,8 +358,9 @@ def test_each_shard_runs_once_with_its_own_state_holding_exactly_its_shops(deplo
     for shard in shards:
         expected = {s for s in authorized(deployment.emulator) if shard.holds(s)}
         assert set(first.bookmarks(state_id(shard))) == expected
-        assert {row["shop_id"] for row in first.orders.values() if shard.holds(row["shop_id"])
-                } == expected
+        assert {
+            row["shop_id"] for row in first.orders.values() if shard.holds(row["shop_id"])
+        } == expected
 
 
 def test_shards_run_in_parallel_and_the_marts_are_built_once_after_all(first):
@@ -296,10 +371,14 @@ def test_shards_run_in_parallel_and_the_marts_are_built_once_after_all(first):
     ends = [ended for _, ended in first_attempts.values()]
     assert max(starts) < min(ends)  # every shard had started before the first one ended
     assert first.step_events("STEP_START").count("build_marts") == 1
-    marts_start = next(line for line in first.log.splitlines()
-                       if "build_marts - STEP_START" in line)
-    shard_ends = [line for line in first.log.splitlines()
-                  if "sync_shard[" in line and " - STEP_SUCCESS - " in line]
+    marts_start = next(
+        line for line in first.log.splitlines() if "build_marts - STEP_START" in line
+    )
+    shard_ends = [
+        line
+        for line in first.log.splitlines()
+        if "sync_shard[" in line and " - STEP_SUCCESS - " in line
+    ]
     assert len(shard_ends) == SHARDS  # once each, whatever the attempts
     assert first.log.index(marts_start) > max(first.log.index(line) for line in shard_ends)
 
@@ -314,13 +393,18 @@ def test_the_sharded_marts_equal_the_single_run_marts(first, single_marts):
 def test_the_second_run_is_incremental_per_shard(deployment, first, second):
     changes, run = second
     before, after = first.orders, run.orders
-    rewritten = {order_id for order_id in before
-                 if after[order_id]["batched"] != before[order_id]["batched"]}
+    rewritten = {
+        order_id for order_id in before if after[order_id]["batched"] != before[order_id]["batched"]
+    }
     changed = set(changes.changed_orders)
-    window = {shop: mark - LOOKBACK_SECONDS for state in first.runs
-              for shop, mark in first.bookmarks(state[0]).items()}
-    in_window = {order_id for order_id, row in before.items()
-                 if row["update_time"] >= window[row["shop_id"]]}
+    window = {
+        shop: mark - LOOKBACK_SECONDS
+        for state in first.runs
+        for shop, mark in first.bookmarks(state[0]).items()
+    }
+    in_window = {
+        order_id for order_id, row in before.items() if row["update_time"] >= window[row["shop_id"]]
+    }
     assert changed <= rewritten <= changed | in_window
     for order_id in changed:
         assert after[order_id]["update_time"] > before[order_id]["update_time"]
@@ -341,8 +425,11 @@ def test_a_failed_shard_is_retried_alone(deployment, second):
     assert run.step_events("STEP_UP_FOR_RETRY") == [retried]
     starts = run.step_events("STEP_START") + run.step_events("STEP_RESTARTED")
     assert starts.count(retried) == 2
-    assert all(starts.count(f"sync_shard[shard_{i}_of_{SHARDS}]") == 1
-               for i in range(SHARDS) if i != changes.failing_shard.index)
+    assert all(
+        starts.count(f"sync_shard[shard_{i}_of_{SHARDS}]") == 1
+        for i in range(SHARDS)
+        if i != changes.failing_shard.index
+    )
     assert "seller" in run.log  # the shop's one-line failure reached the step's log
     assert set(run.orders) == set(emulator_orders(deployment.emulator))
     assert set(run.dbt_tests.values()) == {"pass"}
@@ -350,8 +437,11 @@ def test_a_failed_shard_is_retried_alone(deployment, second):
 
 def test_a_newly_authorized_shop_lands_in_exactly_one_shard(deployment, second):
     changes, run = second
-    holders = [index for index in range(SHARDS)
-               if changes.new_shop in run.bookmarks(state_id(Shard(index, SHARDS)))]
+    holders = [
+        index
+        for index in range(SHARDS)
+        if changes.new_shop in run.bookmarks(state_id(Shard(index, SHARDS)))
+    ]
     assert holders == [shard_of(changes.new_shop, SHARDS)]
     loaded = [o for o, row in run.orders.items() if row["shop_id"] == changes.new_shop]
     assert len(loaded) == ORDERS_PER_SHOP
@@ -370,8 +460,9 @@ def test_resharding_carries_every_bookmark_over_to_the_new_count(deployment, sec
     for shard in new_shards:
         # Nothing changed since: each shop continues from (and keeps) its carried bookmark.
         assert run.bookmarks(state_id(shard)) == {s: m for s, m in old.items() if shard.holds(s)}
-    rewritten = [o for o, row in run.orders.items()
-                 if row["batched"] != before.orders[o]["batched"]]
+    rewritten = [
+        o for o, row in run.orders.items() if row["batched"] != before.orders[o]["batched"]
+    ]
     assert len(rewritten) < len(run.orders) / 10  # the lookback window, not a reload
     assert set(run.orders) == set(before.orders)
 
@@ -380,22 +471,35 @@ def test_dagster_definitions_validate_and_the_hourly_schedule(tmp_path):
     if not DAGSTER.exists():
         raise AssertionError(f"{DAGSTER} is missing: run `make dagster-setup`")
     (tmp_path / "dagster.yaml").touch()
-    done = subprocess.run([str(DAGSTER), "definitions", "validate", "-f", str(DEFINITIONS)],
-                          cwd=REPO, env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
-                          capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [str(DAGSTER), "definitions", "validate", "-f", str(DEFINITIONS)],
+        cwd=REPO,
+        env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "All code locations passed validation" in done.stderr + done.stdout
-    listed = subprocess.run([str(DAGSTER), "schedule", "list", "-f", str(DEFINITIONS)],
-                            cwd=REPO, env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
-                            capture_output=True, text=True, timeout=300, check=False)
+    listed = subprocess.run(
+        [str(DAGSTER), "schedule", "list", "-f", str(DEFINITIONS)],
+        cwd=REPO,
+        env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert listed.returncode == 0, listed.stderr[-3000:]
     assert "Schedule: tiktok_shop_shards_hourly" in listed.stdout
     assert "Cron Schedule: 0 * * * *" in listed.stdout  # hourly
 
 
 def test_each_shard_gets_its_own_run_directory_and_the_shared_plugins_and_database(tmp_path):
-    spec = importlib.util.spec_from_file_location("shard_dirs", DEFINITIONS.with_name(
-        "shard_dirs.py"))
+    spec = importlib.util.spec_from_file_location(
+        "shard_dirs", DEFINITIONS.with_name("shard_dirs.py")
+    )
     assert spec is not None
     assert spec.loader is not None
     shard_dirs = importlib.util.module_from_spec(spec)
@@ -406,11 +510,20 @@ def test_each_shard_gets_its_own_run_directory_and_the_shared_plugins_and_databa
     assert envs[0] == envs[2]  # the same shard again: the same directory, links kept
     assert envs[0]["MELTANO_SYS_DIR_ROOT"] != envs[1]["MELTANO_SYS_DIR_ROOT"]
     assert {env["MELTANO_DATABASE_URI"] for env in envs} == {
-        f"sqlite:///{(tmp_path / '.meltano' / 'meltano.db').resolve()}"}
+        f"sqlite:///{(tmp_path / '.meltano' / 'meltano.db').resolve()}"
+    }
     shard = Path(envs[0]["MELTANO_SYS_DIR_ROOT"])
     assert (shard / "extractors" / "tap-x").is_dir()
     assert sorted(p.name for p in shard.iterdir()) == ["extractors", "loaders"]
-    given = shard_dirs.shard_environment(tmp_path, "c", {
-        "MELTANO_SYS_DIR_ROOT": str(tmp_path / "sys"), "MELTANO_DATABASE_URI": "postgresql://db/m"})
-    assert given == {"MELTANO_SYS_DIR_ROOT": str(tmp_path / "sys" / "shards" / "c"),
-                     "MELTANO_DATABASE_URI": "postgresql://db/m"}
+    given = shard_dirs.shard_environment(
+        tmp_path,
+        "c",
+        {
+            "MELTANO_SYS_DIR_ROOT": str(tmp_path / "sys"),
+            "MELTANO_DATABASE_URI": "postgresql://db/m",
+        },
+    )
+    assert given == {
+        "MELTANO_SYS_DIR_ROOT": str(tmp_path / "sys" / "shards" / "c"),
+        "MELTANO_DATABASE_URI": "postgresql://db/m",
+    }

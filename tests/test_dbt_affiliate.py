@@ -33,12 +33,16 @@ from tiktok_shop_emulator.config import AFFILIATE_SCOPE, DEFAULT_SCOPES
 
 SELECT = ["shops.*", "affiliate_order_skus.*"]
 DBT_SELECT = ["--select", "stg_tiktok_shop__affiliate_order_skus+", "money_amount_forms"]
-COMMISSIONS = ("SELECT shop_id, order_id, sku_id, creator_username, content_type, content_id, "
-               "commission_rate, estimated_commission, actual_commission, settlement_status, "
-               "order_created_date FROM {schema}.tiktok_shop__affiliate_commissions")
-DAILY = ("SELECT shop_id, creator_username, date_day, order_count, sku_lines, units, "
-         "estimated_commission, actual_commission, settled_lines "
-         "FROM {schema}.tiktok_shop__creator_commissions_daily")
+COMMISSIONS = (
+    "SELECT shop_id, order_id, sku_id, creator_username, content_type, content_id, "
+    "commission_rate, estimated_commission, actual_commission, settlement_status, "
+    "order_created_date FROM {schema}.tiktok_shop__affiliate_commissions"
+)
+DAILY = (
+    "SELECT shop_id, creator_username, date_day, order_count, sku_lines, units, "
+    "estimated_commission, actual_commission, settled_lines "
+    "FROM {schema}.tiktok_shop__creator_commissions_daily"
+)
 Figures = dict[tuple[t.Any, ...], tuple[t.Any, ...]]
 
 
@@ -46,14 +50,21 @@ def _expected(emu: Emulator) -> tuple[Figures, Figures]:
     """Both marts from the emulator's numbers: lines by key, creator days by key."""
     lines: Figures = {}
     days: dict[tuple[t.Any, ...], list[t.Any]] = defaultdict(
-        lambda: [set(), 0, 0, Decimal(0), Decimal(0), 0])
+        lambda: [set(), 0, 0, Decimal(0), Decimal(0), 0]
+    )
     for shop in emu.shops():
         for line in emu.affiliate_lines(shop["id"]):
             day = dt.datetime.fromtimestamp(line["create_time"], dt.UTC).date()
             lines[shop["id"], line["order_id"], line["sku_id"]] = (
-                line["creator"], line["content_type"], line["content_id"],
-                Decimal(line["rate"]) / 10000, line["estimated_paid_commission"],
-                line["actual_paid_commission"], line["settlement_status"], day)
+                line["creator"],
+                line["content_type"],
+                line["content_id"],
+                Decimal(line["rate"]) / 10000,
+                line["estimated_paid_commission"],
+                line["actual_paid_commission"],
+                line["settlement_status"],
+                day,
+            )
             figures = days[shop["id"], line["creator"], day]
             figures[0].add(line["order_id"])
             figures[1] += 1
@@ -88,9 +99,14 @@ class Backend:
 
     def env(self) -> dict[str, str]:
         emu = self.emu
-        config = {"app_key": emu.config.app_key, "app_secret": emu.config.app_secret,
-                  "refresh_token": emu.config.refresh_token, "api_base_url": emu.base_url,
-                  "auth_base_url": emu.base_url, "token_store_enabled": "false"}
+        config = {
+            "app_key": emu.config.app_key,
+            "app_secret": emu.config.app_secret,
+            "refresh_token": emu.config.refresh_token,
+            "api_base_url": emu.base_url,
+            "auth_base_url": emu.base_url,
+            "token_store_enabled": "false",
+        }
         env = {f"TAP_TIKTOK_SHOP_{key.upper()}": value for key, value in config.items()}
         env["TAP_TIKTOK_SHOP__SELECT"] = json.dumps(SELECT)
         if self.name == "postgres":  # DuckDB: through the utility's build-with-affiliate
@@ -98,40 +114,61 @@ class Backend:
         env["DBT_TARGET_PATH"] = str(self.work / "dbt-target")
         env["DBT_LOG_PATH"] = str(self.work / "dbt-logs")
         if self.name == "postgres":
-            env.update({
-                "TARGET_POSTGRES_HOST": PG["host"], "TARGET_POSTGRES_PORT": str(PG["port"]),
-                "TARGET_POSTGRES_USER": PG["user"], "TARGET_POSTGRES_PASSWORD": PG["password"],
-                "TARGET_POSTGRES_DATABASE": PG["dbname"],
-                "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": self.raw_schema,
-                "DBT_POSTGRES_HOST": PG["host"], "DBT_POSTGRES_PORT": str(PG["port"]),
-                "DBT_POSTGRES_USER": PG["user"], "DBT_POSTGRES_PASSWORD": PG["password"],
-                "DBT_POSTGRES_DBNAME": PG["dbname"], "DBT_POSTGRES_SCHEMA": self.marts_schema,
-                "DBT_POSTGRES_SOURCE_SCHEMA": self.raw_schema})
+            env.update(
+                {
+                    "TARGET_POSTGRES_HOST": PG["host"],
+                    "TARGET_POSTGRES_PORT": str(PG["port"]),
+                    "TARGET_POSTGRES_USER": PG["user"],
+                    "TARGET_POSTGRES_PASSWORD": PG["password"],
+                    "TARGET_POSTGRES_DATABASE": PG["dbname"],
+                    "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": self.raw_schema,
+                    "DBT_POSTGRES_HOST": PG["host"],
+                    "DBT_POSTGRES_PORT": str(PG["port"]),
+                    "DBT_POSTGRES_USER": PG["user"],
+                    "DBT_POSTGRES_PASSWORD": PG["password"],
+                    "DBT_POSTGRES_DBNAME": PG["dbname"],
+                    "DBT_POSTGRES_SCHEMA": self.marts_schema,
+                    "DBT_POSTGRES_SOURCE_SCHEMA": self.raw_schema,
+                }
+            )
         else:
-            env.update({
-                "TARGET_DUCKDB_FILEPATH": str(self.database),
-                "TARGET_DUCKDB_DEFAULT_TARGET_SCHEMA": self.raw_schema,
-                "DBT_DUCKDB_PATH": str(self.database), "DBT_DUCKDB_SCHEMA": self.marts_schema,
-                "DBT_DUCKDB_SOURCE_SCHEMA": self.raw_schema})
+            env.update(
+                {
+                    "TARGET_DUCKDB_FILEPATH": str(self.database),
+                    "TARGET_DUCKDB_DEFAULT_TARGET_SCHEMA": self.raw_schema,
+                    "DBT_DUCKDB_PATH": str(self.database),
+                    "DBT_DUCKDB_SCHEMA": self.marts_schema,
+                    "DBT_DUCKDB_SOURCE_SCHEMA": self.raw_schema,
+                }
+            )
         return env
 
     def run(self) -> dict[str, str]:
         """Load, then build the affiliate models; dbt's test results."""
         env = self.env()
-        secrets = secret_values(self.emu, {"app_secret": self.emu.config.app_secret,
-                                           "refresh_token": self.emu.config.refresh_token})
-        for args in (("run", "tap-tiktok-shop", f"target-{self.name}"),
-                     ("invoke", f"dbt-{self.name}", "build", *DBT_SELECT)
-                     if self.name == "postgres" else
-                     ("invoke", "dbt-duckdb:build-with-affiliate", *DBT_SELECT)):
+        secrets = secret_values(
+            self.emu,
+            {
+                "app_secret": self.emu.config.app_secret,
+                "refresh_token": self.emu.config.refresh_token,
+            },
+        )
+        for args in (
+            ("run", "tap-tiktok-shop", f"target-{self.name}"),
+            ("invoke", f"dbt-{self.name}", "build", *DBT_SELECT)
+            if self.name == "postgres"
+            else ("invoke", "dbt-duckdb:build-with-affiliate", *DBT_SELECT),
+        ):
             done = self.project.meltano(*args, env=env)
             assert_no_secrets(done.stdout + done.stderr, secrets)
             assert done.returncode == 0, f"{args}:\n{done.stderr[-4000:]}{done.stdout[-3000:]}"
         return dbt_test_results(self.work / "dbt-target")
 
     def marts(self) -> tuple[Figures, Figures]:
-        queries = (COMMISSIONS.format(schema=self.marts_schema),
-                   DAILY.format(schema=self.marts_schema))
+        queries = (
+            COMMISSIONS.format(schema=self.marts_schema),
+            DAILY.format(schema=self.marts_schema),
+        )
         if self.db is not None:
             with self.db.cursor() as cur:
                 rows = [cur.execute(query).fetchall() for query in queries]
@@ -142,8 +179,10 @@ class Backend:
 
     def columns(self) -> dict[str, set[str]]:
         """The columns of every table and view dbt built: name -> columns."""
-        query = ("SELECT table_name, column_name FROM information_schema.columns "
-                 f"WHERE table_schema = '{self.marts_schema}'")
+        query = (
+            "SELECT table_name, column_name FROM information_schema.columns "
+            f"WHERE table_schema = '{self.marts_schema}'"
+        )
         if self.db is not None:
             with self.db.cursor() as cur:
                 rows = cur.execute(query).fetchall()
@@ -163,14 +202,25 @@ class Backend:
 
 
 @pytest.fixture(params=["postgres", "duckdb"])
-def backend(request: pytest.FixtureRequest, meltano_project: MeltanoProject,
-            tmp_path: Path) -> t.Iterator[Backend]:
+def backend(
+    request: pytest.FixtureRequest, meltano_project: MeltanoProject, tmp_path: Path
+) -> t.Iterator[Backend]:
     name = request.param
-    for plugin_type, plugin in (("extractor", "tap-tiktok-shop"), ("loader", f"target-{name}"),
-                                ("utility", f"dbt-{name}")):
+    for plugin_type, plugin in (
+        ("extractor", "tap-tiktok-shop"),
+        ("loader", f"target-{name}"),
+        ("utility", f"dbt-{name}"),
+    ):
         meltano_project.install(plugin_type, plugin)
-    emu = Emulator(EmulatorConfig(shops=2, orders_per_shop=5, seed=31, affiliate_orders_per_shop=80,
-                                  granted_scopes=[*DEFAULT_SCOPES, AFFILIATE_SCOPE]))
+    emu = Emulator(
+        EmulatorConfig(
+            shops=2,
+            orders_per_shop=5,
+            seed=31,
+            affiliate_orders_per_shop=80,
+            granted_scopes=[*DEFAULT_SCOPES, AFFILIATE_SCOPE],
+        )
+    )
     emu.start()
     each = Backend(name, meltano_project, emu, tmp_path)
     try:
@@ -196,15 +246,20 @@ def test_marts_equal_the_emulators_figures_before_and_after_settlement(backend):
     assert "test.tiktok_shop.money_amount_forms" in tests
     assert len(tests) >= 15
     assert set(tests.values()) == {"pass"}, {k: v for k, v in tests.items() if v != "pass"}
-    documented = {model["name"]: {column["name"] for column in model["columns"]}
-                  for path in (REPO / "transform" / "models").glob("*/schema.yml")
-                  for model in yaml.safe_load(path.read_text())["models"]}
+    documented = {
+        model["name"]: {column["name"] for column in model["columns"]}
+        for path in (REPO / "transform" / "models").glob("*/schema.yml")
+        for model in yaml.safe_load(path.read_text())["models"]
+    }
     built = backend.columns()
     assert set(built) == OPT_IN_MODELS  # only the affiliate models were selected
     assert all(built[model] == documented[model] for model in OPT_IN_MODELS)
     first = backend.marts()
-    settled = [order for shop in backend.emu.shops()
-               for order in backend.emu.settle_affiliate(shop["id"], 3)]
+    settled = [
+        order
+        for shop in backend.emu.shops()
+        for order in backend.emu.settle_affiliate(shop["id"], 3)
+    ]
     assert len(settled) == 6
     tests = backend.run()  # incremental: the lookback brings the settled lines
     expected = _expected(backend.emu)

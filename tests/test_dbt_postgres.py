@@ -29,8 +29,11 @@ from tiktok_shop_emulator import Emulator, EmulatorConfig
 
 FAR_FROM_UTC = "Pacific/Kiritimati"  # UTC+14: most local dates differ from the UTC date
 #: Models of opt-in streams (affiliate_order_skus): not built by a default run.
-OPT_IN_MODELS = {"stg_tiktok_shop__affiliate_order_skus", "tiktok_shop__affiliate_commissions",
-                 "tiktok_shop__creator_commissions_daily"}
+OPT_IN_MODELS = {
+    "stg_tiktok_shop__affiliate_order_skus",
+    "tiktok_shop__affiliate_commissions",
+    "tiktok_shop__creator_commissions_daily",
+}
 
 
 @dataclass
@@ -47,28 +50,41 @@ class Warehouse:
     def run(self) -> str:
         """The whole pipeline once, configured through the environment; its output."""
         emu = self.emulator
-        config = {"app_key": emu.config.app_key, "app_secret": emu.config.app_secret,
-                  "refresh_token": emu.config.refresh_token, "api_base_url": emu.base_url,
-                  "auth_base_url": emu.base_url,
-                  # The emulator's 14 days of analytics (Meltano cannot pass the decimal
-                  # analytics_requests_per_second from the environment: 1 request/s it is,
-                  # the shops read at once).
-                  "analytics_history_days": "16"}
+        config = {
+            "app_key": emu.config.app_key,
+            "app_secret": emu.config.app_secret,
+            "refresh_token": emu.config.refresh_token,
+            "api_base_url": emu.base_url,
+            "auth_base_url": emu.base_url,
+            # The emulator's 14 days of analytics (Meltano cannot pass the decimal
+            # analytics_requests_per_second from the environment: 1 request/s it is,
+            # the shops read at once).
+            "analytics_history_days": "16",
+        }
         env = {f"TAP_TIKTOK_SHOP_{key.upper()}": value for key, value in config.items()}
-        env.update({
-            "TARGET_POSTGRES_HOST": PG["host"], "TARGET_POSTGRES_PORT": str(PG["port"]),
-            "TARGET_POSTGRES_USER": PG["user"], "TARGET_POSTGRES_PASSWORD": PG["password"],
-            "TARGET_POSTGRES_DATABASE": PG["dbname"],
-            "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": self.raw_schema,
-            "DBT_POSTGRES_HOST": PG["host"], "DBT_POSTGRES_PORT": str(PG["port"]),
-            "DBT_POSTGRES_USER": PG["user"], "DBT_POSTGRES_PASSWORD": PG["password"],
-            "DBT_POSTGRES_DBNAME": PG["dbname"], "DBT_POSTGRES_SCHEMA": self.marts_schema,
-            "DBT_POSTGRES_SOURCE_SCHEMA": self.raw_schema,
-            "DBT_TARGET_PATH": str(self.dbt_target), "DBT_LOG_PATH": str(self.dbt_target / "logs"),
-            "PGTZ": FAR_FROM_UTC,
-        })
-        done = self.project.meltano("run", "tap-tiktok-shop", "target-postgres",
-                                    "dbt-postgres:build", env=env)
+        env.update(
+            {
+                "TARGET_POSTGRES_HOST": PG["host"],
+                "TARGET_POSTGRES_PORT": str(PG["port"]),
+                "TARGET_POSTGRES_USER": PG["user"],
+                "TARGET_POSTGRES_PASSWORD": PG["password"],
+                "TARGET_POSTGRES_DATABASE": PG["dbname"],
+                "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": self.raw_schema,
+                "DBT_POSTGRES_HOST": PG["host"],
+                "DBT_POSTGRES_PORT": str(PG["port"]),
+                "DBT_POSTGRES_USER": PG["user"],
+                "DBT_POSTGRES_PASSWORD": PG["password"],
+                "DBT_POSTGRES_DBNAME": PG["dbname"],
+                "DBT_POSTGRES_SCHEMA": self.marts_schema,
+                "DBT_POSTGRES_SOURCE_SCHEMA": self.raw_schema,
+                "DBT_TARGET_PATH": str(self.dbt_target),
+                "DBT_LOG_PATH": str(self.dbt_target / "logs"),
+                "PGTZ": FAR_FROM_UTC,
+            }
+        )
+        done = self.project.meltano(
+            "run", "tap-tiktok-shop", "target-postgres", "dbt-postgres:build", env=env
+        )
         assert_no_secrets(done.stdout + done.stderr, secret_values(emu, config))
         assert done.returncode == 0, f"meltano run failed:\n{done.stderr[-6000:]}"
         return done.stderr
@@ -79,19 +95,29 @@ class Warehouse:
 
 
 @pytest.fixture(scope="module")
-def warehouse(meltano_project: MeltanoProject, tmp_path_factory: pytest.TempPathFactory
-              ) -> t.Iterator[Warehouse]:
+def warehouse(
+    meltano_project: MeltanoProject, tmp_path_factory: pytest.TempPathFactory
+) -> t.Iterator[Warehouse]:
     db = _connect()
-    for plugin_type, name in (("extractor", "tap-tiktok-shop"), ("loader", "target-postgres"),
-                              ("utility", "dbt-postgres")):
+    for plugin_type, name in (
+        ("extractor", "tap-tiktok-shop"),
+        ("loader", "target-postgres"),
+        ("utility", "dbt-postgres"),
+    ):
         meltano_project.install(plugin_type, name)
     emulator = Emulator(EmulatorConfig(shops=2, orders_per_shop=150, seed=23))
     emulator.start()
     raw_schema = _create_schema(db)
     marts_schema = f"tts_marts_{uuid.uuid4().hex[:10]}"  # dbt creates it
     try:
-        yield Warehouse(emulator, raw_schema, marts_schema, meltano_project, db,
-                        tmp_path_factory.mktemp("dbt-target"))
+        yield Warehouse(
+            emulator,
+            raw_schema,
+            marts_schema,
+            meltano_project,
+            db,
+            tmp_path_factory.mktemp("dbt-target"),
+        )
     finally:
         _drop_schema(db, marts_schema)
         _drop_schema(db, raw_schema)
@@ -106,8 +132,9 @@ def first_build(warehouse: Warehouse) -> tuple[str, Marts, dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def second_build(warehouse: Warehouse, first_build: t.Any) -> tuple[list[str], Marts,
-                                                                    dict[str, str]]:
+def second_build(
+    warehouse: Warehouse, first_build: t.Any
+) -> tuple[list[str], Marts, dict[str, str]]:
     """Orders and returns change in the emulator; the incremental run rebuilds the marts."""
     emu = warehouse.emulator
     changed: list[str] = []
@@ -130,23 +157,31 @@ def test_every_dbt_test_passes(first_build):
     log, _, tests = first_build
     assert len(tests) >= 60, sorted(tests)
     assert {status for status in tests.values()} == {"pass"}, {
-        test: status for test, status in tests.items() if status != "pass"}
+        test: status for test, status in tests.items() if status != "pass"
+    }
     assert "test.tiktok_shop.order_lines_quantity_matches_order_units" in tests
     assert "Completed successfully" in log
 
 
 def test_marts_land_in_the_configured_schema_only(warehouse, first_build):
-    marts = {"tiktok_shop__orders", "tiktok_shop__order_lines", "tiktok_shop__daily_shop",
-             "tiktok_shop__statement_lines", "tiktok_shop__daily_shop_local",
-             "tiktok_shop__product_daily", "tiktok_shop__video_daily",
-             "tiktok_shop__live_sessions"}
+    marts = {
+        "tiktok_shop__orders",
+        "tiktok_shop__order_lines",
+        "tiktok_shop__daily_shop",
+        "tiktok_shop__statement_lines",
+        "tiktok_shop__daily_shop_local",
+        "tiktok_shop__product_daily",
+        "tiktok_shop__video_daily",
+        "tiktok_shop__live_sessions",
+    }
     # Only the schemas this run could write to: other test runs may build marts elsewhere.
     with warehouse.db.cursor() as cur:
         tables = cur.execute(
             "SELECT table_schema, table_name FROM information_schema.tables "
             "WHERE table_schema IN (%s, %s, 'public') "
             "AND (table_name LIKE 'tiktok_shop\\_\\_%%' OR table_name LIKE 'stg\\_%%')",
-            [warehouse.marts_schema, warehouse.raw_schema]).fetchall()
+            [warehouse.marts_schema, warehouse.raw_schema],
+        ).fetchall()
     assert {schema for schema, _ in tables} == {warehouse.marts_schema}
     assert marts <= {name for _, name in tables}
     # A staging view per stream (but SKUs), plus the line items.
@@ -157,12 +192,14 @@ def test_days_are_utc_days_whatever_the_session_time_zone(first_build):
     _, marts, _ = first_build
     # dbt's session ran at UTC+14 (PGTZ): the data must hold orders whose local day differs
     # from their UTC day, or the comparison with the emulator would prove nothing.
-    shifted = [figures for figures in marts.orders.values()
-               if (figures[2] + dt.timedelta(hours=14)).date() != figures[2].date()]
+    shifted = [
+        figures
+        for figures in marts.orders.values()
+        if (figures[2] + dt.timedelta(hours=14)).date() != figures[2].date()
+    ]
     assert len(shifted) > 50
     per_day = Counter((figures[0], figures[2].date()) for figures in marts.orders.values())
-    assert per_day == {key: figures[1] for key, figures in marts.daily_shop.items()
-                       if figures[1]}
+    assert per_day == {key: figures[1] for key, figures in marts.daily_shop.items() if figures[1]}
 
 
 def test_marts_on_shop_days_count_sales_on_the_shops_calendar(warehouse, first_build):
@@ -178,8 +215,7 @@ def test_marts_on_shop_days_count_sales_on_the_shops_calendar(warehouse, first_b
     assert any(figures[0] for figures in traffic_days)  # days with orders and traffic
 
 
-def test_second_incremental_build_equals_the_emulator_again(warehouse, first_build,
-                                                            second_build):
+def test_second_incremental_build_equals_the_emulator_again(warehouse, first_build, second_build):
     changed, marts, tests = second_build
     assert len(changed) == 16
     expected = expected_marts(warehouse.emulator)
@@ -193,13 +229,16 @@ def test_every_column_of_every_model_has_one_line_in_schema_yml(warehouse, first
     documented: dict[str, dict[str, str]] = {}
     for path in (REPO / "transform" / "models").glob("*/schema.yml"):
         for model in yaml.safe_load(path.read_text())["models"]:
-            documented[model["name"]] = {column["name"]: column.get("description", "")
-                                         for column in model["columns"]}
+            documented[model["name"]] = {
+                column["name"]: column.get("description", "") for column in model["columns"]
+            }
     with warehouse.db.cursor() as cur:
         built: dict[str, set[str]] = defaultdict(set)
         for table, column in cur.execute(
-                "SELECT table_name, column_name FROM information_schema.columns "
-                "WHERE table_schema = %s", [warehouse.marts_schema]):
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = %s",
+            [warehouse.marts_schema],
+        ):
             built[table].add(column)
     # The models of opt-in streams are disabled unless their stream is selected (this run
     # selects the default streams); tests/test_dbt_affiliate.py checks them when enabled.

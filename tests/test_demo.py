@@ -29,8 +29,16 @@ SHOPS, ORDERS_PER_SHOP, CHANGES_PER_SHOP = 2, 150, 4
 LOOKBACK_SECONDS = 10 * 60  # the tap's default lookback_minutes
 FAR_FROM_UTC = "Pacific/Kiritimati"  # UTC+14
 MARTS_SCHEMA = "analytics"
-COLUMNS = ("id", "shop_id", "status", "update_time", "_sdc_batched_at", "line_items", "payment",
-           "recipient_address")
+COLUMNS = (
+    "id",
+    "shop_id",
+    "status",
+    "update_time",
+    "_sdc_batched_at",
+    "line_items",
+    "payment",
+    "recipient_address",
+)
 
 
 @dataclass
@@ -80,11 +88,30 @@ class DemoRun:
 
 
 def run_demo(directory: Path, project: MeltanoProject, *extra: str) -> DemoRun:
-    command = [sys.executable, str(REPO / "scripts" / "demo.py"), "--dir", str(directory),
-               "--shops", str(SHOPS), "--orders-per-shop", str(ORDERS_PER_SHOP),
-               "--changes-per-shop", str(CHANGES_PER_SHOP), "--meltano", str(MELTANO), *extra]
-    done = subprocess.run(command, cwd=REPO, env=project.env({"TZ": FAR_FROM_UTC}),
-                          capture_output=True, text=True, timeout=300, check=False)
+    command = [
+        sys.executable,
+        str(REPO / "scripts" / "demo.py"),
+        "--dir",
+        str(directory),
+        "--shops",
+        str(SHOPS),
+        "--orders-per-shop",
+        str(ORDERS_PER_SHOP),
+        "--changes-per-shop",
+        str(CHANGES_PER_SHOP),
+        "--meltano",
+        str(MELTANO),
+        *extra,
+    ]
+    done = subprocess.run(
+        command,
+        cwd=REPO,
+        env=project.env({"TZ": FAR_FROM_UTC}),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     orders: dict[str, dict[str, t.Any]] = {}
     marts, dbt_tests = None, {}
     database = directory / "warehouse.duckdb"
@@ -100,13 +127,19 @@ def run_demo(directory: Path, project: MeltanoProject, *extra: str) -> DemoRun:
 def served_data(directory: Path) -> Emulator:
     """The demo's emulator data, rebuilt from the description the first run saved."""
     saved = json.loads((directory / "emulator.json").read_text())
-    return Emulator(EmulatorConfig(shops=saved["shops"], orders_per_shop=saved["orders_per_shop"],
-                                   data_until=saved["data_until"]))
+    return Emulator(
+        EmulatorConfig(
+            shops=saved["shops"],
+            orders_per_shop=saved["orders_per_shop"],
+            data_until=saved["data_until"],
+        )
+    )
 
 
 @pytest.fixture(scope="module")
-def demo(meltano_project: MeltanoProject, tmp_path_factory: pytest.TempPathFactory
-         ) -> tuple[Path, DemoRun, DemoRun]:
+def demo(
+    meltano_project: MeltanoProject, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, DemoRun, DemoRun]:
     meltano_project.install("extractor", "tap-tiktok-shop")
     meltano_project.install("loader", "target-duckdb")
     meltano_project.install("utility", "dbt-duckdb")
@@ -127,7 +160,10 @@ def test_first_run_prints_orders_and_revenue_per_shop_and_status(demo):
             payment = emulator.order(shop["id"], row["id"])["payment"]
             count, revenue, _ = expected.get((shop["name"], row["status"]), (0, Decimal(0), ""))
             expected[shop["name"], row["status"]] = (
-                count + 1, revenue + Decimal(payment["total_amount"]), payment["currency"])
+                count + 1,
+                revenue + Decimal(payment["total_amount"]),
+                payment["currency"],
+            )
     assert first.table() == expected
     assert f"This run loaded {SHOPS * ORDERS_PER_SHOP} order records" in first.stdout
 
@@ -135,8 +171,11 @@ def test_first_run_prints_orders_and_revenue_per_shop_and_status(demo):
 def test_first_run_stores_every_order_with_its_nested_data(demo):
     directory, first, _ = demo
     emulator = served_data(directory)
-    served = {row["id"]: shop["id"]
-              for shop in emulator.shops() for row in emulator.orders_for_shop(shop["id"])}
+    served = {
+        row["id"]: shop["id"]
+        for shop in emulator.shops()
+        for row in emulator.orders_for_shop(shop["id"])
+    }
     assert set(first.orders) == set(served)
     for order_id, stored in first.orders.items():
         order = emulator.order(served[order_id], order_id)
@@ -150,19 +189,28 @@ def test_first_run_stores_every_order_with_its_nested_data(demo):
 def test_second_run_loads_only_the_changes_and_keeps_one_row_per_order(demo):
     directory, first, second = demo
     data_until = json.loads((directory / "emulator.json").read_text())["data_until"]
-    changed = {order_id for order_id, row in second.orders.items()
-               if row["update_time"] > data_until}
+    changed = {
+        order_id for order_id, row in second.orders.items() if row["update_time"] > data_until
+    }
     assert len(changed) == SHOPS * CHANGES_PER_SHOP
-    assert f"{len(changed)} orders changed since the last run; all of them are in the database" \
+    assert (
+        f"{len(changed)} orders changed since the last run; all of them are in the database"
         in second.stdout
+    )
     assert set(second.orders) == set(first.orders)
     bookmark: dict[str, int] = {}
     for row in first.orders.values():
         bookmark[row["shop_id"]] = max(bookmark.get(row["shop_id"], 0), row["update_time"])
-    in_lookback = {order_id for order_id, row in first.orders.items()
-                   if row["update_time"] >= bookmark[row["shop_id"]] - LOOKBACK_SECONDS}
-    rewritten = {order_id for order_id, row in second.orders.items()
-                 if row["_sdc_batched_at"] != first.orders[order_id]["_sdc_batched_at"]}
+    in_lookback = {
+        order_id
+        for order_id, row in first.orders.items()
+        if row["update_time"] >= bookmark[row["shop_id"]] - LOOKBACK_SECONDS
+    }
+    rewritten = {
+        order_id
+        for order_id, row in second.orders.items()
+        if row["_sdc_batched_at"] != first.orders[order_id]["_sdc_batched_at"]
+    }
     assert changed <= rewritten <= changed | in_lookback
     assert f"This run loaded {len(rewritten)} order records" in second.stdout
     for order_id in set(first.orders) - rewritten:
@@ -184,24 +232,41 @@ def test_demo_prints_the_last_days_of_the_daily_shop_mart_and_totals(demo):
     days = expected_marts(emulator).daily_shop
     totals: dict[tuple[str, str], list[t.Any]] = {}
     for (shop, _), (currency, *figures) in days.items():
-        total = totals.setdefault((names[shop], "all days"), [0, 0, 0, Decimal(0), Decimal(0),
-                                                               Decimal(0), currency])
+        total = totals.setdefault(
+            (names[shop], "all days"), [0, 0, 0, Decimal(0), Decimal(0), Decimal(0), currency]
+        )
         for index, value in enumerate(figures):
             total[index] += value
     last_days = {shop: sorted(day for s, day in days if s == shop)[-7:] for shop in names}
 
     def printed(figures: t.Sequence[t.Any]) -> tuple[str, ...]:
         orders, cancelled, units, gross, refund, net, currency = figures
-        return (str(orders), str(cancelled), str(units), f"{gross:,.2f}", f"{refund:,.2f}",
-                f"{net:,.2f}", currency)
+        return (
+            str(orders),
+            str(cancelled),
+            str(units),
+            f"{gross:,.2f}",
+            f"{refund:,.2f}",
+            f"{net:,.2f}",
+            currency,
+        )
 
-    expected = {(names[shop], str(day)): printed((*figures[1:], figures[0]))
-                for (shop, day), figures in days.items() if day in last_days[shop]}
+    expected = {
+        (names[shop], str(day)): printed((*figures[1:], figures[0]))
+        for (shop, day), figures in days.items()
+        if day in last_days[shop]
+    }
     expected.update({key: printed(total) for key, total in totals.items()})
     assert len(expected) == SHOPS * 8
     assert first.daily() == expected
-    assert sum(Decimal(row[4].replace(",", "")) for key, row in first.daily().items()
-               if key[1] == "all days") > 0  # refunds are in the report
+    assert (
+        sum(
+            Decimal(row[4].replace(",", ""))
+            for key, row in first.daily().items()
+            if key[1] == "all days"
+        )
+        > 0
+    )  # refunds are in the report
 
 
 def test_demo_prints_each_shops_top_products_of_its_last_shop_days(demo):
@@ -209,15 +274,25 @@ def test_demo_prints_each_shops_top_products_of_its_last_shop_days(demo):
     emulator = served_data(directory)
     names = {shop["id"]: shop["name"] for shop in emulator.shops()}
     products = expected_marts(emulator).product_daily
-    currency = {row["id"]: row["total_performance"]["gmv"]["currency"]
-                for shop in names for row in emulator.analytics.expected("products", shop)}
+    currency = {
+        row["id"]: row["total_performance"]["gmv"]["currency"]
+        for shop in names
+        for row in emulator.analytics.expected("products", shop)
+    }
     expected = []
     for shop, shop_name in sorted(names.items(), key=lambda item: item[1]):
         last = dt.date.fromisoformat(emulator.analytics.latest_date(shop))
         days = {last - dt.timedelta(days=n) for n in range(7)}
         totals: dict[str, list[t.Any]] = {}
-        for (owner, product, day), (name, _, gmv, visitors, rate, units, revenue) in (
-                products.items()):
+        for (owner, product, day), (
+            name,
+            _,
+            gmv,
+            visitors,
+            rate,
+            units,
+            revenue,
+        ) in products.items():
             if owner != shop or day not in days:
                 continue
             total = totals.setdefault(product, [name, Decimal(0), 0, Decimal(0), 0, Decimal(0)])
@@ -229,10 +304,21 @@ def test_demo_prints_each_shops_top_products_of_its_last_shop_days(demo):
             total[5] += revenue
         ranked = sorted(totals.items(), key=lambda item: (-item[1][1], item[0]))[:5]
         for rank, (product, (name, gmv, visitors, weighted, units, revenue)) in enumerate(
-                ranked, 1):
-            expected.append((shop_name, str(rank), name, f"{gmv:,.2f}", str(visitors),
-                             f"{weighted / visitors:.2%}", str(units), f"{revenue:,.2f}",
-                             currency[product]))
+            ranked, 1
+        ):
+            expected.append(
+                (
+                    shop_name,
+                    str(rank),
+                    name,
+                    f"{gmv:,.2f}",
+                    str(visitors),
+                    f"{weighted / visitors:.2%}",
+                    str(units),
+                    f"{revenue:,.2f}",
+                    currency[product],
+                )
+            )
     assert len(expected) == SHOPS * 5
     assert first.top_products() == expected
 

@@ -34,10 +34,19 @@ class Client:
         self.session = requests.Session()
         self.token = token if token is not None else emu.issue_access_token()
 
-    def call(self, method: str, path: str, params: dict[str, str] | None = None,
-             body: t.Any = None, *, timestamp: int | None = None, secret: str | None = None,
-             content_type: str = "application/json", headers: dict[str, str] | None = None,
-             sign_params: dict[str, str] | None = None) -> requests.Response:
+    def call(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str] | None = None,
+        body: t.Any = None,
+        *,
+        timestamp: int | None = None,
+        secret: str | None = None,
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
+        sign_params: dict[str, str] | None = None,
+    ) -> requests.Response:
         cfg = self.emu.config
         query = {"app_key": cfg.app_key, "timestamp": str(timestamp or int(time.time()))}
         query.update(params or {})
@@ -46,22 +55,32 @@ class Client:
         query["sign"] = signing.sign(secret or cfg.app_secret, path, signed, text)
         hdrs = {"x-tts-access-token": self.token, "content-type": content_type}
         hdrs.update(headers or {})
-        return self.session.request(method, self.emu.base_url + path, params=query,
-                                    data=text.encode() if text is not None else None,
-                                    headers=hdrs, timeout=10)
+        return self.session.request(
+            method,
+            self.emu.base_url + path,
+            params=query,
+            data=text.encode() if text is not None else None,
+            headers=hdrs,
+            timeout=10,
+        )
 
     def shops(self) -> requests.Response:
         return self.call("GET", SHOPS)
 
     def search(self, cipher: str, body: t.Any = None, **params: str | None) -> requests.Response:
-        merged: dict[str, str | None] = {"shop_cipher": cipher, "page_size": "100",
-                                         "sort_field": "update_time", "sort_order": "ASC"}
+        merged: dict[str, str | None] = {
+            "shop_cipher": cipher,
+            "page_size": "100",
+            "sort_field": "update_time",
+            "sort_order": "ASC",
+        }
         merged.update(params)
         query = {k: v for k, v in merged.items() if v is not None}
         return self.call("POST", SEARCH, query, {} if body is None else body)
 
-    def all_orders(self, cipher: str, body: t.Any = None,
-                   **params: str | None) -> list[dict[str, t.Any]]:
+    def all_orders(
+        self, cipher: str, body: t.Any = None, **params: str | None
+    ) -> list[dict[str, t.Any]]:
         orders: list[dict[str, t.Any]] = []
         token = ""
         while True:
@@ -104,30 +123,43 @@ def shop_id(emu: Emulator, index: int = 0) -> str:
 
 # --- signing ---------------------------------------------------------------------------------
 
+
 def test_signing_golden_vectors() -> None:
     assert signing.sign("e59af819cc", SHOPS, {"app_key": "29a39d", "timestamp": "1623812664"}) == (
-        "b596b73e0cc6de07ac26f036364178ab16b0a907af13d43f0a0cd2345f582dc8")
-    assert signing.string_to_sign("test_app_secret", SHOPS, {
-        "app_key": "test_app_key", "timestamp": "1700000000"}) == (
+        "b596b73e0cc6de07ac26f036364178ab16b0a907af13d43f0a0cd2345f582dc8"
+    )
+    assert signing.string_to_sign(
+        "test_app_secret", SHOPS, {"app_key": "test_app_key", "timestamp": "1700000000"}
+    ) == (
         b"test_app_secret/authorization/202309/shopsapp_keytest_app_keytimestamp1700000000"
-        b"test_app_secret")
-    assert signing.sign("test_app_secret", SHOPS, {
-        "app_key": "test_app_key", "timestamp": "1700000000"}) == (
-        "c1729c441acda29baaeab31d4139c2cd4ed2db0078b31437c812a72944df0392")
-    params = {"app_key": "test_app_key", "timestamp": "1700000000",
-              "shop_cipher": "GCP_test_cipher", "page_size": "100", "sort_field": "update_time",
-              "sort_order": "ASC", "access_token": "ignored-token", "sign": "whatever"}
+        b"test_app_secret"
+    )
+    assert signing.sign(
+        "test_app_secret", SHOPS, {"app_key": "test_app_key", "timestamp": "1700000000"}
+    ) == ("c1729c441acda29baaeab31d4139c2cd4ed2db0078b31437c812a72944df0392")
+    params = {
+        "app_key": "test_app_key",
+        "timestamp": "1700000000",
+        "shop_cipher": "GCP_test_cipher",
+        "page_size": "100",
+        "sort_field": "update_time",
+        "sort_order": "ASC",
+        "access_token": "ignored-token",
+        "sign": "whatever",
+    }
     body = '{"update_time_ge":1690000000,"update_time_lt":1700000000}'
     expected = "6096cc21f62e1eff1adabada2aeaef80d5f6b34fc0294d055cae4f9855378ee6"
     assert signing.sign("test_app_secret", SEARCH, params, body) == expected
     assert signing.sign("test_app_secret", SEARCH, list(params.items()), body.encode()) == expected
-    assert signing.verify("test_app_secret", SEARCH, params, body, content_type="application/json",
-                          signature=expected)
+    assert signing.verify(
+        "test_app_secret", SEARCH, params, body, content_type="application/json", signature=expected
+    )
     multipart = signing.sign("s", "/p", {"a": "1"}, b"xx", "multipart/form-data; boundary=b")
     assert multipart == signing.sign("s", "/p", {"a": "1"}, None)
 
 
 # --- auth host -------------------------------------------------------------------------------
+
 
 def token_call(emu: Emulator, path: str, **params: str) -> dict[str, t.Any]:
     answer = requests.get(emu.base_url + path, params=params, timeout=10)
@@ -138,8 +170,13 @@ def token_call(emu: Emulator, path: str, **params: str) -> dict[str, t.Any]:
 
 
 def refresh(emu: Emulator, **over: str) -> dict[str, t.Any]:
-    params = {"app_key": emu.config.app_key, "app_secret": emu.config.app_secret,
-              "refresh_token": emu.config.refresh_token, "grant_type": "refresh_token", **over}
+    params = {
+        "app_key": emu.config.app_key,
+        "app_secret": emu.config.app_secret,
+        "refresh_token": emu.config.refresh_token,
+        "grant_type": "refresh_token",
+        **over,
+    }
     return token_call(emu, "/api/v2/token/refresh", **params)
 
 
@@ -175,17 +212,23 @@ def test_token_errors_never_echo_secrets(emu: Emulator) -> None:
 
 
 def test_auth_code_exchange_is_single_use_and_consent_redirects(emu: Emulator) -> None:
-    params = {"app_key": emu.config.app_key, "app_secret": emu.config.app_secret,
-              "grant_type": "authorized_code"}
+    params = {
+        "app_key": emu.config.app_key,
+        "app_secret": emu.config.app_secret,
+        "grant_type": "authorized_code",
+    }
     code = emu.issue_auth_code()
     first = token_call(emu, "/api/v2/token/get", auth_code=code, **params)
     assert first["code"] == 0
     assert first["data"]["access_token"]
     again = token_call(emu, "/api/v2/token/get", auth_code=code, **params)
     assert (again["code"], again["message"]) == (36004005, "can not find related auth record")
-    consent = requests.get(emu.base_url + "/open/authorize", allow_redirects=False, timeout=10,
-                           params={"service_id": "1", "state": "xyz",
-                                   "redirect_uri": "http://localhost:9/cb"})
+    consent = requests.get(
+        emu.base_url + "/open/authorize",
+        allow_redirects=False,
+        timeout=10,
+        params={"service_id": "1", "state": "xyz", "redirect_uri": "http://localhost:9/cb"},
+    )
     assert consent.status_code == 302
     location = consent.headers["Location"]
     assert location.startswith("http://localhost:9/cb?code=")
@@ -203,6 +246,7 @@ def test_rotating_refresh_token(make_emu: t.Callable[..., Emulator]) -> None:
 
 
 # --- common checks ---------------------------------------------------------------------------
+
 
 def test_signed_shops_call(emu: Emulator, client: Client) -> None:
     answer = client.shops()
@@ -235,8 +279,13 @@ def test_bad_sign_and_blank_params_are_verified(emu: Emulator, client: Client) -
     assert unsigned_blank.status_code == 200
     assert unsigned_blank.json()["code"] == 0
     signed_without = {"app_key": emu.config.app_key}
-    mismatch = client.call("POST", SEARCH, {**base, "page_token": ""}, {},
-                           sign_params={"page_token": "x", **signed_without})
+    mismatch = client.call(
+        "POST",
+        SEARCH,
+        {**base, "page_token": ""},
+        {},
+        sign_params={"page_token": "x", **signed_without},
+    )
     assert mismatch.status_code == 401
 
 
@@ -244,10 +293,16 @@ def test_timestamp_window(client: Client) -> None:
     now = int(time.time())
     # The documented wordings (partner docs, "Common errors"):
     for stamp, message in (
-        (now - 400, "Invalid timestamp. The value of the `timestamp` query parameter must not "
-                    "be earlier than 5 minutes before the current time."),
-        (now + 60, "Invalid timestamp. The value of the `timestamp` query parameter must not "
-                   "exceed the current time by more than 30 seconds."),
+        (
+            now - 400,
+            "Invalid timestamp. The value of the `timestamp` query parameter must not "
+            "be earlier than 5 minutes before the current time.",
+        ),
+        (
+            now + 60,
+            "Invalid timestamp. The value of the `timestamp` query parameter must not "
+            "exceed the current time by more than 30 seconds.",
+        ),
     ):
         answer = client.call("GET", SHOPS, timestamp=stamp).json()
         assert (answer["code"], answer["message"]) == (36009004, message)
@@ -261,22 +316,30 @@ def test_token_scope_and_cipher_checks(emu: Emulator, client: Client) -> None:
     assert missing.status_code == 401
     # The documented wordings (partner docs, "Common errors"):
     assert (missing.json()["code"], missing.json()["message"]) == (
-        36009004, "Invalid credentials. The `x-tts-access-token` header is invalid.")
+        36009004,
+        "Invalid credentials. The `x-tts-access-token` header is invalid.",
+    )
     wrong_key = client.call("GET", SHOPS, params={"app_key": "other"}).json()
     assert (wrong_key["code"], wrong_key["message"]) == (
-        36009004, "Invalid credentials. Invalid `app_key` query parameter.")
+        36009004,
+        "Invalid credentials. Invalid `app_key` query parameter.",
+    )
     with_cipher = client.call("GET", SHOPS, params={"shop_cipher": cipher}).json()
     assert with_cipher["message"] == (
-        "Unexpected identifier. The `shop_cipher` query parameter is not required for this "
-        "request.")
+        "Unexpected identifier. The `shop_cipher` query parameter is not required for this request."
+    )
     no_cipher = client.search(cipher, shop_cipher="").json()
     assert (no_cipher["code"], no_cipher["message"]) == (
-        106013, "Missing identifier. The `shop_cipher` query parameter is required to identify "
-        "the target shop.")
+        106013,
+        "Missing identifier. The `shop_cipher` query parameter is required to identify "
+        "the target shop.",
+    )
     foreign = client.search("ROW_unknown").json()
     assert (foreign["code"], foreign["message"]) == (
-        101000, "Invalid query or header. The `category_asset_cipher` query parameter or "
-        "`x-tts-access-token` header is invalid.")
+        101000,
+        "Invalid query or header. The `category_asset_cipher` query parameter or "
+        "`x-tts-access-token` header is invalid.",
+    )
     emu.config.granted_scopes = ["seller.authorization.info"]
     assert client.search(cipher).json()["code"] == 105005
     assert client.shops().json()["code"] == 0
@@ -289,6 +352,7 @@ def test_token_scope_and_cipher_checks(emu: Emulator, client: Client) -> None:
 
 
 # --- order search ----------------------------------------------------------------------------
+
 
 def test_paging_update_time_asc_returns_each_order_once(emu: Emulator, client: Client) -> None:
     cipher, sid = cipher_of(emu), shop_id(emu)
@@ -328,26 +392,34 @@ def test_filters(emu: Emulator, client: Client) -> None:
     only_ge = client.all_orders(cipher, {"update_time_ge": low})
     assert {o["id"] for o in only_ge} == {r["id"] for r in rows if r["update_time"] >= low}
     created = sorted(r["create_time"] for r in rows)
-    answer = client.search(cipher, {"create_time_ge": created[10], "create_time_lt": created[50]},
-                           sort_field="create_time", page_size="7").json()["data"]
+    answer = client.search(
+        cipher,
+        {"create_time_ge": created[10], "create_time_lt": created[50]},
+        sort_field="create_time",
+        page_size="7",
+    ).json()["data"]
     assert answer["total_count"] == sum(created[10] <= c < created[50] for c in created)
     cancelled = client.all_orders(cipher, {"order_status": "CANCELLED"}, sort_order="DESC")
     assert {o["id"] for o in cancelled} == {r["id"] for r in rows if r["status"] == "CANCELLED"}
 
 
-@pytest.mark.parametrize(("params", "body", "message"), [
-    ({"page_size": "0"}, {}, "Invalid parameter: page_size"),
-    ({"page_size": "101"}, {}, "Invalid parameter: page_size"),
-    ({"page_size": "ten"}, {}, "Invalid parameter: page_size"),
-    ({"page_size": None}, {}, "Invalid parameter: page_size"),
-    ({"sort_order": "UP"}, {}, "Invalid parameter: sort_order"),
-    ({}, {"update_time_ge": "1700000000"}, "Invalid parameter: update_time_ge"),
-    ({}, {"color": "red"}, "Invalid parameter: color"),
-    ({}, "{not json", None),
-    ({"page_token": "not-a-token"}, {}, "Invalid page_token"),
-])
-def test_search_parameter_errors(emu: Emulator, client: Client, params: dict[str, str],
-                                 body: t.Any, message: str | None) -> None:
+@pytest.mark.parametrize(
+    ("params", "body", "message"),
+    [
+        ({"page_size": "0"}, {}, "Invalid parameter: page_size"),
+        ({"page_size": "101"}, {}, "Invalid parameter: page_size"),
+        ({"page_size": "ten"}, {}, "Invalid parameter: page_size"),
+        ({"page_size": None}, {}, "Invalid parameter: page_size"),
+        ({"sort_order": "UP"}, {}, "Invalid parameter: sort_order"),
+        ({}, {"update_time_ge": "1700000000"}, "Invalid parameter: update_time_ge"),
+        ({}, {"color": "red"}, "Invalid parameter: color"),
+        ({}, "{not json", None),
+        ({"page_token": "not-a-token"}, {}, "Invalid page_token"),
+    ],
+)
+def test_search_parameter_errors(
+    emu: Emulator, client: Client, params: dict[str, str], body: t.Any, message: str | None
+) -> None:
     answer = client.search(cipher_of(emu), body, **params).json()
     assert answer["code"] == 36009004
     if message:
@@ -358,8 +430,9 @@ def test_page_size_bounds_and_content_type(emu: Emulator, client: Client) -> Non
     cipher = cipher_of(emu)
     assert len(client.search(cipher, page_size="1").json()["data"]["orders"]) == 1
     assert len(client.search(cipher, page_size="100").json()["data"]["orders"]) == 100
-    text = client.call("POST", SEARCH, {"shop_cipher": cipher, "page_size": "5"}, {},
-                       content_type="text/plain").json()
+    text = client.call(
+        "POST", SEARCH, {"shop_cipher": cipher, "page_size": "5"}, {}, content_type="text/plain"
+    ).json()
     assert text["code"] == 36009022
 
 
@@ -395,8 +468,9 @@ def test_update_orders_moves_orders_to_the_end(emu: Emulator, client: Client) ->
     assert [o["id"] for o in rest[-5:]]
     assert {o["id"] for o in rest[-5:]} == set(changed)
     assert all(o["update_time"] >= int(time.time()) - 5 for o in rest[-5:])
-    http = requests.post(emu.base_url + "/__admin__/update_orders", timeout=10,
-                         json={"shop_id": sid, "count": 2}).json()
+    http = requests.post(
+        emu.base_url + "/__admin__/update_orders", timeout=10, json={"shop_id": sid, "count": 2}
+    ).json()
     assert len(http["ids"]) == 2
 
 
@@ -429,18 +503,29 @@ def test_qps_limit_answers_429(make_emu: t.Callable[..., Emulator]) -> None:
 # --- faults ----------------------------------------------------------------------------------
 
 EXPECTED_FAULTS: dict[str, tuple[int, int | None]] = {
-    "http500": (500, 36009003), "http502": (502, None), "http503": (503, 36009003),
-    "http504": (504, None), "rate_limit": (429, 36009002), "rate_limit_200": (200, 36009002),
-    "internal_200": (200, 36009003), "html_200": (200, None), "expired_token": (401, 105002),
-    "invalid_token": (401, 36009004), "invalid_page_token": (200, 36009001),
-    "token_deauthorized": (401, 105001), "seller_inactive": (200, 12052700),
-    "result_cap": (200, 12052180), "scope_missing": (200, 105005), "answer": (418, 7),
+    "http500": (500, 36009003),
+    "http502": (502, None),
+    "http503": (503, 36009003),
+    "http504": (504, None),
+    "rate_limit": (429, 36009002),
+    "rate_limit_200": (200, 36009002),
+    "internal_200": (200, 36009003),
+    "html_200": (200, None),
+    "expired_token": (401, 105002),
+    "invalid_token": (401, 36009004),
+    "invalid_page_token": (200, 36009001),
+    "token_deauthorized": (401, 105001),
+    "seller_inactive": (200, 12052700),
+    "result_cap": (200, 12052180),
+    "scope_missing": (200, 105005),
+    "answer": (418, 7),
 }
 
 
 @pytest.mark.parametrize("kind", sorted(FAULT_KINDS - EVENT_KINDS))
-def test_each_fault_fires_once_then_service_resumes(emu: Emulator, client: Client,
-                                                    kind: str) -> None:
+def test_each_fault_fires_once_then_service_resumes(
+    emu: Emulator, client: Client, kind: str
+) -> None:
     cipher = cipher_of(emu)
     opts: dict[str, t.Any] = {"seconds": 0.2} if kind == "slow" else {}
     if kind == "rate_limit":
@@ -451,8 +536,11 @@ def test_each_fault_fires_once_then_service_resumes(emu: Emulator, client: Clien
     assert client.shops().json()["code"] == 0  # other prefix: untouched
     started = time.monotonic()
     if kind in ("reset", "truncated"):
-        with pytest.raises(requests.exceptions.ConnectionError if kind == "reset"
-                           else requests.exceptions.ChunkedEncodingError):
+        with pytest.raises(
+            requests.exceptions.ConnectionError
+            if kind == "reset"
+            else requests.exceptions.ChunkedEncodingError
+        ):
             client.search(cipher, page_size="3")
     else:
         token = "refused" if kind == "invalid_page_token" else None  # needs a token to refuse
@@ -480,11 +568,20 @@ def test_each_fault_fires_once_then_service_resumes(emu: Emulator, client: Clien
 
 def test_token_calls_meet_only_faults_named_for_their_path(emu: Emulator) -> None:
     refresh = f"{emu.base_url}/api/v2/token/refresh"
-    params = {"app_key": emu.config.app_key, "app_secret": emu.config.app_secret,
-              "refresh_token": emu.config.refresh_token, "grant_type": "refresh_token"}
+    params = {
+        "app_key": emu.config.app_key,
+        "app_secret": emu.config.app_secret,
+        "refresh_token": emu.config.refresh_token,
+        "grant_type": "refresh_token",
+    }
     emu.faults.add("http503", count=1, path_prefix="/")  # meant for business calls
-    emu.faults.add("answer", count=1, path_prefix="/api/v2/token/", status=302,
-                   headers=[["Location", "https://elsewhere.example/"]])
+    emu.faults.add(
+        "answer",
+        count=1,
+        path_prefix="/api/v2/token/",
+        status=302,
+        headers=[["Location", "https://elsewhere.example/"]],
+    )
     redirected = requests.get(refresh, params=params, timeout=10, allow_redirects=False)
     assert redirected.status_code == 302
     assert redirected.headers["Location"] == "https://elsewhere.example/"
@@ -571,29 +668,53 @@ def test_stats_record_what_was_sent(emu: Emulator, client: Client) -> None:
 
 # --- speed and CLI ---------------------------------------------------------------------------
 
+
 def test_page_of_100_fresh_orders_costs_under_10ms_cpu() -> None:
     emu = Emulator(EmulatorConfig(shops=1, orders_per_shop=3000, order_cache_size=0))
     shop = emu.shop_objects()[0]
     builder = OrderBuilder(cache_size=0)
-    query = parse_search(shop.id, {"page_size": "100", "sort_field": "update_time",
-                                   "sort_order": "ASC"}, b"{}")
+    query = parse_search(
+        shop.id, {"page_size": "100", "sort_field": "update_time", "sort_order": "ASC"}, b"{}"
+    )
     started = time.process_time()
     pages = 0
     while pages < 20:
         page = run_search(shop, query, int(time.time()))
         b",".join(builder.body(shop, row) for row in page.rows)
-        query = parse_search(shop.id, {"page_size": "100", "sort_field": "update_time",
-                                       "sort_order": "ASC", "page_token": page.next_page_token},
-                             b"{}")
+        query = parse_search(
+            shop.id,
+            {
+                "page_size": "100",
+                "sort_field": "update_time",
+                "sort_order": "ASC",
+                "page_token": page.next_page_token,
+            },
+            b"{}",
+        )
         pages += 1
     assert (time.process_time() - started) / pages < 0.010
 
 
 def test_cli_prints_base_url_first(tmp_path: Path) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tiktok_shop_emulator", "--port", "0", "--shops", "1",
-         "--orders-per-shop", "20", "--app-key", "k1"],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "tiktok_shop_emulator",
+            "--port",
+            "0",
+            "--shops",
+            "1",
+            "--orders-per-shop",
+            "20",
+            "--app-key",
+            "k1",
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         base_url = proc.stdout.readline().strip()

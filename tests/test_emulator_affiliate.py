@@ -34,8 +34,9 @@ PARAM = 36009004
 
 @pytest.fixture
 def emu(emulator_factory: t.Callable[..., Emulator]) -> Emulator:
-    return emulator_factory(shops=1, orders_per_shop=5, seed=9,
-                            granted_scopes=[*DEFAULT_SCOPES, AFFILIATE_SCOPE])
+    return emulator_factory(
+        shops=1, orders_per_shop=5, seed=9, granted_scopes=[*DEFAULT_SCOPES, AFFILIATE_SCOPE]
+    )
 
 
 @pytest.fixture
@@ -54,8 +55,7 @@ def _recent(emu: Emulator, days: int = 80) -> dict[str, int]:
     return {"create_time_ge": now - days * DAY, "create_time_lt": now}
 
 
-def _pages(client: Client, body: dict[str, t.Any], page_size: str
-           ) -> list[list[dict[str, t.Any]]]:
+def _pages(client: Client, body: dict[str, t.Any], page_size: str) -> list[list[dict[str, t.Any]]]:
     pages, token = [], ""
     while True:
         extra = {"page_token": token} if token else {}
@@ -80,30 +80,40 @@ def test_pages_cut_sku_lines_so_an_order_can_span_two_pages(emu, client):
     body = _recent(emu)
     pages = _pages(client, body, "3")
     assert all(sum(len(order["skus"]) for order in page) <= 3 for page in pages)
-    lines = [(order["id"], sku["sku_id"]) for page in pages for order in page
-             for sku in order["skus"]]
+    lines = [
+        (order["id"], sku["sku_id"]) for page in pages for order in page for sku in order["skus"]
+    ]
     assert len(lines) == len(set(lines))
     total = _search(client, body, page_size="3")["data"]["total_count"]
     assert total == len(lines)  # total_count counts SKU lines
     spanning = {page[-1]["id"] for page in pages[:-1]} & {page[0]["id"] for page in pages[1:]}
     assert spanning, "no order spans two pages"
-    whole = [(order["id"], sku["sku_id"]) for order in _pages(client, body, "100")[0]
-             for sku in order["skus"]]
+    whole = [
+        (order["id"], sku["sku_id"])
+        for order in _pages(client, body, "100")[0]
+        for sku in order["skus"]
+    ]
     assert whole == lines
 
 
-@pytest.mark.parametrize(("params", "body", "message"), [
-    ({"page_size": "0"}, None, "Invalid parameter: page_size"),
-    ({"page_size": "101"}, None, "Invalid parameter: page_size"),
-    ({"sort_field": "create_time"}, None, "Invalid parameter: sort_field"),
-    ({"category_asset_cipher": "x"}, None, "Invalid parameter: category_asset_cipher"),
-    ({}, {"update_time_ge": 1}, "Invalid parameter: update_time_ge"),
-    ({}, {"create_time_ge": "soon"}, "Invalid parameter: create_time_ge"),
-    ({}, {"create_time_ge": 2_000_000, "create_time_lt": 1_000_000}, RANGE_REVERSED),
-    ({}, {"create_time_ge": 1_700_000_000, "create_time_lt": 1_700_000_000 + 93 * DAY},
-     RANGE_TOO_WIDE),
-    ({}, {"create_time_ge": 1_000}, RANGE_TOO_WIDE),  # without _lt: up to now
-])
+@pytest.mark.parametrize(
+    ("params", "body", "message"),
+    [
+        ({"page_size": "0"}, None, "Invalid parameter: page_size"),
+        ({"page_size": "101"}, None, "Invalid parameter: page_size"),
+        ({"sort_field": "create_time"}, None, "Invalid parameter: sort_field"),
+        ({"category_asset_cipher": "x"}, None, "Invalid parameter: category_asset_cipher"),
+        ({}, {"update_time_ge": 1}, "Invalid parameter: update_time_ge"),
+        ({}, {"create_time_ge": "soon"}, "Invalid parameter: create_time_ge"),
+        ({}, {"create_time_ge": 2_000_000, "create_time_lt": 1_000_000}, RANGE_REVERSED),
+        (
+            {},
+            {"create_time_ge": 1_700_000_000, "create_time_lt": 1_700_000_000 + 93 * DAY},
+            RANGE_TOO_WIDE,
+        ),
+        ({}, {"create_time_ge": 1_000}, RANGE_TOO_WIDE),  # without _lt: up to now
+    ],
+)
 def test_bad_parameters_are_refused_with_the_catch_all_code(client, params, body, message):
     sent = {"create_time_ge": 1_700_000_000, "create_time_lt": 1_700_086_400}
     answer = _search(client, sent if body is None else body, **params)
@@ -115,8 +125,7 @@ def test_bad_parameters_are_refused_with_the_catch_all_code(client, params, body
 def test_three_calendar_months_is_the_widest_range(client):
     low = 1_675_209_600  # 2023-02-01: Feb-Apr is 89 days, May 1st is exactly three months
     assert add_months(low, 3) - low == 89 * DAY
-    assert _search(client, {"create_time_ge": low, "create_time_lt": low + 89 * DAY})[
-        "code"] == 0
+    assert _search(client, {"create_time_ge": low, "create_time_lt": low + 89 * DAY})["code"] == 0
     answer = _search(client, {"create_time_ge": low, "create_time_lt": low + 89 * DAY + 1})
     assert answer["message"] == RANGE_TOO_WIDE
 
@@ -131,7 +140,8 @@ def test_missing_bounds_take_the_documented_defaults(emu, client):
     upto = earliest + 30 * DAY
     answer = _search(client, {"create_time_lt": upto})  # no _ge: from the shop's first order
     assert answer["data"]["total_count"] == len(
-        [line for line in lines if line["create_time"] < upto])
+        [line for line in lines if line["create_time"] < upto]
+    )
 
 
 def test_json_body_is_required(client):
@@ -154,8 +164,11 @@ def test_commissions_settle_over_time(emu, client):
     assert all(line["actual_paid_commission"] is None for line in waiting)
     settled = emu.settle_affiliate(shop, 2)
     answer = _search(client, _recent(emu, 85), page_size="100")
-    served = {(order["id"], sku["sku_id"]): sku for order in answer["data"]["orders"]
-              for sku in order["skus"]}
+    served = {
+        (order["id"], sku["sku_id"]): sku
+        for order in answer["data"]["orders"]
+        for sku in order["skus"]
+    }
     for key, sku in served.items():
         if key[0] in settled:
             assert sku["settlement_status"] in ("SETTLED", "INELIGIBLE")
@@ -167,8 +180,11 @@ def test_commissions_settle_over_time(emu, client):
 
 def test_some_amounts_are_localized_display_strings(emu, client):
     answer = _search(client, _recent(emu, 85), page_size="100")
-    amounts = [sku["estimated_paid_commission"]["amount"] for order in answer["data"]["orders"]
-               for sku in order["skus"]]
+    amounts = [
+        sku["estimated_paid_commission"]["amount"]
+        for order in answer["data"]["orders"]
+        for sku in order["skus"]
+    ]
     assert any(amount.startswith("$") for amount in amounts)
     assert any(amount.endswith(" USD") for amount in amounts)
     assert any(amount[0].isdigit() and "USD" not in amount for amount in amounts)

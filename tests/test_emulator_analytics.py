@@ -36,8 +36,12 @@ def emu(emulator_factory: t.Callable[..., Emulator]) -> Emulator:
 
 
 def _ask(emu: Emulator, path: str, first: str, end: str, **params: str) -> dict[str, t.Any]:
-    query = {"shop_cipher": str(emu.shops()[0]["cipher"]), "start_date_ge": first,
-             "end_date_lt": end, **params}
+    query = {
+        "shop_cipher": str(emu.shops()[0]["cipher"]),
+        "start_date_ge": first,
+        "end_date_lt": end,
+        **params,
+    }
     answer: dict[str, t.Any] = Client(emu).call("GET", path, query, None).json()
     return answer
 
@@ -60,8 +64,9 @@ def test_every_object_has_its_full_published_shape(emu, path):
     items: list[dict[str, t.Any]] = []
     for back in range(5):  # LIVE sessions are not on every day
         day = latest - datetime.timedelta(days=back)
-        answer = _ask(emu, path, day.isoformat(), (day + datetime.timedelta(days=1)).isoformat(),
-                      **params)
+        answer = _ask(
+            emu, path, day.isoformat(), (day + datetime.timedelta(days=1)).isoformat(), **params
+        )
         assert answer["code"] == 0, answer
         assert answer["data"]["latest_available_date"] == latest.isoformat()
         items += _items(answer, path)
@@ -71,9 +76,15 @@ def test_every_object_has_its_full_published_shape(emu, path):
         assert mismatches(item, shape) == []
 
 
-@pytest.mark.parametrize(("first", "end"), [("2025-13-01", "2025-13-02"), ("2025-01-02",
-                                            "2025-01-02"), ("2025-01-03", "2025-01-02"),
-                                            ("20250101", "20250102")])
+@pytest.mark.parametrize(
+    ("first", "end"),
+    [
+        ("2025-13-01", "2025-13-02"),
+        ("2025-01-02", "2025-01-02"),
+        ("2025-01-03", "2025-01-02"),
+        ("20250101", "20250102"),
+    ],
+)
 def test_bad_or_reversed_dates_answer_28001022(emu, first, end):
     answer = _ask(emu, PRODUCTS, first, end)
     assert (answer["code"], answer["message"]) == (28001022, BAD_DATES)
@@ -86,12 +97,19 @@ def test_a_video_range_over_60_days_is_refused_with_the_documented_words(emu):
     assert _ask(emu, VIDEOS, "2025-01-01", "2025-03-02")["code"] == 0
 
 
-@pytest.mark.parametrize(("path", "params"), [
-    (PRODUCTS, {"page_size": "101"}), (PRODUCTS, {"with_comparison": "true"}),
-    (PRODUCTS, {"currency": "GBP"}), (SKUS, {"sort_field": "views"}),
-    (VIDEOS, {"account_type": "MINE"}), (SHOP, {"page_size": "10"}),
-    (SHOP, {"granularity": "1W"}), (LIVES, {"sort_order": "UP"}),
-])
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        (PRODUCTS, {"page_size": "101"}),
+        (PRODUCTS, {"with_comparison": "true"}),
+        (PRODUCTS, {"currency": "GBP"}),
+        (SKUS, {"sort_field": "views"}),
+        (VIDEOS, {"account_type": "MINE"}),
+        (SHOP, {"page_size": "10"}),
+        (SHOP, {"granularity": "1W"}),
+        (LIVES, {"sort_order": "UP"}),
+    ],
+)
 def test_parameters_outside_the_pinned_version_are_refused(emu, path, params):
     latest = _latest(emu).isoformat()
     end = (_latest(emu) + datetime.timedelta(days=1)).isoformat()
@@ -100,12 +118,22 @@ def test_parameters_outside_the_pinned_version_are_refused(emu, path, params):
 
 def test_no_day_after_latest_available_date_holds_data(emu):
     after = _latest(emu) + datetime.timedelta(days=1)
-    answer = _ask(emu, PRODUCTS, after.isoformat(),
-                  (after + datetime.timedelta(days=3)).isoformat(), page_size="100")
+    answer = _ask(
+        emu,
+        PRODUCTS,
+        after.isoformat(),
+        (after + datetime.timedelta(days=3)).isoformat(),
+        page_size="100",
+    )
     assert answer["code"] == 0
     assert answer["data"]["products"] == []
-    shop = _ask(emu, SHOP, after.isoformat(), (after + datetime.timedelta(days=1)).isoformat(),
-                granularity="1D")
+    shop = _ask(
+        emu,
+        SHOP,
+        after.isoformat(),
+        (after + datetime.timedelta(days=1)).isoformat(),
+        granularity="1D",
+    )
     assert shop["data"]["performance"]["intervals"] == []
 
 
@@ -114,10 +142,16 @@ def test_list_rows_cover_the_whole_range_and_pages_default_to_10(emu):
     first = latest - datetime.timedelta(days=1)
     end = (latest + datetime.timedelta(days=1)).isoformat()
     two_days = _ask(emu, SKUS, first.isoformat(), end, page_size="100")["data"]["skus"]
-    one = {r["id"]: r for r in _ask(emu, SKUS, first.isoformat(), latest.isoformat(),
-                                     page_size="100")["data"]["skus"]}
-    other = {r["id"]: r for r in _ask(emu, SKUS, latest.isoformat(), end,
-                                       page_size="100")["data"]["skus"]}
+    one = {
+        r["id"]: r
+        for r in _ask(emu, SKUS, first.isoformat(), latest.isoformat(), page_size="100")["data"][
+            "skus"
+        ]
+    }
+    other = {
+        r["id"]: r
+        for r in _ask(emu, SKUS, latest.isoformat(), end, page_size="100")["data"]["skus"]
+    }
     for row in two_days:
         assert row["units_sold"] == one[row["id"]]["units_sold"] + other[row["id"]]["units_sold"]
     default = _ask(emu, SKUS, first.isoformat(), end)["data"]
@@ -135,8 +169,9 @@ def test_revised_days_change_and_a_new_day_becomes_available(emu):
     after = _ask(emu, SHOP, day, end, granularity="1D")["data"]["performance"]["intervals"]
     assert before != after
     assert emu.analytics.advance_day(shop_id) == end
-    answer = _ask(emu, SHOP, end, (latest + datetime.timedelta(days=2)).isoformat(),
-                  granularity="1D")
+    answer = _ask(
+        emu, SHOP, end, (latest + datetime.timedelta(days=2)).isoformat(), granularity="1D"
+    )
     assert answer["data"]["latest_available_date"] == end
     assert len(answer["data"]["performance"]["intervals"]) == 1
 

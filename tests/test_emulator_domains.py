@@ -21,28 +21,63 @@ ALL_TYPES = "WITHDRAW,SETTLE,TRANSFER,REVERSE"
 
 #: kind -> (path, method, records key, shape file, key field, parameters that make it valid)
 ENDPOINTS: dict[str, tuple[str, str, str, str, str, dict[str, str]]] = {
-    "returns": (RETURNS, "POST", "return_orders", "returns_search_202309", "return_id",
-                {"page_size": "10", "sort_field": "update_time", "sort_order": "ASC"}),
-    "cancellations": (CANCELLATIONS, "POST", "cancellations", "cancellations_search_202309",
-                      "cancel_id",
-                      {"page_size": "7", "sort_field": "update_time", "sort_order": "ASC"}),
-    "products": (PRODUCTS, "POST", "products", "products_search_202502", "id",
-                 {"page_size": "7"}),
-    "statements": (STATEMENTS, "GET", "statements", "statements_202309", "id",
-                   {"page_size": "7", "sort_field": "statement_time", "sort_order": "ASC"}),
-    "payments": (PAYMENTS, "GET", "payments", "payments_202309", "id",
-                 {"page_size": "7", "sort_field": "create_time", "sort_order": "ASC"}),
-    "withdrawals": (WITHDRAWALS, "GET", "withdrawals", "withdrawals_202309", "id",
-                    {"page_size": "7", "types": ALL_TYPES}),
+    "returns": (
+        RETURNS,
+        "POST",
+        "return_orders",
+        "returns_search_202309",
+        "return_id",
+        {"page_size": "10", "sort_field": "update_time", "sort_order": "ASC"},
+    ),
+    "cancellations": (
+        CANCELLATIONS,
+        "POST",
+        "cancellations",
+        "cancellations_search_202309",
+        "cancel_id",
+        {"page_size": "7", "sort_field": "update_time", "sort_order": "ASC"},
+    ),
+    "products": (PRODUCTS, "POST", "products", "products_search_202502", "id", {"page_size": "7"}),
+    "statements": (
+        STATEMENTS,
+        "GET",
+        "statements",
+        "statements_202309",
+        "id",
+        {"page_size": "7", "sort_field": "statement_time", "sort_order": "ASC"},
+    ),
+    "payments": (
+        PAYMENTS,
+        "GET",
+        "payments",
+        "payments_202309",
+        "id",
+        {"page_size": "7", "sort_field": "create_time", "sort_order": "ASC"},
+    ),
+    "withdrawals": (
+        WITHDRAWALS,
+        "GET",
+        "withdrawals",
+        "withdrawals_202309",
+        "id",
+        {"page_size": "7", "types": ALL_TYPES},
+    ),
 }
 
 
 @pytest.fixture
 def emu(emulator_factory: t.Callable[..., Emulator]) -> Emulator:
-    return emulator_factory(shops=2, orders_per_shop=200, seed=5, history_days=40,
-                            products_per_shop=45,
-                            returns_per_shop=25, cancellations_per_shop=12, statement_days=20,
-                            withdrawals_per_shop=9)
+    return emulator_factory(
+        shops=2,
+        orders_per_shop=200,
+        seed=5,
+        history_days=40,
+        products_per_shop=45,
+        returns_per_shop=25,
+        cancellations_per_shop=12,
+        statement_days=20,
+        withdrawals_per_shop=9,
+    )
 
 
 @pytest.fixture
@@ -58,8 +93,13 @@ def _shop(emu: Emulator, index: int = 0) -> str:
     return str(emu.shops()[index]["id"])
 
 
-def _call(client: Client, kind: str, params: dict[str, str] | None = None,
-          body: t.Any = None, index: int = 0) -> dict[str, t.Any]:
+def _call(
+    client: Client,
+    kind: str,
+    params: dict[str, str] | None = None,
+    body: t.Any = None,
+    index: int = 0,
+) -> dict[str, t.Any]:
     path, method, *_, valid = ENDPOINTS[kind]
     query = {"shop_cipher": _cipher(client.emu, index), **valid, **(params or {})}
     query = {key: value for key, value in query.items() if value is not None}
@@ -71,8 +111,13 @@ def _call(client: Client, kind: str, params: dict[str, str] | None = None,
     return result
 
 
-def _all(client: Client, kind: str, params: dict[str, str] | None = None,
-         body: t.Any = None, index: int = 0) -> list[dict[str, t.Any]]:
+def _all(
+    client: Client,
+    kind: str,
+    params: dict[str, str] | None = None,
+    body: t.Any = None,
+    index: int = 0,
+) -> list[dict[str, t.Any]]:
     records_key = ENDPOINTS[kind][2]
     records: list[dict[str, t.Any]] = []
     token: str | None = None
@@ -105,16 +150,31 @@ def test_statement_transactions_202501_full_shape_and_sum_to_the_statement(emu, 
     checked = 0
     for statement in statements:
         path = f"/finance/202501/statements/{statement['id']}/statement_transactions"
-        answer = client.call("GET", path, {"shop_cipher": _cipher(emu), "page_size": "2",
-                                           "sort_field": "order_create_time",
-                                           "sort_order": "ASC"}).json()
+        answer = client.call(
+            "GET",
+            path,
+            {
+                "shop_cipher": _cipher(emu),
+                "page_size": "2",
+                "sort_field": "order_create_time",
+                "sort_order": "ASC",
+            },
+        ).json()
         assert answer["code"] == 0, answer
         transactions = answer["data"]["transactions"]
         token = answer["data"]["next_page_token"]
         while token:
-            more = client.call("GET", path, {"shop_cipher": _cipher(emu), "page_size": "2",
-                                             "sort_field": "order_create_time",
-                                             "sort_order": "ASC", "page_token": token}).json()
+            more = client.call(
+                "GET",
+                path,
+                {
+                    "shop_cipher": _cipher(emu),
+                    "page_size": "2",
+                    "sort_field": "order_create_time",
+                    "sort_order": "ASC",
+                    "page_token": token,
+                },
+            ).json()
             transactions += more["data"]["transactions"]
             token = more["data"]["next_page_token"]
         assert transactions == emu.statement_transactions(_shop(emu), statement["id"])
@@ -130,13 +190,17 @@ def test_statement_transactions_202501_full_shape_and_sum_to_the_statement(emu, 
 
 def test_statement_transactions_202309_is_retired(emu, client):
     statement = emu.records("statements", _shop(emu))[0]["id"]
-    old = client.call("GET", f"/finance/202309/statements/{statement}/statement_transactions",
-                      {"shop_cipher": _cipher(emu), "page_size": "10",
-                       "sort_field": "order_create_time"}).json()
+    old = client.call(
+        "GET",
+        f"/finance/202309/statements/{statement}/statement_transactions",
+        {"shop_cipher": _cipher(emu), "page_size": "10", "sort_field": "order_create_time"},
+    ).json()
     assert old["code"] == 36009014
-    unsorted = client.call("GET", f"/finance/202501/statements/{statement}"
-                           "/statement_transactions",
-                           {"shop_cipher": _cipher(emu), "page_size": "10"}).json()
+    unsorted = client.call(
+        "GET",
+        f"/finance/202501/statements/{statement}/statement_transactions",
+        {"shop_cipher": _cipher(emu), "page_size": "10"},
+    ).json()
     assert unsorted["code"] == 36009004
     assert "sort_field" in unsorted["message"]
 
@@ -168,8 +232,14 @@ def test_each_endpoint_is_strict_about_its_parameters(client, kind, params, code
 
 
 def test_page_size_edges_are_accepted(client):
-    for kind, size in (("returns", "10"), ("returns", "50"), ("cancellations", "1"),
-                       ("products", "100"), ("statements", "1"), ("withdrawals", "100")):
+    for kind, size in (
+        ("returns", "10"),
+        ("returns", "50"),
+        ("cancellations", "1"),
+        ("products", "100"),
+        ("statements", "1"),
+        ("withdrawals", "100"),
+    ):
         assert _call(client, kind, {"page_size": size})["code"] == 0, (kind, size)
 
 
@@ -178,16 +248,21 @@ def test_bodies_are_checked_too(client):
     assert _call(client, "returns", body={"update_time_le": 5})["code"] == 25001001
     assert _call(client, "returns", body={"update_time_ge": "soon"})["code"] == 25001001
     assert _call(client, "returns", body={"return_status": ["NOPE"]})["code"] == 25001001
-    answer = client.call("GET", STATEMENTS, {"shop_cipher": _cipher(client.emu),
-                                             "sort_field": "statement_time"}, {"a": 1}).json()
+    answer = client.call(
+        "GET",
+        STATEMENTS,
+        {"shop_cipher": _cipher(client.emu), "sort_field": "statement_time"},
+        {"a": 1},
+    ).json()
     assert answer["code"] == 36009004  # a GET takes no body
 
 
 def test_products_upper_bound_is_inclusive(emu, client):
     rows = emu.records("products", _shop(emu))
     edge = rows[len(rows) // 2]["update_time"]
-    got = _all(client, "products", body={"update_time_ge": rows[0]["update_time"],
-                                         "update_time_le": edge})
+    got = _all(
+        client, "products", body={"update_time_ge": rows[0]["update_time"], "update_time_le": edge}
+    )
     assert {p["id"] for p in got} == {r["id"] for r in rows if r["update_time"] <= edge}
     assert any(p["update_time"] == edge for p in got)
 
@@ -211,8 +286,7 @@ def test_finance_filters_are_query_parameters(emu, client):
 
 
 def test_products_search_cannot_page_past_10000(emulator_factory):
-    emu = emulator_factory(shops=1, orders_per_shop=5, products_per_shop=10_050,
-                           statement_days=1)
+    emu = emulator_factory(shops=1, orders_per_shop=5, products_per_shop=10_050, statement_days=1)
     client = Client(emu)
     first = _call(client, "products", {"page_size": "100"})
     assert first["data"]["total_count"] == 10_050
@@ -230,26 +304,34 @@ def test_page_tokens_are_bound_to_their_query(emu, client):
     first = _call(client, "payments", {"page_size": "3"})
     token = first["data"]["next_page_token"]
     assert token
-    other = _call(client, "payments", {"page_size": "3", "page_token": token,
-                                       "create_time_ge": "1"})
+    other = _call(
+        client, "payments", {"page_size": "3", "page_token": token, "create_time_ge": "1"}
+    )
     assert other["code"] == 36009004
     assert _call(client, "payments", {"page_size": "3", "page_token": "garbage"})["code"] == (
-        36009004)
+        36009004
+    )
 
 
 def test_scopes_are_per_token(emu, client):
-    narrow = Client(emu, emu.issue_access_token(scopes=["seller.authorization.info",
-                                                        "seller.order.info"]))
+    narrow = Client(
+        emu, emu.issue_access_token(scopes=["seller.authorization.info", "seller.order.info"])
+    )
     assert _call(narrow, "payments")["code"] == 105005
     assert _call(narrow, "returns")["code"] == 105005
     assert _call(client, "payments")["code"] == 0
-    emu.config.granted_scopes = [s for s in emu.config.granted_scopes
-                                 if s != "seller.finance.info"]
+    emu.config.granted_scopes = [s for s in emu.config.granted_scopes if s != "seller.finance.info"]
     assert _call(client, "payments")["code"] == 105005  # the app lost the package
-    refreshed = requests.get(emu.base_url + "/api/v2/token/refresh", params={
-        "app_key": emu.config.app_key, "app_secret": emu.config.app_secret,
-        "refresh_token": emu.config.refresh_token, "grant_type": "refresh_token"},
-        timeout=10).json()["data"]
+    refreshed = requests.get(
+        emu.base_url + "/api/v2/token/refresh",
+        params={
+            "app_key": emu.config.app_key,
+            "app_secret": emu.config.app_secret,
+            "refresh_token": emu.config.refresh_token,
+            "grant_type": "refresh_token",
+        },
+        timeout=10,
+    ).json()["data"]
     assert "seller.finance.info" not in refreshed["granted_scopes"]
     assert "seller.product.basic" in refreshed["granted_scopes"]
 
@@ -269,8 +351,11 @@ def test_admin_hooks_change_returns_products_and_payments(emu, client):
 
     pending = [p for p in emu.records("payments", shop) if p["status"] == "PROCESSING"]
     assert pending
-    answer = requests.post(emu.base_url + "/__admin__/update_records", json={
-        "kind": "payments", "shop_id": shop, "count": 1}, timeout=10).json()
+    answer = requests.post(
+        emu.base_url + "/__admin__/update_records",
+        json={"kind": "payments", "shop_id": shop, "count": 1},
+        timeout=10,
+    ).json()
     paid = answer["ids"]
     assert paid == [pending[0]["id"]]
     payment = emu.record("payments", shop, paid[0])
@@ -279,11 +364,17 @@ def test_admin_hooks_change_returns_products_and_payments(emu, client):
     statement = emu.record("statements", shop, pending[0]["statement_id"])
     assert statement["payment_status"] == "PAID"
     assert payment["create_time"] == pending[0]["create_time"]  # the incremental field stays
-    listed = requests.get(emu.base_url + "/__admin__/records",
-                          params={"kind": "payments", "shop_id": shop}, timeout=10).json()
+    listed = requests.get(
+        emu.base_url + "/__admin__/records",
+        params={"kind": "payments", "shop_id": shop},
+        timeout=10,
+    ).json()
     assert {p["id"]: p["status"] for p in listed["payments"]}[paid[0]] == "PAID"
-    bad = requests.post(emu.base_url + "/__admin__/update_records", json={
-        "kind": "withdrawals", "shop_id": shop}, timeout=10)
+    bad = requests.post(
+        emu.base_url + "/__admin__/update_records",
+        json={"kind": "withdrawals", "shop_id": shop},
+        timeout=10,
+    )
     assert bad.status_code == 400
 
 

@@ -29,15 +29,25 @@ def make(emulator_factory: Make) -> Make:
 
 
 def refresh(emu: Emulator, token: str) -> dict[str, t.Any]:
-    return token_call(emu, "/api/v2/token/refresh", app_key=emu.config.app_key,
-                      app_secret=emu.config.app_secret, refresh_token=token,
-                      grant_type="refresh_token")
+    return token_call(
+        emu,
+        "/api/v2/token/refresh",
+        app_key=emu.config.app_key,
+        app_secret=emu.config.app_secret,
+        refresh_token=token,
+        grant_type="refresh_token",
+    )
 
 
 def exchange(emu: Emulator, code: str) -> dict[str, t.Any]:
-    return token_call(emu, "/api/v2/token/get", app_key=emu.config.app_key,
-                      app_secret=emu.config.app_secret, auth_code=code,
-                      grant_type="authorized_code")
+    return token_call(
+        emu,
+        "/api/v2/token/get",
+        app_key=emu.config.app_key,
+        app_secret=emu.config.app_secret,
+        auth_code=code,
+        grant_type="authorized_code",
+    )
 
 
 def seller_token(number: int) -> str:
@@ -51,8 +61,9 @@ def listed(emu: Emulator, access_token: str) -> list[str]:
 
 
 def admin(emu: Emulator, method: str, name: str, **body: t.Any) -> requests.Response:
-    return requests.request(method, f"{emu.base_url}/__admin__/{name}", timeout=10,
-                            json=body if body else None)
+    return requests.request(
+        method, f"{emu.base_url}/__admin__/{name}", timeout=10, json=body if body else None
+    )
 
 
 def ids(emu: Emulator) -> list[str]:
@@ -60,6 +71,7 @@ def ids(emu: Emulator) -> list[str]:
 
 
 # --- how shops are split -------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(("shops", "sellers"), [(10, 3), (3, 3), (7, 2), (5, 1), (100, 7)])
 def test_split_is_contiguous_fair_and_leaves_no_seller_without_a_shop(shops, sellers):
@@ -122,6 +134,7 @@ def test_another_sellers_cipher_answers_like_a_deauthorized_shop(make):
 
 # --- tokens per seller ---------------------------------------------------------------------------
 
+
 def test_each_refresh_token_answers_its_sellers_token_set(make):
     emu = make(shops=6, sellers=3)
     answers = [refresh(emu, seller_token(number))["data"] for number in (1, 2, 3)]
@@ -129,13 +142,16 @@ def test_each_refresh_token_answers_its_sellers_token_set(make):
     assert [a["refresh_token"] for a in answers] == [seller_token(n) for n in (1, 2, 3)]
     assert len({a["open_id"] for a in answers}) == 3
     assert [a["seller_base_region"] for a in answers] == [
-        shop["region"] for shop in (emu.shops()[0], emu.shops()[2], emu.shops()[4])]
+        shop["region"] for shop in (emu.shops()[0], emu.shops()[2], emu.shops()[4])
+    ]
     every = ids(emu)
     for number, answer in enumerate(answers, start=1):
-        assert listed(emu, answer["access_token"]) == every[2 * number - 2:2 * number]
+        assert listed(emu, answer["access_token"]) == every[2 * number - 2 : 2 * number]
     rows = admin(emu, "GET", "refresh_tokens").json()["sellers"]
-    assert rows == [{"seller": n, "refresh_token": seller_token(n), "open_id": a["open_id"]}
-                    for n, a in enumerate(answers, start=1)]
+    assert rows == [
+        {"seller": n, "refresh_token": seller_token(n), "open_id": a["open_id"]}
+        for n, a in enumerate(answers, start=1)
+    ]
 
 
 def test_revoking_one_seller_leaves_the_others_working(make):
@@ -144,7 +160,10 @@ def test_revoking_one_seller_leaves_the_others_working(make):
     assert admin(emu, "POST", "revoke_refresh_token", seller=2).json() == {"ok": True}
     revoked = refresh(emu, seller_token(2))
     assert (revoked["code"], revoked["message"], revoked["data"]) == (
-        36004001, "rt has expired", None)
+        36004001,
+        "rt has expired",
+        None,
+    )
     assert refresh(emu, seller_token(1))["code"] == 0
     assert refresh(emu, seller_token(3))["code"] == 0
     assert listed(emu, before)  # the docs say nothing: issued access tokens live on
@@ -166,7 +185,9 @@ def test_revoking_with_deauthorized_access_tokens_answers_105001_for_that_seller
     refused = Client(emu, second).shops()
     assert refused.status_code == 401
     assert (refused.json()["code"], refused.json()["message"]) == (
-        105001, messages.TOKEN_DEAUTHORIZED)
+        105001,
+        messages.TOKEN_DEAUTHORIZED,
+    )
     assert listed(emu, first) == ids(emu)[:2]
     assert refresh(emu, seller_token(1))["code"] == 0
     fresh = exchange(emu, emu.issue_auth_code(seller=2))["data"]["access_token"]
@@ -209,15 +230,20 @@ def test_expiring_one_sellers_access_tokens(make):
 
 # --- auth codes and the consent page -------------------------------------------------------------
 
+
 def test_auth_codes_belong_to_their_seller(make):
     emu = make(shops=6, sellers=3)
     by_method = exchange(emu, emu.issue_auth_code(seller=3))["data"]
     assert (by_method["seller_name"], by_method["refresh_token"]) == (
-        "Demo Seller 3", seller_token(3))
+        "Demo Seller 3",
+        seller_token(3),
+    )
     code = admin(emu, "POST", "auth_code", seller=2).json()["auth_code"]
     by_admin = exchange(emu, code)["data"]
     assert (by_admin["seller_name"], by_admin["refresh_token"]) == (
-        "Demo Seller 2", seller_token(2))
+        "Demo Seller 2",
+        seller_token(2),
+    )
     default = exchange(emu, admin(emu, "POST", "auth_code").json()["auth_code"])["data"]
     assert default["refresh_token"] == seller_token(1)
     token = admin(emu, "POST", "access_token", seller=3).json()["access_token"]
@@ -227,17 +253,29 @@ def test_auth_codes_belong_to_their_seller(make):
 
 def test_the_consent_page_logs_in_as_the_seller_asked_for(make):
     emu = make(shops=4, sellers=2)
-    consent = requests.get(emu.base_url + "/open/authorize", allow_redirects=False, timeout=10,
-                           params={"service_id": "1", "state": "s", "seller": "2",
-                                   "redirect_uri": "http://localhost:9/cb"})
+    consent = requests.get(
+        emu.base_url + "/open/authorize",
+        allow_redirects=False,
+        timeout=10,
+        params={
+            "service_id": "1",
+            "state": "s",
+            "seller": "2",
+            "redirect_uri": "http://localhost:9/cb",
+        },
+    )
     assert consent.status_code == 302
     code = consent.headers["Location"].split("code=")[1].split("&")[0]
     data = exchange(emu, code)["data"]
     assert (data["seller_name"], data["refresh_token"]) == ("Demo Seller 2", seller_token(2))
     assert data["open_id"] == emu.refresh_tokens()[1]["open_id"]
     for bad in ("0", "3", "two"):
-        refused = requests.get(emu.base_url + "/open/authorize", allow_redirects=False,
-                               timeout=10, params={"service_id": "1", "seller": bad})
+        refused = requests.get(
+            emu.base_url + "/open/authorize",
+            allow_redirects=False,
+            timeout=10,
+            params={"service_id": "1", "seller": bad},
+        )
         assert refused.status_code == 400
         assert refused.text == "seller must be an integer from 1 to 2"
 
@@ -246,8 +284,7 @@ def test_the_consent_page_logs_in_as_the_seller_asked_for(make):
 def test_admin_refuses_an_unknown_seller_in_one_line(make, bad):
     emu = make(shops=4, sellers=2)
     for name in ("auth_code", "access_token", "revoke_refresh_token", "expire_access_tokens"):
-        answer = requests.post(f"{emu.base_url}/__admin__/{name}", json={"seller": bad},
-                               timeout=10)
+        answer = requests.post(f"{emu.base_url}/__admin__/{name}", json={"seller": bad}, timeout=10)
         if bad is None:  # an explicit null means the default
             assert answer.status_code == 200, name
             continue
@@ -259,12 +296,12 @@ def test_admin_refuses_an_unknown_seller_in_one_line(make, bad):
 
 # --- one seller, configuration, secrets ----------------------------------------------------------
 
+
 def test_one_seller_is_the_single_authorization_of_before(make):
     emu = make(shops=3)
     rows = admin(emu, "GET", "refresh_tokens").json()["sellers"]
     legacy_open_id = f"{random.Random('open_id:4').getrandbits(60):x}"
-    assert rows == [{"seller": 1, "refresh_token": "demo_refresh_token",
-                     "open_id": legacy_open_id}]
+    assert rows == [{"seller": 1, "refresh_token": "demo_refresh_token", "open_id": legacy_open_id}]
     data = refresh(emu, "demo_refresh_token")["data"]
     assert (data["open_id"], data["seller_name"]) == (legacy_open_id, "Demo Seller")
     assert data["seller_base_region"] == emu.shops()[0]["region"]
@@ -272,12 +309,15 @@ def test_one_seller_is_the_single_authorization_of_before(make):
     assert [row["sellers"] for row in emu.shops()] == [[1], [1], [1]]
 
 
-@pytest.mark.parametrize(("knobs", "message"), [
-    ({"sellers": 0}, "sellers must be an integer >= 1"),
-    ({"sellers": 2, "shared_shops": -1}, "shared_shops must be an integer >= 0"),
-    ({"shared_shops": 1}, "shared_shops needs sellers >= 2"),
-    ({"shops": 5, "sellers": 4, "shared_shops": 2}, r"shared_shops \(2\) exceeds the 1 shop"),
-])
+@pytest.mark.parametrize(
+    ("knobs", "message"),
+    [
+        ({"sellers": 0}, "sellers must be an integer >= 1"),
+        ({"sellers": 2, "shared_shops": -1}, "shared_shops must be an integer >= 0"),
+        ({"shared_shops": 1}, "shared_shops needs sellers >= 2"),
+        ({"shops": 5, "sellers": 4, "shared_shops": 2}, r"shared_shops \(2\) exceeds the 1 shop"),
+    ],
+)
 def test_impossible_seller_knobs_are_refused(knobs, message):
     with pytest.raises(ValueError, match=message):
         Emulator(EmulatorConfig(orders_per_shop=1, **knobs))
@@ -303,8 +343,13 @@ def test_every_sellers_tokens_are_known_secrets(make):
     rotated = refresh(emu, seller_token(2))["data"]
     minted = emu.issue_access_token(seller=2)
     known, process = set(emu.issued_secrets()), set(secrets_issued_in_process())
-    for secret in (seller_token(1), seller_token(2), rotated["refresh_token"],
-                   rotated["access_token"], minted):
+    for secret in (
+        seller_token(1),
+        seller_token(2),
+        rotated["refresh_token"],
+        rotated["access_token"],
+        minted,
+    ):
         assert secret in known
         assert secret in process
     code = emu.issue_auth_code(seller=2)
@@ -314,9 +359,26 @@ def test_every_sellers_tokens_are_known_secrets(make):
 
 def test_cli_serves_several_sellers_and_refuses_bad_knobs_in_one_line():
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tiktok_shop_emulator", "--port", "0", "--shops", "5",
-         "--orders-per-shop", "1", "--sellers", "2", "--shared-shops", "1"],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "tiktok_shop_emulator",
+            "--port",
+            "0",
+            "--shops",
+            "5",
+            "--orders-per-shop",
+            "1",
+            "--sellers",
+            "2",
+            "--shared-shops",
+            "1",
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         base_url = proc.stdout.readline().strip()
@@ -325,8 +387,14 @@ def test_cli_serves_several_sellers_and_refuses_bad_knobs_in_one_line():
     finally:
         proc.terminate()
         assert proc.wait(timeout=10) == 0
-    bad = subprocess.run([sys.executable, "-m", "tiktok_shop_emulator", "--sellers", "0"],
-                         cwd=REPO, capture_output=True, text=True, timeout=60, check=False)
+    bad = subprocess.run(
+        [sys.executable, "-m", "tiktok_shop_emulator", "--sellers", "0"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert bad.returncode == 2
     assert bad.stdout == ""
     assert bad.stderr.strip().splitlines()[-1].endswith("sellers must be an integer >= 1, not 0")

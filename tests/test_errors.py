@@ -40,8 +40,12 @@ def _body(code: int, message: str = "m", request_id: str = "RID1") -> bytes:
         (200, b'{"code": 0, "da', {}, Action.RETRY),  # truncated body
         (401, _body(105002, "Access token is expired"), {}, Action.REFRESH_TOKEN),
         (401, _body(36009004, "Invalid access token"), {}, Action.REFRESH_TOKEN),
-        (401, _body(105001, "access token is invalid; detail:your token has been deauthorized"),
-         {}, Action.REFRESH_TOKEN),
+        (
+            401,
+            _body(105001, "access token is invalid; detail:your token has been deauthorized"),
+            {},
+            Action.REFRESH_TOKEN,
+        ),
         (401, _body(106001, "Invalid credentials. The 'sign' is invalid."), {}, Action.FAIL),
         (200, _body(36009004, "Invalid timestamp"), {}, Action.FAIL),
         (200, _body(105005, "you should apply auth pkg for this api"), {}, Action.FAIL),
@@ -113,12 +117,20 @@ def _raised(code: int, message: str) -> Exception:
 @pytest.mark.parametrize(
     ("code", "message", "kind", "advice"),
     [
-        (101000, "Invalid query or header. The `category_asset_cipher` query parameter or "
-                 "`x-tts-access-token` header is invalid.", ShopNotAuthorizedError,
-         "authorize it again"),
+        (
+            101000,
+            "Invalid query or header. The `category_asset_cipher` query parameter or "
+            "`x-tts-access-token` header is invalid.",
+            ShopNotAuthorizedError,
+            "authorize it again",
+        ),
         (12052700, "The seller is inactive.", SellerInactiveError, "reactivate"),
-        (36009004, "Invalid identifier. The `shop_id` query parameter is invalid.",
-         InvalidShopCipherError, "cipher"),
+        (
+            36009004,
+            "Invalid identifier. The `shop_id` query parameter is invalid.",
+            InvalidShopCipherError,
+            "cipher",
+        ),
         (36009001, "Invalid page_token", PageTokenError, ""),
         (38023048, "Invalid page token", PageTokenError, ""),
     ],
@@ -136,10 +148,15 @@ def test_answers_that_concern_one_shop_are_shop_errors(code, message, kind, advi
     [
         (106001, "Invalid credentials. The `sign` query parameter is invalid."),
         (36009004, "Invalid credentials. Invalid `app_key` query parameter."),
-        (36009004, "Invalid timestamp. The value of the `timestamp` query parameter must not be "
-                   "earlier than 5 minutes before the current time."),
-        (36009033, "Access denied. Your IP address is not in the IP allow list configured for "
-                   "this app."),
+        (
+            36009004,
+            "Invalid timestamp. The value of the `timestamp` query parameter must not be "
+            "earlier than 5 minutes before the current time.",
+        ),
+        (
+            36009033,
+            "Access denied. Your IP address is not in the IP allow list configured for this app.",
+        ),
     ],
 )
 def test_answers_that_concern_every_shop_are_not_shop_errors(code, message):

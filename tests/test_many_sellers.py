@@ -106,24 +106,35 @@ def test_a_shop_an_authorization_does_not_cover_is_a_shop_failure(three):
     config["authorizations"][1]["shop_ids"] = [seller_shop_ids(three, 1)[0], "999"]
     run = run_in_process(three, config)
     assert run.returncode == 1
-    assert any("Shop 999" in line and "authorization 'Seller 2' covers" in line
-               for line in run.stderr.splitlines())
+    assert any(
+        "Shop 999" in line and "authorization 'Seller 2' covers" in line
+        for line in run.stderr.splitlines()
+    )
     assert set(seller_shop_ids(three, 1)) <= {record["id"] for record in run.records("shops")}
 
 
 def test_a_seller_lacking_a_package_is_named_for_that_seller_only():
     # Sellers authorize the packages the app had then: seller B's token lacks Product.
-    config = {"app_key": "k", "app_secret": "s", "auth_base_url": "http://127.0.0.1:9",
-              "request_timeout": 5, "token_store_enabled": False,
-              "authorizations": [{"name": "A", "refresh_token": "rt-a"},
-                                 {"name": "B", "refresh_token": "rt-b"}]}
+    config = {
+        "app_key": "k",
+        "app_secret": "s",
+        "auth_base_url": "http://127.0.0.1:9",
+        "request_timeout": 5,
+        "token_store_enabled": False,
+        "authorizations": [
+            {"name": "A", "refresh_token": "rt-a"},
+            {"name": "B", "refresh_token": "rt-b"},
+        ],
+    }
     owners = {"1": "A", "2": "B"}
     authorizations = Authorizations(config, owners.get)
     scopes = {"A": ["seller.order.info", "seller.product.basic"], "B": ["seller.order.info"]}
     for each in authorizations:
-        each.tokens._current = TokenSet(access_token=f"at-{each.name}",
-                                        access_token_expire_in=None,
-                                        granted_scopes=scopes[each.name])
+        each.tokens._current = TokenSet(
+            access_token=f"at-{each.name}",
+            access_token_expire_in=None,
+            granted_scopes=scopes[each.name],
+        )
     assert authorizations.lacking({"shop_id": "1"}, "seller.product.basic") is None
     assert authorizations.lacking({"shop_id": "2"}, "seller.product.basic") == "B"
     assert authorizations.lacking({"shop_id": "2"}, "seller.order.info") is None
@@ -133,18 +144,21 @@ def test_a_seller_lacking_a_package_is_named_for_that_seller_only():
 @pytest.mark.parametrize(
     ("authorizations", "needle"),
     [
-        ([{"refresh_token": "abcdef1", "name": "A"}, {"refresh_token": "abcdef2", "name": "A"}],
-         "two authorizations are named 'A'"),
-        ([{"refresh_token": "abcdef1"}, {"refresh_token": "abcdef1"}],
-         "has the same refresh_token as"),
+        (
+            [{"refresh_token": "abcdef1", "name": "A"}, {"refresh_token": "abcdef2", "name": "A"}],
+            "two authorizations are named 'A'",
+        ),
+        (
+            [{"refresh_token": "abcdef1"}, {"refresh_token": "abcdef1"}],
+            "has the same refresh_token as",
+        ),
         ([{"refresh_token": "abcdef1", "refreshtoken": "x"}], "authorizations"),
         ([{"name": "no token"}], "authorizations"),
         ([{"refresh_token": "abc def"}], "authorizations[1].refresh_token"),
         ([{"refresh_token": "abcdef1", "name": "bad\x1b[2Jname"}], "authorizations[1].name"),
     ],
 )
-def test_a_bad_authorizations_list_is_one_line_without_the_token(emulator, authorizations,
-                                                                 needle):
+def test_a_bad_authorizations_list_is_one_line_without_the_token(emulator, authorizations, needle):
     config = tap_config(emulator, refresh_token=None, authorizations=authorizations)
     run = run_in_process(emulator, config)
     assert run.returncode == 1
@@ -204,8 +218,9 @@ def test_two_runs_at_once_sharing_a_store_lose_no_token(rotating, tmp_path):
     catalog = catalog_selecting(("shops", "orders"))
     for round_ in range(3):
         rotating.expire_access_tokens()
-        taps = [spawn_tap(tmp_path / f"run-{round_}-{i}", config, catalog=catalog)
-                for i in range(2)]
+        taps = [
+            spawn_tap(tmp_path / f"run-{round_}-{i}", config, catalog=catalog) for i in range(2)
+        ]
         runs = [finish_tap(tap, rotating, config) for tap in taps]
         assert [run.returncode for run in runs] == [0, 0], runs[0].stderr[-2000:]
     stored = json.loads(store.read_text())["entries"]

@@ -21,8 +21,14 @@ from tap_tiktok_shop.streams import STREAM_TYPES
 REPO = Path(__file__).resolve().parent.parent
 PROJECT = yaml.safe_load((REPO / "meltano.yml").read_text())
 #: JSON schema type of a setting -> the Meltano setting kind that holds it.
-KINDS = {"string": "string", "integer": "integer", "boolean": "boolean", "number": "decimal",
-         "array": "array", "object": "object"}
+KINDS = {
+    "string": "string",
+    "integer": "integer",
+    "boolean": "boolean",
+    "number": "decimal",
+    "array": "array",
+    "object": "object",
+}
 REQUIRED_CAPABILITIES = {"catalog", "discover", "state", "about", "stream-maps"}
 
 
@@ -50,8 +56,13 @@ CONFIG_SCHEMA = _own_settings()
 
 @pytest.fixture(scope="module")
 def about() -> dict[str, t.Any]:
-    done = subprocess.run([sys.executable, "-m", "tap_tiktok_shop", "--about", "--format=json"],
-                          capture_output=True, text=True, check=True, cwd=REPO)
+    done = subprocess.run(
+        [sys.executable, "-m", "tap_tiktok_shop", "--about", "--format=json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
     return t.cast("dict[str, t.Any]", json.loads(done.stdout))
 
 
@@ -108,8 +119,9 @@ def test_select_names_real_streams_and_the_default_ones():
 
 
 def _arrays_of_objects(stream_type: t.Any) -> set[str]:
-    schema = json.loads(files("tap_tiktok_shop.schemas").joinpath(
-        f"{stream_type.name}.json").read_text())
+    schema = json.loads(
+        files("tap_tiktok_shop.schemas").joinpath(f"{stream_type.name}.json").read_text()
+    )
     found = set()
     for name, prop in schema["properties"].items():
         types = prop.get("type", [])
@@ -156,8 +168,9 @@ def test_the_demo_environment_points_both_hosts_at_the_emulator():
     assert PROJECT["default_environment"] in environments
     demo = environments["demo"]["config"]["plugins"]
     tap_config = next(p for p in demo["extractors"] if p["name"] == "tap-tiktok-shop")["config"]
-    assert tap_config["api_base_url"] == tap_config["auth_base_url"] == (
-        "${TIKTOK_SHOP_EMULATOR_URL}")
+    assert (
+        tap_config["api_base_url"] == tap_config["auth_base_url"] == ("${TIKTOK_SHOP_EMULATOR_URL}")
+    )
     assert {"app_key", "app_secret", "refresh_token"} <= set(tap_config)
 
 
@@ -179,7 +192,8 @@ def test_secrets_example_lists_every_setting_of_the_tap():
 def test_secrets_example_names_only_declared_loader_settings():
     example = (REPO / ".secrets.example").read_text()
     listed = set(re.findall(r"^#? ?TARGET_POSTGRES_([A-Z_]+)=", example, flags=re.MULTILINE))
-    declared = {setting["name"].upper()
-                for setting in _plugin("loaders", "target-postgres")["settings"]}
+    declared = {
+        setting["name"].upper() for setting in _plugin("loaders", "target-postgres")["settings"]
+    }
     assert listed
     assert listed <= declared

@@ -43,8 +43,14 @@ def order_searches_of(emu: Emulator, shop_id: str) -> int:
 
 
 def earlier_state(shops: t.Iterable[str]) -> dict[str, t.Any]:
-    partitions = [{"context": {"shop_id": shop}, "replication_key": "update_time",
-                   "replication_key_value": OLD} for shop in shops]
+    partitions = [
+        {
+            "context": {"shop_id": shop},
+            "replication_key": "update_time",
+            "replication_key_value": OLD,
+        }
+        for shop in shops
+    ]
     return {"bookmarks": {"orders": {"partitions": partitions}}}
 
 
@@ -59,19 +65,26 @@ def test_an_outage_of_every_shop_stops_after_the_threshold_in_one_line(
     run = run_in_process(emu, config, state=earlier_state(shops))
 
     line = assert_one_error_line(
-        run, "The API looks down", f"{SHOPS_IN_A_ROW} shops in a row", "'orders'", "HTTP 503",
-        "gave up after 8 attempts", "request_id", "Run again later")
+        run,
+        "The API looks down",
+        f"{SHOPS_IN_A_ROW} shops in a row",
+        "'orders'",
+        "HTTP 503",
+        "gave up after 8 attempts",
+        "request_id",
+        "Run again later",
+    )
     assert run.returncode == 1
     assert all(shop in line for shop in shops[:SHOPS_IN_A_ROW])
     assert "could not be synced completely" not in run.stderr  # the outage line replaces it
     # The shops before the one that tripped it each have their WARNING line; no shop after.
     for shop in shops[: SHOPS_IN_A_ROW - 1]:
         assert len(shop_warnings(run, shop)) == 1
-    for shop in shops[SHOPS_IN_A_ROW - 1:]:
+    for shop in shops[SHOPS_IN_A_ROW - 1 :]:
         assert shop_warnings(run, shop) == []
     # Only the reads already under way spent their retries: not the 10 shops' 80 attempts.
     assert emu.stats.count(SEARCH) == max(parallel_reads, SHOPS_IN_A_ROW) * TRIES
-    for shop in shops[max(parallel_reads, SHOPS_IN_A_ROW):]:
+    for shop in shops[max(parallel_reads, SHOPS_IN_A_ROW) :]:
         assert order_searches_of(emu, shop) == 0
     # Bookmarks never move for a shop that was not synced.
     assert run.records("orders") == []
@@ -102,9 +115,7 @@ def test_a_success_between_failures_starts_the_count_again(emulator_factory, wai
     assert_state_never_ahead(run, emu)
 
 
-def test_one_flaky_shop_among_healthy_ones_is_isolated_and_the_others_sync(
-    emulator_factory, waits
-):
+def test_one_flaky_shop_among_healthy_ones_is_isolated_and_the_others_sync(emulator_factory, waits):
     emu = emulator_factory(shops=6, orders_per_shop=60)
     shops = shop_ids(emu)
     flaky = shops[2]
@@ -127,8 +138,10 @@ def test_one_flaky_shop_among_healthy_ones_is_isolated_and_the_others_sync(
     assert emitted(run) == all_orders(emu, healthy)
     assert set(bookmarks(run.last_state)) == set(healthy)
     others = set(shops) - {flaky}
-    synced = {stream: {r["shop_id"] for r in run.records(stream)}
-              for stream in ("returns", "cancellations")}
+    synced = {
+        stream: {r["shop_id"] for r in run.records(stream)}
+        for stream in ("returns", "cancellations")
+    }
     assert synced == {"returns": others, "cancellations": others}
     assert order_searches_of(emu, flaky) == TRIES
     assert_state_never_ahead(run, emu)

@@ -39,8 +39,10 @@ def _env(emu: Emulator, schema: str) -> dict[str, str]:
         "TAP_TIKTOK_SHOP_PAGE_SIZE": "50",
         "TAP_TIKTOK_SHOP_PARALLEL_READS": "2",
         "TAP_TIKTOK_SHOP__SELECT": '["shops.*", "orders.*"]',
-        "TARGET_POSTGRES_HOST": PG["host"], "TARGET_POSTGRES_PORT": str(PG["port"]),
-        "TARGET_POSTGRES_USER": PG["user"], "TARGET_POSTGRES_PASSWORD": PG["password"],
+        "TARGET_POSTGRES_HOST": PG["host"],
+        "TARGET_POSTGRES_PORT": str(PG["port"]),
+        "TARGET_POSTGRES_USER": PG["user"],
+        "TARGET_POSTGRES_PASSWORD": PG["password"],
         "TARGET_POSTGRES_DATABASE": PG["dbname"],
         "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": schema,
         "TARGET_POSTGRES_BATCH_SIZE_ROWS": str(BATCH_ROWS),
@@ -50,8 +52,9 @@ def _env(emu: Emulator, schema: str) -> dict[str, str]:
 def _stored(db: psycopg.Connection[t.Any], schema: str) -> tuple[int, int, dict[str, int]]:
     """(rows, distinct ids, id -> update_time) of the loaded orders table (0s before it exists)."""
     try:
-        rows = db.execute(sql.SQL("SELECT id, update_time FROM {}.orders").format(
-            sql.Identifier(schema))).fetchall()
+        rows = db.execute(
+            sql.SQL("SELECT id, update_time FROM {}.orders").format(sql.Identifier(schema))
+        ).fetchall()
     except psycopg.errors.UndefinedTable:
         return 0, 0, {}
     return len(rows), len({row[0] for row in rows}), {row[0]: row[1] for row in rows}
@@ -60,13 +63,18 @@ def _stored(db: psycopg.Connection[t.Any], schema: str) -> tuple[int, int, dict[
 def _start(project: MeltanoProject, env: dict[str, str], *extra: str) -> subprocess.Popen[bytes]:
     """``meltano run`` in a process group of its own (Meltano, the tap and the loader)."""
     return subprocess.Popen(
-        [str(MELTANO), "run", *extra, "tap-tiktok-shop", "target-postgres"], cwd=REPO,
-        env=project.env(env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        start_new_session=True)
+        [str(MELTANO), "run", *extra, "tap-tiktok-shop", "target-postgres"],
+        cwd=REPO,
+        env=project.env(env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
 
 
-def _kill_when(proc: subprocess.Popen[bytes], db: psycopg.Connection[t.Any], schema: str,
-               rows: int) -> int:
+def _kill_when(
+    proc: subprocess.Popen[bytes], db: psycopg.Connection[t.Any], schema: str, rows: int
+) -> int:
     """SIGKILL the run's whole process group once the table holds ``rows`` orders or more."""
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
@@ -76,8 +84,10 @@ def _kill_when(proc: subprocess.Popen[bytes], db: psycopg.Connection[t.Any], sch
             proc.wait()
             return count
         if proc.poll() is not None:
-            pytest.fail(f"the run ended before it was killed (exit {proc.returncode}):\n"
-                        f"{proc.stderr.read().decode()[-3000:] if proc.stderr else ''}")
+            pytest.fail(
+                f"the run ended before it was killed (exit {proc.returncode}):\n"
+                f"{proc.stderr.read().decode()[-3000:] if proc.stderr else ''}"
+            )
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     pytest.fail(f"the table never reached {rows} orders")
@@ -91,7 +101,8 @@ def _change_orders(emu: Emulator, count: int, seed: int) -> set[str]:
 
 
 def test_killed_twice_then_resumed_holds_every_order_once_in_its_latest_version(
-        meltano_project: MeltanoProject) -> None:
+    meltano_project: MeltanoProject,
+) -> None:
     meltano_project.install("extractor", "tap-tiktok-shop")
     meltano_project.install("loader", "target-postgres")
     db = _connect()
@@ -109,19 +120,22 @@ def test_killed_twice_then_resumed_holds_every_order_once_in_its_latest_version(
         assert refused.returncode != 0
         assert "--force" in refused.stderr + refused.stdout
 
-        second = _kill_when(_start(meltano_project, env, "--force"), db, schema,
-                            rows=first + 900)
+        second = _kill_when(_start(meltano_project, env, "--force"), db, schema, rows=first + 900)
         assert second < SHOPS * ORDERS
         changed |= _change_orders(emu, 15, seed=7)
         time.sleep(1.1)  # the last run starts in a later second than the changes
 
-        done = meltano_project.meltano("run", "--force", "tap-tiktok-shop", "target-postgres",
-                                       env=env, timeout=600)
+        done = meltano_project.meltano(
+            "run", "--force", "tap-tiktok-shop", "target-postgres", env=env, timeout=600
+        )
         assert done.returncode == 0, done.stderr[-4000:]
 
         total, distinct, stored = _stored(db, schema)
-        expected = {row["id"]: row["update_time"]
-                    for shop in emu.shops() for row in emu.orders_for_shop(shop["id"])}
+        expected = {
+            row["id"]: row["update_time"]
+            for shop in emu.shops()
+            for row in emu.orders_for_shop(shop["id"])
+        }
         assert total == distinct == len(expected) == SHOPS * ORDERS  # each order once
         assert stored == expected  # ... in its latest version
         assert changed

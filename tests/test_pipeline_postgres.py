@@ -50,26 +50,32 @@ class Pipeline:
 
     def config(self) -> dict[str, t.Any]:
         """The tap's settings, as a user would put them in .env."""
-        return {"app_key": self.emulator.config.app_key,
-                "app_secret": self.emulator.config.app_secret,
-                "refresh_token": self.emulator.config.refresh_token,
-                "api_base_url": self.emulator.base_url,
-                "auth_base_url": self.emulator.base_url,
-                # The emulator's 14 days of analytics (Meltano cannot pass the decimal
-                # analytics_requests_per_second from the environment: 1 request/s it is).
-                "analytics_history_days": 16}
+        return {
+            "app_key": self.emulator.config.app_key,
+            "app_secret": self.emulator.config.app_secret,
+            "refresh_token": self.emulator.config.refresh_token,
+            "api_base_url": self.emulator.base_url,
+            "auth_base_url": self.emulator.base_url,
+            # The emulator's 14 days of analytics (Meltano cannot pass the decimal
+            # analytics_requests_per_second from the environment: 1 request/s it is).
+            "analytics_history_days": 16,
+        }
 
-    def run(self, *extra: str, schema: str | None = None,
-            settings: dict[str, str] | None = None) -> None:
+    def run(
+        self, *extra: str, schema: str | None = None, settings: dict[str, str] | None = None
+    ) -> None:
         """``meltano run tap-tiktok-shop target-postgres``, configured through the environment."""
-        env = {f"TAP_TIKTOK_SHOP_{key.upper()}": str(value)
-               for key, value in self.config().items()}
-        env.update({
-            "TARGET_POSTGRES_HOST": PG["host"], "TARGET_POSTGRES_PORT": str(PG["port"]),
-            "TARGET_POSTGRES_USER": PG["user"], "TARGET_POSTGRES_PASSWORD": PG["password"],
-            "TARGET_POSTGRES_DATABASE": PG["dbname"],
-            "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": schema or self.schema,
-        })
+        env = {f"TAP_TIKTOK_SHOP_{key.upper()}": str(value) for key, value in self.config().items()}
+        env.update(
+            {
+                "TARGET_POSTGRES_HOST": PG["host"],
+                "TARGET_POSTGRES_PORT": str(PG["port"]),
+                "TARGET_POSTGRES_USER": PG["user"],
+                "TARGET_POSTGRES_PASSWORD": PG["password"],
+                "TARGET_POSTGRES_DATABASE": PG["dbname"],
+                "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": schema or self.schema,
+            }
+        )
         env.update(settings or {})
         done = self.project.meltano("run", "tap-tiktok-shop", "target-postgres", *extra, env=env)
         assert_no_secrets(done.stdout + done.stderr, secret_values(self.emulator, self.config()))
@@ -88,8 +94,10 @@ def _connect() -> psycopg.Connection[t.Any]:
     try:
         return psycopg.connect(**PG, autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as exc:
-        pytest.fail(f"PostgreSQL is not reachable at {PG['host']}:{PG['port']} ({exc}); start "
-                    "it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start")
+        pytest.fail(
+            f"PostgreSQL is not reachable at {PG['host']}:{PG['port']} ({exc}); start "
+            "it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+        )
 
 
 def _create_schema(db: psycopg.Connection[t.Any]) -> str:
@@ -99,8 +107,7 @@ def _create_schema(db: psycopg.Connection[t.Any]) -> str:
 
 
 def _drop_schema(db: psycopg.Connection[t.Any], schema: str) -> None:
-    db.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
-        sql.Identifier(schema)))
+    db.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
 @pytest.fixture(scope="module")
@@ -162,43 +169,69 @@ def _newest_per_shop(rows: dict[str, dict[str, t.Any]]) -> dict[str, int]:
 
 
 def _emulator_orders(emu: Emulator) -> dict[str, dict[str, t.Any]]:
-    return {row["id"]: {**row, "shop_id": shop["id"]}
-            for shop in emu.shops() for row in emu.orders_for_shop(shop["id"])}
+    return {
+        row["id"]: {**row, "shop_id": shop["id"]}
+        for shop in emu.shops()
+        for row in emu.orders_for_shop(shop["id"])
+    }
 
 
 def test_first_run_stores_one_row_per_order_with_right_per_shop_counts(pipeline, first_load):
     expected = _emulator_orders(pipeline.emulator)
     assert set(first_load.rows) == set(expected)  # keyed by id: one row per order
     with pipeline.db.cursor() as cur:
-        total, distinct = cur.execute(sql.SQL(
-            "SELECT count(*), count(DISTINCT id) FROM {}.orders").format(
-            sql.Identifier(pipeline.schema))).fetchone()
-        per_shop = dict(cur.execute(sql.SQL(
-            "SELECT shop_id, count(*) FROM {}.orders GROUP BY shop_id").format(
-            sql.Identifier(pipeline.schema))).fetchall())
-        shops = {row[0] for row in cur.execute(sql.SQL("SELECT id FROM {}.shops").format(
-            sql.Identifier(pipeline.schema)))}
+        total, distinct = cur.execute(
+            sql.SQL("SELECT count(*), count(DISTINCT id) FROM {}.orders").format(
+                sql.Identifier(pipeline.schema)
+            )
+        ).fetchone()
+        per_shop = dict(
+            cur.execute(
+                sql.SQL("SELECT shop_id, count(*) FROM {}.orders GROUP BY shop_id").format(
+                    sql.Identifier(pipeline.schema)
+                )
+            ).fetchall()
+        )
+        shops = {
+            row[0]
+            for row in cur.execute(
+                sql.SQL("SELECT id FROM {}.shops").format(sql.Identifier(pipeline.schema))
+            )
+        }
     assert total == distinct == len(expected) == 300
     assert per_shop == {shop["id"]: 150 for shop in pipeline.emulator.shops()}
     assert shops == set(per_shop)
     for order_id, row in first_load.rows.items():
         assert (row["shop_id"], row["update_time"]) == (
-            expected[order_id]["shop_id"], expected[order_id]["update_time"])
+            expected[order_id]["shop_id"],
+            expected[order_id]["update_time"],
+        )
 
 
 def test_nested_objects_and_arrays_of_objects_are_stored_as_jsonb(pipeline, first_load):
     schema = sql.Identifier(pipeline.schema)
     with pipeline.db.cursor() as cur:
-        types = dict(cur.execute(
-            "SELECT column_name, udt_name FROM information_schema.columns "
-            "WHERE table_schema = %s AND table_name = 'orders'", [pipeline.schema]).fetchall())
-        units = cur.execute(sql.SQL(
-            "SELECT o.id, count(*), sum((li->>'sale_price')::numeric) "
-            "FROM {}.orders o, jsonb_array_elements(o.line_items) AS li GROUP BY o.id"
-        ).format(schema)).fetchall()
-        stored = {row[0]: row[1:] for row in cur.execute(sql.SQL(
-            "SELECT id, line_items, payment, payment->>'total_amount' FROM {}.orders").format(
-            schema))}
+        types = dict(
+            cur.execute(
+                "SELECT column_name, udt_name FROM information_schema.columns "
+                "WHERE table_schema = %s AND table_name = 'orders'",
+                [pipeline.schema],
+            ).fetchall()
+        )
+        units = cur.execute(
+            sql.SQL(
+                "SELECT o.id, count(*), sum((li->>'sale_price')::numeric) "
+                "FROM {}.orders o, jsonb_array_elements(o.line_items) AS li GROUP BY o.id"
+            ).format(schema)
+        ).fetchall()
+        stored = {
+            row[0]: row[1:]
+            for row in cur.execute(
+                sql.SQL(
+                    "SELECT id, line_items, payment, payment->>'total_amount' FROM {}.orders"
+                ).format(schema)
+            )
+        }
     # One jsonb document each (meltano.yml's `schema:` extra), not a jsonb[] array: COPY
     # quotes jsonb[] elements character by character.
     assert types["line_items"] == "jsonb"
@@ -222,8 +255,7 @@ def test_state_holds_one_bookmark_per_shop(pipeline, first_load):
     assert first_load.bookmarks == _newest_per_shop(first_load.rows)
 
 
-def test_second_run_upserts_changed_orders_and_leaves_the_rest(pipeline, first_load,
-                                                                second_load):
+def test_second_run_upserts_changed_orders_and_leaves_the_rest(pipeline, first_load, second_load):
     changed_ids, load = second_load
     before, after = first_load.rows, load.rows
     changed = set(changed_ids)
@@ -232,17 +264,23 @@ def test_second_run_upserts_changed_orders_and_leaves_the_rest(pipeline, first_l
     emu = pipeline.emulator
     for order_id in changed:
         order = emu.order(after[order_id]["shop_id"], order_id)
-        assert after[order_id]["update_time"] == order["update_time"] > before[order_id][
-            "update_time"]
+        assert (
+            after[order_id]["update_time"] == order["update_time"] > before[order_id]["update_time"]
+        )
         assert after[order_id]["status"] == order["status"]
         assert after[order_id]["_sdc_batched_at"] > before[order_id]["_sdc_batched_at"]
     # Besides the changes, only the lookback window before each shop's bookmark is re-read.
-    window_start = {shop: mark - LOOKBACK_SECONDS
-                    for shop, mark in first_load.bookmarks.items()}
-    rewritten = {order_id for order_id, row in after.items()
-                 if row["_sdc_batched_at"] != before[order_id]["_sdc_batched_at"]}
-    in_window = {order_id for order_id, row in before.items()
-                 if row["update_time"] >= window_start[row["shop_id"]]}
+    window_start = {shop: mark - LOOKBACK_SECONDS for shop, mark in first_load.bookmarks.items()}
+    rewritten = {
+        order_id
+        for order_id, row in after.items()
+        if row["_sdc_batched_at"] != before[order_id]["_sdc_batched_at"]
+    }
+    in_window = {
+        order_id
+        for order_id, row in before.items()
+        if row["update_time"] >= window_start[row["shop_id"]]
+    }
     assert changed <= rewritten <= changed | in_window
     assert len(rewritten) < len(after) / 4
     for order_id in set(after) - rewritten:
@@ -261,8 +299,11 @@ def test_a_shard_of_shops_runs_with_its_own_state_id(pipeline, first_load):
     shard_shop = pipeline.emulator.shops()[1]["id"]
     schema = _create_schema(pipeline.db)
     try:
-        pipeline.run("--state-id-suffix=shard-b", schema=schema,
-                     settings={"TAP_TIKTOK_SHOP_SHOP_IDS": json.dumps([shard_shop])})
+        pipeline.run(
+            "--state-id-suffix=shard-b",
+            schema=schema,
+            settings={"TAP_TIKTOK_SHOP_SHOP_IDS": json.dumps([shard_shop])},
+        )
         stored = pipeline.rows(schema)
     finally:
         _drop_schema(pipeline.db, schema)
@@ -277,8 +318,12 @@ def test_a_shard_of_shops_runs_with_its_own_state_id(pipeline, first_load):
 
 def test_declared_loader_settings_are_settings_of_the_installed_target(pipeline):
     target = pipeline.project.sys_dir / "loaders" / "target-postgres" / "venv" / "bin"
-    done = subprocess.run([target / "target-postgres", "--about", "--format=json"],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [target / "target-postgres", "--about", "--format=json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     known = set(json.loads(done.stdout)["settings"]["properties"])
     project = yaml.safe_load((REPO / "meltano.yml").read_text())
     loader = next(p for p in project["plugins"]["loaders"] if p["name"] == "target-postgres")

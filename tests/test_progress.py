@@ -33,12 +33,14 @@ def _number(text: str) -> int:
     return int(text.replace(",", ""))
 
 
-def _progress(caplog: pytest.LogCaptureFixture, *, enabled: bool = True
-              ) -> tuple[Progress, FakeClock]:
+def _progress(
+    caplog: pytest.LogCaptureFixture, *, enabled: bool = True
+) -> tuple[Progress, FakeClock]:
     caplog.set_level(logging.INFO, logger="test-progress")
     clock = FakeClock()
-    return Progress(logging.getLogger("test-progress"), enabled=enabled, interval=10.0,
-                    clock=clock), clock
+    return Progress(
+        logging.getLogger("test-progress"), enabled=enabled, interval=10.0, clock=clock
+    ), clock
 
 
 def _ours(caplog: pytest.LogCaptureFixture) -> list[str]:

@@ -136,8 +136,11 @@ def _open_temporary_files(directory: str | None = None) -> dict[tuple[int, int],
     for fd in os.listdir("/proc/self/fd"):
         try:
             target = os.readlink(f"/proc/self/fd/{fd}")
-            if (target.startswith(directory) if directory is not None
-                    else target.startswith("/tmp") or "(deleted)" in target):
+            if (
+                target.startswith(directory)
+                if directory is not None
+                else target.startswith("/tmp") or "(deleted)" in target
+            ):
                 status = os.fstat(int(fd))
                 found[status.st_dev, status.st_ino] = status.st_size
         except OSError:
@@ -171,20 +174,31 @@ def test_the_earliest_waiting_read_gets_the_budget_first():
 
 
 def test_the_tap_piped_into_a_slow_loader_keeps_its_temporary_files_under_the_bound(
-        emulator_factory, tmp_path):
+    emulator_factory, tmp_path
+):
     """End to end: a tap process whose stdout is read slowly, its /proc fds sampled."""
     emu = emulator_factory(shops=1, orders_per_shop=6000, order_cache_size=6100)
     bound_mb = 4
     config = tap_config(emu, read_ahead_mb=bound_mb, parallel_reads=8, pages_per_window=2)
     (tmp_path / "config.json").write_text(json.dumps(config))
-    (tmp_path / "catalog.json").write_text(
-        json.dumps(catalog_selecting(["shops", "orders"])))
+    (tmp_path / "catalog.json").write_text(json.dumps(catalog_selecting(["shops", "orders"])))
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_TIKTOK_SHOP_")}
     env["TMPDIR"] = str(tmp_path)
     process = subprocess.Popen(
-        [sys.executable, "-m", "tap_tiktok_shop", "--config", str(tmp_path / "config.json"),
-         "--catalog", str(tmp_path / "catalog.json")],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=REPO, env=env)
+        [
+            sys.executable,
+            "-m",
+            "tap_tiktok_shop",
+            "--config",
+            str(tmp_path / "config.json"),
+            "--catalog",
+            str(tmp_path / "catalog.json"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=REPO,
+        env=env,
+    )
     assert process.stdout is not None
     peak, records = 0, 0
     for line in process.stdout:  # a loader taking a few hundred records a second

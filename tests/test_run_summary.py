@@ -35,8 +35,9 @@ def test_the_summary_counts_what_was_emitted_requests_retries_and_429s(
     emu.faults.add("rate_limit", count=2, path_prefix=ORDERS, skip=1)
     path = tmp_path / "summary.json"
     catalog = catalog_selecting(["shops", "orders", "products"])
-    run = run_in_process(emu, tap_config(emu, page_size=50, run_summary_file=str(path)),
-                         catalog=catalog)
+    run = run_in_process(
+        emu, tap_config(emu, page_size=50, run_summary_file=str(path)), catalog=catalog
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     facts = json.loads(path.read_text())
     assert facts["status"] == "succeeded"
@@ -53,8 +54,9 @@ def test_the_summary_counts_what_was_emitted_requests_retries_and_429s(
     assert facts["streams"]["products"]["throttled"] == 0
     partitions = run.last_state["bookmarks"]["orders"]["partitions"]
     values = [partition["replication_key_value"] for partition in partitions]
-    assert orders["bookmarks"]["earliest"] == time.strftime("%Y-%m-%dT%H:%M:%SZ",
-                                                            time.gmtime(min(values)))
+    assert orders["bookmarks"]["earliest"] == time.strftime(
+        "%Y-%m-%dT%H:%M:%SZ", time.gmtime(min(values))
+    )
     lines = _summary_lines(run)
     assert "Run summary: succeeded after" in lines[0]
     row = next(line for line in lines if "Run summary: orders" in line).split("summary:")[1]
@@ -94,16 +96,19 @@ def test_streams_skipped_for_a_missing_api_package_say_why(
     scopes = [scope for scope in DEFAULT_SCOPES if scope != "seller.finance.info"]
     emu = emulator_factory(shops=2, orders_per_shop=20, granted_scopes=scopes)
     path = tmp_path / "summary.json"
-    run = run_in_process(emu, tap_config(emu, run_summary_file=str(path)),
-                         catalog=catalog_selecting(["shops", "orders", "payments"]))
+    run = run_in_process(
+        emu,
+        tap_config(emu, run_summary_file=str(path)),
+        catalog=catalog_selecting(["shops", "orders", "payments"]),
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     payments = json.loads(path.read_text())["streams"]["payments"]
     assert payments["records"] == 0
     assert payments["requests"] == 0
     assert set(payments["shops_skipped"].values()) == {
-        "the app lacks the API package 'Finance Information' (scope seller.finance.info)"}
-    assert any("payments: 2 shop(s) skipped: the app lacks" in line
-               for line in _summary_lines(run))
+        "the app lacks the API package 'Finance Information' (scope seller.finance.info)"
+    }
+    assert any("payments: 2 shop(s) skipped: the app lacks" in line for line in _summary_lines(run))
 
 
 def test_an_interrupted_run_still_reports_what_it_emitted(
@@ -113,8 +118,7 @@ def test_an_interrupted_run_still_reports_what_it_emitted(
     emu.faults.add("slow", path_prefix="/order/", skip=2, seconds=120)  # holds page 3
     path = tmp_path / "summary.json"
     config = tap_config(emu, page_size=20, parallel_reads=1, run_summary_file=str(path))
-    process = spawn_tap(tmp_path / "run", config,
-                        catalog=catalog_selecting(["shops", "orders"]))
+    process = spawn_tap(tmp_path / "run", config, catalog=catalog_selecting(["shops", "orders"]))
     deadline = time.monotonic() + 30
     while not emu.faults.fired:
         assert process.poll() is None

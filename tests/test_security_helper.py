@@ -34,11 +34,19 @@ def refresh_env(emu):
 
 # --- M1: http:// only on loopback --------------------------------------------------------------
 
+
 @pytest.mark.parametrize("option", ["--auth-base-url", "--api-base-url"])
 def test_the_helper_refuses_plain_http_to_another_host(emulator, option):
     setting = option[2:].replace("-", "_")
-    done = run(emulator, "refresh", *app(emulator), option, "http://auth.example.com",
-               "--show-secrets", env=refresh_env(emulator))
+    done = run(
+        emulator,
+        "refresh",
+        *app(emulator),
+        option,
+        "http://auth.example.com",
+        "--show-secrets",
+        env=refresh_env(emulator),
+    )
     assert done.exit_code == 1
     assert f"{setting}: must be https:// (http:// only for 127.0.0.1/localhost)" in done.error()
 
@@ -51,6 +59,7 @@ def test_the_authorization_page_must_be_https_too(emulator):
 
 # --- L3: no redirects --------------------------------------------------------------------------
 
+
 def test_the_helper_follows_no_redirect(emulator_factory, emulator):
     elsewhere = emulator_factory(shops=1, orders_per_shop=1)
     answer(emulator, SHOPS, "", status=301, headers=[("Location", elsewhere.base_url + SHOPS)])
@@ -62,10 +71,14 @@ def test_the_helper_follows_no_redirect(emulator_factory, emulator):
 
 # --- L6: hostile answers in what the helper prints ---------------------------------------------
 
+
 def test_shop_names_are_printed_with_terminal_controls_escaped(emulator):
     shop = {"id": "1", "cipher": "c1", "name": "Evil\x1b]0;owned\x07 Shop", "region": "US"}
-    answer(emulator, SHOPS, {"code": 0, "message": "Success", "request_id": "r",
-                             "data": {"shops": [shop]}})
+    answer(
+        emulator,
+        SHOPS,
+        {"code": 0, "message": "Success", "request_id": "r", "data": {"shops": [shop]}},
+    )
     done = run(emulator, "shops", *app(emulator), env=refresh_env(emulator))
     assert done.exit_code == 0, done.stderr
     assert "\x1b" not in done.stdout
@@ -73,12 +86,22 @@ def test_shop_names_are_printed_with_terminal_controls_escaped(emulator):
 
 
 def test_an_absurd_expiry_is_shown_as_unknown_not_a_traceback(emulator, tmp_path):
-    data = {"access_token": "ROW_fake_access", "access_token_expire_in": 10**15,
-            "refresh_token": emulator.config.refresh_token,
-            "refresh_token_expire_in": "99999999999999999999", "seller_name": "S\x1b[2J"}
+    data = {
+        "access_token": "ROW_fake_access",
+        "access_token_expire_in": 10**15,
+        "refresh_token": emulator.config.refresh_token,
+        "refresh_token_expire_in": "99999999999999999999",
+        "seller_name": "S\x1b[2J",
+    }
     answer(emulator, REFRESH, {"code": 0, "message": "success", "request_id": "r", "data": data})
-    done = run(emulator, "refresh", *app(emulator), "--write-env", str(tmp_path / ".env"),
-               env=refresh_env(emulator))
+    done = run(
+        emulator,
+        "refresh",
+        *app(emulator),
+        "--write-env",
+        str(tmp_path / ".env"),
+        env=refresh_env(emulator),
+    )
     assert done.exit_code == 0, done.stderr
     assert "Access token expires at an unknown time" in done.stdout
     assert "Refresh token expires at an unknown time" in done.stdout
@@ -88,8 +111,14 @@ def test_an_absurd_expiry_is_shown_as_unknown_not_a_traceback(emulator, tmp_path
 def test_a_malformed_token_answer_is_one_line_and_saves_nothing(emulator, tmp_path):
     data = {"access_token": "ROW_fake_access", "refresh_token": "r1'\nEVIL=1"}
     answer(emulator, REFRESH, {"code": 0, "message": "success", "request_id": "r", "data": data})
-    done = run(emulator, "refresh", *app(emulator), "--write-env", str(tmp_path / ".env"),
-               env=refresh_env(emulator))
+    done = run(
+        emulator,
+        "refresh",
+        *app(emulator),
+        "--write-env",
+        str(tmp_path / ".env"),
+        env=refresh_env(emulator),
+    )
     assert done.exit_code == 1
     assert "the token answer's refresh_token: malformed" in done.error()
     assert "EVIL" not in done.stderr
@@ -98,6 +127,7 @@ def test_a_malformed_token_answer_is_one_line_and_saves_nothing(emulator, tmp_pa
 
 # --- M2 / L1: the .env writer ------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("dangling", [True, False])
 def test_a_symlinked_env_is_refused_dangling_or_not(tmp_path, dangling):
     target = tmp_path / "elsewhere"
@@ -105,8 +135,10 @@ def test_a_symlinked_env_is_refused_dangling_or_not(tmp_path, dangling):
         target.write_text("KEEP=1\n")
     link = tmp_path / ".env"
     link.symlink_to(target)
-    for attempt in (lambda: Destinations(None, link).check(),
-                    lambda: write_env(link, {"refresh_token": "r1"})):
+    for attempt in (
+        lambda: Destinations(None, link).check(),
+        lambda: write_env(link, {"refresh_token": "r1"}),
+    ):
         with pytest.raises(ConfigurationError, match="symlink"):
             attempt()
     assert target.exists() is not dangling
@@ -148,35 +180,55 @@ def test_values_that_could_break_out_of_their_env_line_are_refused(tmp_path, val
 
 # --- L5: secrets need not be on the command line -----------------------------------------------
 
+
 def exchange_args(emu, tmp_path, *extra):
-    return ["exchange", "--app-key", emu.config.app_key, *hosts(emu),
-            "--write-config", str(tmp_path / "config.json"), *extra]
+    return [
+        "exchange",
+        "--app-key",
+        emu.config.app_key,
+        *hosts(emu),
+        "--write-config",
+        str(tmp_path / "config.json"),
+        *extra,
+    ]
 
 
 def test_the_app_secret_from_a_file_and_the_code_from_stdin(emulator, tmp_path):
     secret_file = tmp_path / "secret"
     secret_file.write_text(emulator.config.app_secret + "\n")
     code = emulator.issue_auth_code()
-    done = run(emulator, *exchange_args(emulator, tmp_path, "--app-secret-file", str(secret_file),
-                                        "--code", "-"), input_text=code + "\n")
+    done = run(
+        emulator,
+        *exchange_args(emulator, tmp_path, "--app-secret-file", str(secret_file), "--code", "-"),
+        input_text=code + "\n",
+    )
     assert done.exit_code == 0, done.stderr
     assert "Authorized shops (2)" in done.stdout
 
 
 def test_the_code_and_the_redirect_url_from_the_environment(emulator, tmp_path):
     code = emulator.issue_auth_code()
-    done = run(emulator, *exchange_args(emulator, tmp_path),
-               env={**secret_env(emulator), "TAP_TIKTOK_SHOP_AUTH_CODE": code})
+    done = run(
+        emulator,
+        *exchange_args(emulator, tmp_path),
+        env={**secret_env(emulator), "TAP_TIKTOK_SHOP_AUTH_CODE": code},
+    )
     assert done.exit_code == 0, done.stderr
     url = f"http://127.0.0.1/cb?code={emulator.issue_auth_code()}&state=s9"
-    done = run(emulator, *exchange_args(emulator, tmp_path, "--expect-state", "s9"),
-               env={**secret_env(emulator), "TAP_TIKTOK_SHOP_AUTH_REDIRECT_URL": url})
+    done = run(
+        emulator,
+        *exchange_args(emulator, tmp_path, "--expect-state", "s9"),
+        env={**secret_env(emulator), "TAP_TIKTOK_SHOP_AUTH_REDIRECT_URL": url},
+    )
     assert done.exit_code == 0, done.stderr
 
 
 def test_the_help_says_who_can_see_secret_flags(emulator):
-    for command, flags in (("exchange", ("--app-secret", "--code", "--redirect-url")),
-                           ("login", ("--app-secret",)), ("refresh", ("--app-secret",))):
+    for command, flags in (
+        ("exchange", ("--app-secret", "--code", "--redirect-url")),
+        ("login", ("--app-secret",)),
+        ("refresh", ("--app-secret",)),
+    ):
         params = {param.opts[0]: param for param in cli.commands[command].params}
         for flag in flags:
             assert "visible to other users" in (getattr(params[flag], "help", "") or ""), flag
@@ -185,28 +237,51 @@ def test_the_help_says_who_can_see_secret_flags(emulator):
 
 
 def test_the_app_secret_file_is_one_line_when_unreadable_or_both_are_given(emulator, tmp_path):
-    done = run(emulator, *exchange_args(emulator, tmp_path, "--code", "c", "--app-secret-file",
-                                        str(tmp_path / "absent")))
+    done = run(
+        emulator,
+        *exchange_args(
+            emulator, tmp_path, "--code", "c", "--app-secret-file", str(tmp_path / "absent")
+        ),
+    )
     assert done.exit_code == 1
     assert "--app-secret-file: cannot read" in done.error()
-    done = run(emulator, *exchange_args(emulator, tmp_path, "--code", "c", "--app-secret", "x",
-                                        "--app-secret-file", str(tmp_path / "absent")))
+    done = run(
+        emulator,
+        *exchange_args(
+            emulator,
+            tmp_path,
+            "--code",
+            "c",
+            "--app-secret",
+            "x",
+            "--app-secret-file",
+            str(tmp_path / "absent"),
+        ),
+    )
     assert done.exit_code == 2
     assert "either --app-secret or --app-secret-file" in done.error()
 
 
 # --- I2: the emulator --------------------------------------------------------------------------
 
+
 def test_the_emulator_warns_off_loopback_and_says_it_is_for_tests():
     assert exposure_warning("127.0.0.1") is None
     assert exposure_warning("localhost") is None
     assert "for tests only" in (exposure_warning("0.0.0.0") or "")
-    done = subprocess.run([sys.executable, "-m", "tiktok_shop_emulator", "--help"], cwd=REPO,
-                          capture_output=True, text=True, timeout=60, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "tiktok_shop_emulator", "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     assert "for tests and demos only" in " ".join(done.stdout.split())
 
 
 # --- L7: dependency floors and the lock file ---------------------------------------------------
+
 
 def _floor(requirement: str) -> tuple[int, ...]:
     found = re.search(r">=\s*([\d.]+)", requirement)

@@ -33,8 +33,15 @@ def emu(emulator_factory: t.Callable[..., Emulator]) -> Emulator:
     return emulator_factory(shops=2, orders_per_shop=30)
 
 
-def answer(emu: Emulator, path: str, body: object, *, count: int = 1, status: int = 200,
-           headers: list[tuple[str, str]] | None = None) -> None:
+def answer(
+    emu: Emulator,
+    path: str,
+    body: object,
+    *,
+    count: int = 1,
+    status: int = 200,
+    headers: list[tuple[str, str]] | None = None,
+) -> None:
     """Script the emulator's next answer(s) on ``path`` (the "answer" fault)."""
     text = body if isinstance(body, str) else json.dumps(body)
     emu.faults.add("answer", count, path, status=status, body=text, headers=headers or [])
@@ -42,14 +49,30 @@ def answer(emu: Emulator, path: str, body: object, *, count: int = 1, status: in
 
 # --- M1: http:// only on loopback --------------------------------------------------------------
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:9", "http://127.8.0.1", "http://[::1]:8",
-                                 "http://localhost:1", "https://open-api.example.com"])
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9",
+        "http://127.8.0.1",
+        "http://[::1]:8",
+        "http://localhost:1",
+        "https://open-api.example.com",
+    ],
+)
 def test_https_or_loopback_urls_are_accepted(url):
     assert check_base_url("api_base_url", url) == url
 
 
-@pytest.mark.parametrize("url", ["http://open-api.tiktokglobalshop.com", "http://10.0.0.1",
-                                 "http://localhost.example.com", "http://127.0.0.1.nip.io"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://open-api.tiktokglobalshop.com",
+        "http://10.0.0.1",
+        "http://localhost.example.com",
+        "http://127.0.0.1.nip.io",
+    ],
+)
 def test_plain_http_to_another_host_is_refused(url):
     with pytest.raises(ConfigurationError, match=r"^api_base_url: must be https:// \(http:// "):
         check_base_url("api_base_url", url)
@@ -64,6 +87,7 @@ def test_the_tap_refuses_plain_http_to_another_host_in_one_line(emu, setting):
 
 
 # --- L3: no redirects --------------------------------------------------------------------------
+
 
 def test_a_redirect_on_a_signed_call_is_not_followed(emulator_factory, emu):
     elsewhere = emulator_factory(shops=1, orders_per_shop=1)
@@ -82,6 +106,7 @@ def test_a_redirect_on_a_token_call_is_not_followed(emulator_factory, emu):
 
 
 # --- L6: hostile or malformed answers ----------------------------------------------------------
+
 
 def test_an_answer_over_the_body_cap_is_one_line(emu, monkeypatch):
     monkeypatch.setattr(transport, "MAX_BODY_BYTES", 4000)  # a page of 30 orders is larger
@@ -114,8 +139,11 @@ def test_deeply_nested_json_is_no_envelope_rather_than_a_recursion_error(emu, wa
     assert run.records("orders") == []
 
 
-@pytest.mark.parametrize("data", [{"orders": {"id": "1"}}, {"orders": ["1"]}, [1]],
-                         ids=["object", "list-of-strings", "data-is-a-list"])
+@pytest.mark.parametrize(
+    "data",
+    [{"orders": {"id": "1"}}, {"orders": ["1"]}, [1]],
+    ids=["object", "list-of-strings", "data-is-a-list"],
+)
 def test_wrong_types_where_records_are_expected_are_one_line(emu, data):
     answer(emu, ORDERS, {"code": 0, "message": "Success", "request_id": "r", "data": data})
     run = run_in_process(emu, tap_config(emu))
@@ -124,8 +152,9 @@ def test_wrong_types_where_records_are_expected_are_one_line(emu, data):
 
 @pytest.mark.parametrize("shop", [{"id": "1"}, {"id": 1, "cipher": "c"}, {"cipher": "c"}])
 def test_a_shop_without_a_string_id_and_cipher_is_one_line(emu, shop):
-    answer(emu, SHOPS, {"code": 0, "message": "Success", "request_id": "r",
-                        "data": {"shops": [shop]}})
+    answer(
+        emu, SHOPS, {"code": 0, "message": "Success", "request_id": "r", "data": {"shops": [shop]}}
+    )
     run = run_in_process(emu, tap_config(emu))
     assert_one_error_line(run, SHOPS, "shop #1 of the answer has no string id and cipher")
 
@@ -136,6 +165,7 @@ def test_printable_escapes_terminal_controls_and_keeps_other_scripts():
 
 
 # --- L2: secrets never in an error line or a traceback -----------------------------------------
+
 
 @pytest.mark.parametrize("setting", ["app_secret", "refresh_token", "access_token"])
 def test_a_secret_of_the_wrong_type_is_named_without_its_value(emu, setting):
@@ -154,8 +184,16 @@ def test_a_secret_holding_a_newline_is_refused_at_start_up(emu, setting):
 
 def test_a_token_answer_holding_a_newline_is_one_line_without_the_token(emu):
     token = "tok_leak42\r\nX-Evil: 1"
-    answer(emu, REFRESH, {"code": 0, "message": "success", "request_id": "r",
-                          "data": {"access_token": token, "access_token_expire_in": 2**31}})
+    answer(
+        emu,
+        REFRESH,
+        {
+            "code": 0,
+            "message": "success",
+            "request_id": "r",
+            "data": {"access_token": token, "access_token_expire_in": 2**31},
+        },
+    )
     run = run_in_process(emu, tap_config(emu))
     assert_one_error_line(run, "the token answer's access_token: malformed")
     assert "tok_leak42" not in run.stderr

@@ -20,21 +20,37 @@ def _shops(count: int, seed: int = 5) -> list[dict[str, str]]:
     return [{"id": shop_id, "cipher": f"cipher-{shop_id}"} for shop_id in sorted(ids)]
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("0/1", Shard(0, 1)), ("2/8", Shard(2, 8)), ("7/8", Shard(7, 8)), ("10/64", Shard(10, 64)),
-    (None, None), ("", None),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("0/1", Shard(0, 1)),
+        ("2/8", Shard(2, 8)),
+        ("7/8", Shard(7, 8)),
+        ("10/64", Shard(10, 64)),
+        (None, None),
+        ("", None),
+    ],
+)
 def test_valid_values_parse(value, expected):
     assert parse_shard(value) == expected
 
 
-@pytest.mark.parametrize(("value", "words"), [
-    ("8/8", "index 8 is out of range for 8 shards (0 to 7)"),
-    ("3/0", "must be INDEX/COUNT"), ("-1/4", "must be INDEX/COUNT"), ("2", "must be INDEX/COUNT"),
-    ("2/8/1", "must be INDEX/COUNT"), (" 2/8", "must be INDEX/COUNT"), ("a/b", "must be INDEX"),
-    ("02/8", "must be INDEX/COUNT"), ("2 of 8", "must be INDEX/COUNT"), (2, "not 2"),
-    ("1/" + "9" * 50, "must be INDEX/COUNT"),
-])
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("8/8", "index 8 is out of range for 8 shards (0 to 7)"),
+        ("3/0", "must be INDEX/COUNT"),
+        ("-1/4", "must be INDEX/COUNT"),
+        ("2", "must be INDEX/COUNT"),
+        ("2/8/1", "must be INDEX/COUNT"),
+        (" 2/8", "must be INDEX/COUNT"),
+        ("a/b", "must be INDEX"),
+        ("02/8", "must be INDEX/COUNT"),
+        ("2 of 8", "must be INDEX/COUNT"),
+        (2, "not 2"),
+        ("1/" + "9" * 50, "must be INDEX/COUNT"),
+    ],
+)
 def test_malformed_values_are_one_line_errors_naming_the_setting(value, words):
     with pytest.raises(ConfigurationError) as caught:
         parse_shard(value)
@@ -138,7 +154,8 @@ def _reshard_module():
     import importlib.util  # noqa: PLC0415
 
     spec = importlib.util.spec_from_file_location(
-        "reshard_state", Path(__file__).resolve().parent.parent / "scripts" / "reshard_state.py")
+        "reshard_state", Path(__file__).resolve().parent.parent / "scripts" / "reshard_state.py"
+    )
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -147,18 +164,24 @@ def _reshard_module():
 
 
 def _state(marks: dict[str, int]) -> dict:
-    partitions = [{"context": {"shop_id": shop}, "replication_key": "update_time",
-                   "replication_key_value": mark} for shop, mark in marks.items()]
-    return {"bookmarks": {"orders": {"partitions": partitions},
-                          "statement_transactions": {}}}
+    partitions = [
+        {
+            "context": {"shop_id": shop},
+            "replication_key": "update_time",
+            "replication_key_value": mark,
+        }
+        for shop, mark in marks.items()
+    ]
+    return {"bookmarks": {"orders": {"partitions": partitions}, "statement_transactions": {}}}
 
 
 def test_reshard_gives_each_new_shard_exactly_its_shops_bookmarks():
     reshard = _reshard_module()
     shops = [shop["id"] for shop in _shops(40)]
     marks = {shop: 1_700_000_000 + n for n, shop in enumerate(shops)}
-    old = [_state({s: m for s, m in marks.items() if shard_of(s, 3) == index})
-           for index in range(3)]
+    old = [
+        _state({s: m for s, m in marks.items() if shard_of(s, 3) == index}) for index in range(3)
+    ]
     merged = reshard.merge_states(old)
     carried: dict[str, int] = {}
     for index in range(5):
@@ -176,12 +199,15 @@ def test_reshard_gives_each_new_shard_exactly_its_shops_bookmarks():
 
 def test_reshard_keeps_the_later_bookmark_of_a_shop_found_twice_and_names_the_state_ids():
     reshard = _reshard_module()
-    merged = reshard.merge_states([_state({"1": 9, "2": 5}), _state({"1": 10}),
-                                   _state({"1": 8})])
-    assert {p["context"]["shop_id"]: p["replication_key_value"]
-            for p in merged["bookmarks"]["orders"]["partitions"]} == {"1": 10, "2": 5}
+    merged = reshard.merge_states([_state({"1": 9, "2": 5}), _state({"1": 10}), _state({"1": 8})])
+    assert {
+        p["context"]["shop_id"]: p["replication_key_value"]
+        for p in merged["bookmarks"]["orders"]["partitions"]
+    } == {"1": 10, "2": 5}
     assert [state_id for state_id, _ in reshard.state_ids("prod", "job", 2)] == [
-        "prod:job:shard-0-of-2", "prod:job:shard-1-of-2"]
+        "prod:job:shard-0-of-2",
+        "prod:job:shard-1-of-2",
+    ]
     assert reshard.state_ids("prod", "job", None) == [("prod:job", None)]
     with pytest.raises(reshard.ReshardError, match=r"bookmarks\.orders\.partitions: not a list"):
         reshard.merge_states([{"bookmarks": {"orders": {"partitions": {}}}}])

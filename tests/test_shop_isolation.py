@@ -96,14 +96,17 @@ def test_inactive_seller_ends_that_shop_only_and_the_others_sync(emulator_factor
     catalog = catalog_selecting(("shops", "products"))
     config = tap_config(emu, page_size=100, parallel_reads=1)
     run = run_in_process(emu, config, catalog=catalog)
-    line = assert_shop_failed(run, second, "12052700", "The seller is inactive.", "reactivate",
-                              stream="products")
+    line = assert_shop_failed(
+        run, second, "12052700", "The seller is inactive.", "reactivate", stream="products"
+    )
     assert f"shop {second}" in line
     synced = {product["shop_id"] for product in run.records("products")}
     assert synced == {first, third}
     partitions = run.last_state["bookmarks"]["products"]["partitions"]
     assert {p["context"]["shop_id"] for p in partitions if "replication_key_value" in p} == {
-        first, third}
+        first,
+        third,
+    }
 
 
 def test_the_summary_lists_every_failed_shop_once(emulator_factory, waits):
@@ -132,8 +135,15 @@ def test_fail_on_shop_errors_false_exits_0_with_the_summary_as_a_warning(emu, wa
 def test_a_shop_failing_midway_keeps_its_previous_bookmark(emu, waits):
     first, second = shop_ids(emu)
     earlier = {"replication_key": "update_time", "replication_key_value": 1}
-    state = {"bookmarks": {"orders": {"partitions": [
-        {"context": {"shop_id": shop}, **earlier} for shop in (first, second)]}}}
+    state = {
+        "bookmarks": {
+            "orders": {
+                "partitions": [
+                    {"context": {"shop_id": shop}, **earlier} for shop in (first, second)
+                ]
+            }
+        }
+    }
     # The first shop's second page is throttled for all of its 8 attempts.
     emu.faults.add("rate_limit", count=8, path_prefix=ORDERS, skip=1)
     run = run_in_process(emu, config_for(emu, lookback_minutes=0), state=state)

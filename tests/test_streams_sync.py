@@ -32,16 +32,24 @@ RECORD_STREAMS = {
 }
 FINANCE = ("statements", "statement_transactions", "payments", "withdrawals")
 PRODUCTS = "/product/202502/products/search"
-ALL_SCOPES = ["seller.authorization.info", "seller.order.info", "seller.product.basic",
-              "seller.return_refund.basic", "seller.finance.info",
-              "data.shop_analytics.public.read"]
+ALL_SCOPES = [
+    "seller.authorization.info",
+    "seller.order.info",
+    "seller.product.basic",
+    "seller.return_refund.basic",
+    "seller.finance.info",
+    "data.shop_analytics.public.read",
+]
 NO_FINANCE = [scope for scope in ALL_SCOPES if scope != "seller.finance.info"]
 
 
 def _bookmarks(state: dict[str, t.Any], stream: str) -> dict[str, int]:
     partitions = state.get("bookmarks", {}).get(stream, {}).get("partitions", [])
-    return {p["context"]["shop_id"]: p["replication_key_value"] for p in partitions
-            if "replication_key_value" in p}
+    return {
+        p["context"]["shop_id"]: p["replication_key_value"]
+        for p in partitions
+        if "replication_key_value" in p
+    }
 
 
 def _validator(run: TapRun, stream: str) -> jsonschema.Draft7Validator:
@@ -91,9 +99,12 @@ def test_full_sync_then_only_changes(emulator_factory, tmp_path):
         assert _bookmarks(first.last_state, stream) == latest, stream
 
     transactions = first.records("statement_transactions")
-    expected_tx = {(shop, statement["id"], item["id"]) for shop in shops
-                   for statement in emu.records("statements", shop)
-                   for item in emu.statement_transactions(shop, statement["id"])}
+    expected_tx = {
+        (shop, statement["id"], item["id"])
+        for shop in shops
+        for statement in emu.records("statements", shop)
+        for item in emu.statement_transactions(shop, statement["id"])
+    }
     assert {(r["shop_id"], r["statement_id"], r["id"]) for r in transactions} == expected_tx
     validator = _validator(first, "statement_transactions")
     for record in transactions:
@@ -139,12 +150,19 @@ def test_full_sync_then_only_changes(emulator_factory, tmp_path):
     assert read == emitted
     order_marks = _bookmarks(first.last_state, "orders")
     assert {(o["shop_id"], o["id"]) for o in second.records("orders")} == {
-        (shop, row["id"]) for shop in shops for row in emu.orders_for_shop(shop)
-        if row["update_time"] >= order_marks[shop] - lookback}
-    assert _bookmarks(second.last_state, "returns")[shops[0]] > _bookmarks(
-        first.last_state, "returns")[shops[0]]
-    assert _bookmarks(second.last_state, "products")[shops[1]] > _bookmarks(
-        first.last_state, "products")[shops[1]]
+        (shop, row["id"])
+        for shop in shops
+        for row in emu.orders_for_shop(shop)
+        if row["update_time"] >= order_marks[shop] - lookback
+    }
+    assert (
+        _bookmarks(second.last_state, "returns")[shops[0]]
+        > _bookmarks(first.last_state, "returns")[shops[0]]
+    )
+    assert (
+        _bookmarks(second.last_state, "products")[shops[1]]
+        > _bookmarks(first.last_state, "products")[shops[1]]
+    )
 
 
 def test_bad_finance_lookback_is_one_line_naming_the_setting(emulator, tmp_path):
@@ -172,13 +190,22 @@ def test_finance_without_lookback_misses_a_status_change(emulator_factory, tmp_p
 
 @pytest.mark.parametrize(
     ("page_size", "expected"),
-    [(5, {"returns": "10", "cancellations": "5", "other": "5"}),
-     (100, {"returns": "50", "cancellations": "50", "other": "100"})],
+    [
+        (5, {"returns": "10", "cancellations": "5", "other": "5"}),
+        (100, {"returns": "50", "cancellations": "50", "other": "100"}),
+    ],
 )
 def test_each_endpoint_gets_its_own_parameters(emulator_factory, tmp_path, page_size, expected):
-    emu = emulator_factory(shops=1, orders_per_shop=30, history_days=20, returns_per_shop=12,
-                           cancellations_per_shop=6, products_per_shop=8, statement_days=3,
-                           withdrawals_per_shop=6)
+    emu = emulator_factory(
+        shops=1,
+        orders_per_shop=30,
+        history_days=20,
+        returns_per_shop=12,
+        cancellations_per_shop=6,
+        products_per_shop=8,
+        statement_days=3,
+        withdrawals_per_shop=6,
+    )
     run = run_tap(tmp_path, emu, tap_config(emu, page_size=page_size))
     assert run.returncode == 0, run.stderr
 
@@ -197,7 +224,10 @@ def test_each_endpoint_gets_its_own_parameters(emulator_factory, tmp_path, page_
     for path, (field, size) in sorts.items():
         for query in queries(path):
             assert (query["sort_field"], query["sort_order"], query["page_size"]) == (
-                field, "ASC", size), path
+                field,
+                "ASC",
+                size,
+            ), path
     for query in queries("/finance/202309/statements"):
         assert int(query["statement_time_lt"]) > int(query["statement_time_ge"])
     for query in queries("/finance/202309/withdrawals"):
@@ -207,8 +237,9 @@ def test_each_endpoint_gets_its_own_parameters(emulator_factory, tmp_path, page_
     for query in queries(PRODUCTS):
         assert "sort_field" not in query
         assert query["page_size"] == expected["other"]
-    transaction_paths = [path for path in emu.stats.requests_per_path()
-                         if path.endswith("/statement_transactions")]
+    transaction_paths = [
+        path for path in emu.stats.requests_per_path() if path.endswith("/statement_transactions")
+    ]
     assert transaction_paths
     assert all(path.startswith("/finance/202501/statements/") for path in transaction_paths)
     for path in transaction_paths:
@@ -236,10 +267,10 @@ def test_products_upper_bound_is_inclusive(emulator_factory, tmp_path):
 
 
 def test_a_shop_with_25000_products_syncs_completely(emulator_factory, tmp_path):
-    emu = emulator_factory(shops=1, orders_per_shop=5, products_per_shop=25_000,
-                           statement_days=1)
-    run = run_tap(tmp_path, emu, tap_config(emu, page_size=100),
-                  catalog=_catalog(emu, {"products"}))
+    emu = emulator_factory(shops=1, orders_per_shop=5, products_per_shop=25_000, statement_days=1)
+    run = run_tap(
+        tmp_path, emu, tap_config(emu, page_size=100), catalog=_catalog(emu, {"products"})
+    )
     assert run.returncode == 0, run.stderr
     products = run.records("products")
     shop = emu.shops()[0]["id"]
@@ -254,12 +285,12 @@ def test_a_shop_with_25000_products_syncs_completely(emulator_factory, tmp_path)
 def test_a_cap_error_splits_the_window(emulator_factory, tmp_path):
     emu = emulator_factory(shops=1, orders_per_shop=5, products_per_shop=70)
     emu.faults.add("result_cap", 1, PRODUCTS)
-    run = run_tap(tmp_path, emu, tap_config(emu, page_size=30),
-                  catalog=_catalog(emu, {"products"}))
+    run = run_tap(tmp_path, emu, tap_config(emu, page_size=30), catalog=_catalog(emu, {"products"}))
     assert run.returncode == 0, run.stderr
     shop = emu.shops()[0]["id"]
     assert {p["id"] for p in run.records("products")} == {
-        r["id"] for r in emu.records("products", shop)}
+        r["id"] for r in emu.records("products", shop)
+    }
     assert emu.stats.records(PRODUCTS)[0].code == 12052180
 
 
@@ -268,8 +299,9 @@ def test_products_bookmark_moves_only_when_the_window_completes(emulator_factory
     emu.faults.add("slow", 1, PRODUCTS, seconds=0)  # the first page is served normally...
     # ...the second one is refused, and again after the restart: the shop's read ends
     emu.faults.add("invalid_page_token", 2, PRODUCTS)
-    run = run_tap(tmp_path, emu, tap_config(emu, page_size=100),
-                  catalog=_catalog(emu, {"products"}))
+    run = run_tap(
+        tmp_path, emu, tap_config(emu, page_size=100), catalog=_catalog(emu, {"products"})
+    )
     assert run.returncode == 1
     assert "Traceback" not in run.stderr
     assert len(run.records("products")) == 100  # the newest products: served first
@@ -299,8 +331,11 @@ def test_a_105005_answer_skips_the_stream_for_every_shop(emulator_factory, tmp_p
     run = run_tap(tmp_path, emu, tap_config(emu, access_token=token))
     assert run.returncode == 0, run.stderr
     assert run.records("products")
-    finance_calls = {path: count for path, count in emu.stats.requests_per_path().items()
-                     if path.startswith("/finance/")}
+    finance_calls = {
+        path: count
+        for path, count in emu.stats.requests_per_path().items()
+        if path.startswith("/finance/")
+    }
     assert finance_calls == {"/finance/202309/statements": 1}
     warnings = _warnings(run)
     assert len(warnings) == len(FINANCE), warnings
@@ -320,28 +355,44 @@ def test_no_selected_stream_could_sync_fails_with_the_same_line(emulator_factory
 
 def test_catalog_selection_calls_only_what_it_needs(emulator_factory, tmp_path):
     emu = emulator_factory(shops=2, orders_per_shop=30, statement_days=4)
-    only_orders = run_tap(tmp_path / "orders", emu, tap_config(emu),
-                          catalog=_catalog(emu, {"orders"}))
+    only_orders = run_tap(
+        tmp_path / "orders", emu, tap_config(emu), catalog=_catalog(emu, {"orders"})
+    )
     assert only_orders.returncode == 0, only_orders.stderr
     streams = {m["stream"] for m in only_orders.messages if m["type"] in {"RECORD", "SCHEMA"}}
     assert streams == {"orders"}
     assert set(emu.stats.requests_per_path()) == {
-        "/api/v2/token/refresh", "/authorization/202309/shops", "/order/202309/orders/search"}
+        "/api/v2/token/refresh",
+        "/authorization/202309/shops",
+        "/order/202309/orders/search",
+    }
 
     emu.stats.reset()
-    children = run_tap(tmp_path / "children", emu, tap_config(emu),
-                       catalog=_catalog(emu, {"returns", "statement_transactions"}))
+    children = run_tap(
+        tmp_path / "children",
+        emu,
+        tap_config(emu),
+        catalog=_catalog(emu, {"returns", "statement_transactions"}),
+    )
     assert children.returncode == 0, children.stderr
     streams = {m["stream"] for m in children.messages if m["type"] in {"RECORD", "SCHEMA"}}
     assert streams == {"returns", "statement_transactions"}
-    called = {path for path in emu.stats.requests_per_path()
-              if not path.endswith("/statement_transactions")}
+    called = {
+        path
+        for path in emu.stats.requests_per_path()
+        if not path.endswith("/statement_transactions")
+    }
     # No token refresh: the first run's access token, still valid, came from the token store.
-    assert called == {"/authorization/202309/shops",
-                      "/return_refund/202309/returns/search", "/finance/202309/statements"}
+    assert called == {
+        "/authorization/202309/shops",
+        "/return_refund/202309/returns/search",
+        "/finance/202309/statements",
+    }
     assert len(children.records("statement_transactions")) == sum(
         len(emu.statement_transactions(shop["id"], statement["id"]))
-        for shop in emu.shops() for statement in emu.records("statements", shop["id"]))
+        for shop in emu.shops()
+        for statement in emu.records("statements", shop["id"])
+    )
 
 
 def test_windows_split_in_two_without_gap_or_overlap():

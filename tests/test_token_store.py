@@ -136,8 +136,9 @@ def test_a_symlinked_store_is_refused(tmp_path: Path):
         _manager(RotatingClient(clock), TokenStore(tmp_path / "tokens.json"), clock).access_token()
 
 
-def test_settings_choose_the_path_or_turn_the_store_off(tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch):
+def test_settings_choose_the_path_or_turn_the_store_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert default_store_path() == tmp_path / "xdg" / "tap-tiktok-shop" / "tokens.json"
     default = store_from_config({})
@@ -155,7 +156,9 @@ def _refresh_in_process(path: str, start: t.Any, results: t.Any) -> None:
     store = TokenStore(Path(path))
     tokens = TokenManager(
         _SharedRotatingClient(Path(path).parent / "issued"),  # type: ignore[arg-type]
-        refresh_token="refresh-0", clock=lambda: clock[0], store=store,
+        refresh_token="refresh-0",
+        clock=lambda: clock[0],
+        store=store,
         store_key=entry_key("app", "refresh-0"),
     )
     start.wait()
@@ -176,17 +179,20 @@ class _SharedRotatingClient:
         if refresh_token != f"refresh-{issued}":
             raise RuntimeError("superseded refresh token used")
         self.state.write_text(str(issued + 1))
-        return TokenSet(access_token=f"access-{issued + 1}",
-                        access_token_expire_in=2_000_000_000,
-                        refresh_token=f"refresh-{issued + 1}")
+        return TokenSet(
+            access_token=f"access-{issued + 1}",
+            access_token_expire_in=2_000_000_000,
+            refresh_token=f"refresh-{issued + 1}",
+        )
 
 
 def test_runs_at_once_sharing_a_store_refresh_once_and_lose_no_token(tmp_path: Path):
     path = str(tmp_path / "tokens.json")
     context = multiprocessing.get_context("spawn")
     start, results = context.Event(), context.Queue()
-    workers = [context.Process(target=_refresh_in_process, args=(path, start, results))
-               for _ in range(4)]
+    workers = [
+        context.Process(target=_refresh_in_process, args=(path, start, results)) for _ in range(4)
+    ]
     for worker in workers:
         worker.start()
     start.set()

@@ -25,37 +25,62 @@ def parse_args(argv: list[str] | None = None) -> EmulatorConfig:
     p = argparse.ArgumentParser(
         prog="python -m tiktok_shop_emulator",
         description="Local TikTok Shop Open API emulator, for tests and demos only: its admin "
-                    "API (/__admin__/) is unauthenticated, reveals token secrets and mints "
-                    "tokens, and its consent page redirects anywhere. Keep it on loopback.")
-    p.add_argument("--host", default=d.host,
-                   help="address to bind (default %(default)s); anything but loopback lets "
-                        "other machines use the unauthenticated admin API")
+        "API (/__admin__/) is unauthenticated, reveals token secrets and mints "
+        "tokens, and its consent page redirects anywhere. Keep it on loopback.",
+    )
+    p.add_argument(
+        "--host",
+        default=d.host,
+        help="address to bind (default %(default)s); anything but loopback lets "
+        "other machines use the unauthenticated admin API",
+    )
     p.add_argument("--port", type=int, default=d.port, help="0 picks a free port")
     p.add_argument("--shops", type=int, default=d.shops)
-    p.add_argument("--sellers", type=int, default=d.sellers,
-                   help="sellers that authorized the app, each with its own refresh token "
-                        "(seller i >= 2: <refresh-token>_i) and a contiguous group of the "
-                        "shops, the remainder to the first sellers (default %(default)s)")
-    p.add_argument("--shared-shops", type=int, default=d.shared_shops,
-                   help="each seller after the first also lists the last N shops of the "
-                        "previous seller (default %(default)s)")
+    p.add_argument(
+        "--sellers",
+        type=int,
+        default=d.sellers,
+        help="sellers that authorized the app, each with its own refresh token "
+        "(seller i >= 2: <refresh-token>_i) and a contiguous group of the "
+        "shops, the remainder to the first sellers (default %(default)s)",
+    )
+    p.add_argument(
+        "--shared-shops",
+        type=int,
+        default=d.shared_shops,
+        help="each seller after the first also lists the last N shops of the "
+        "previous seller (default %(default)s)",
+    )
     p.add_argument("--orders-per-shop", type=int, default=d.orders_per_shop)
     p.add_argument("--returns-per-shop", type=int, default=d.returns_per_shop)
     p.add_argument("--cancellations-per-shop", type=int, default=d.cancellations_per_shop)
     p.add_argument("--products-per-shop", type=int, default=d.products_per_shop)
-    p.add_argument("--statement-days", type=int, default=d.statement_days,
-                   help="days of daily statements (and their payments)")
+    p.add_argument(
+        "--statement-days",
+        type=int,
+        default=d.statement_days,
+        help="days of daily statements (and their payments)",
+    )
     p.add_argument("--withdrawals-per-shop", type=int, default=d.withdrawals_per_shop)
-    p.add_argument("--affiliate-orders-per-shop", type=int, default=d.affiliate_orders_per_shop,
-                   help="affiliate orders (1-3 SKU lines each); grant "
-                        "seller.affiliate_collaboration.read to read them")
-    p.add_argument("--empty-shops", type=int, default=d.empty_shops,
-                   help="the last N shops have no orders")
+    p.add_argument(
+        "--affiliate-orders-per-shop",
+        type=int,
+        default=d.affiliate_orders_per_shop,
+        help="affiliate orders (1-3 SKU lines each); grant "
+        "seller.affiliate_collaboration.read to read them",
+    )
+    p.add_argument(
+        "--empty-shops", type=int, default=d.empty_shops, help="the last N shops have no orders"
+    )
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--history-days", type=int, default=d.history_days)
-    p.add_argument("--data-until", type=int, default=d.data_until,
-                   help="unix time the order history ends at (default: start time); "
-                        "fix it to serve the same orders after a restart")
+    p.add_argument(
+        "--data-until",
+        type=int,
+        default=d.data_until,
+        help="unix time the order history ends at (default: start time); "
+        "fix it to serve the same orders after a restart",
+    )
     p.add_argument("--latency-ms", type=float, default=d.latency_ms)
     p.add_argument("--qps-limit", type=int, default=d.qps_limit, help="0 = unlimited")
     p.add_argument("--app-key", default=d.app_key)
@@ -67,24 +92,41 @@ def parse_args(argv: list[str] | None = None) -> EmulatorConfig:
     p.add_argument("--fail-rate", type=float, default=d.fail_rate)
     p.add_argument("--mutate-every-n-pages", type=int, default=d.mutate_every_n_pages)
     p.add_argument("--mutate-count", type=int, default=d.mutate_count)
-    p.add_argument("--stale-update-time-probability", type=float,
-                   default=d.stale_update_time_probability)
-    p.add_argument("--granted-scopes", default=",".join(d.granted_scopes),
-                   help="comma-separated scope keys")
+    p.add_argument(
+        "--stale-update-time-probability", type=float, default=d.stale_update_time_probability
+    )
+    p.add_argument(
+        "--granted-scopes", default=",".join(d.granted_scopes), help="comma-separated scope keys"
+    )
     a = p.parse_args(argv)
     config = EmulatorConfig(
-        host=a.host, port=a.port, shops=a.shops, orders_per_shop=a.orders_per_shop, seed=a.seed,
-        sellers=a.sellers, shared_shops=a.shared_shops,
-        returns_per_shop=a.returns_per_shop, cancellations_per_shop=a.cancellations_per_shop,
-        products_per_shop=a.products_per_shop, statement_days=a.statement_days,
-        withdrawals_per_shop=a.withdrawals_per_shop, empty_shops=a.empty_shops,
+        host=a.host,
+        port=a.port,
+        shops=a.shops,
+        orders_per_shop=a.orders_per_shop,
+        seed=a.seed,
+        sellers=a.sellers,
+        shared_shops=a.shared_shops,
+        returns_per_shop=a.returns_per_shop,
+        cancellations_per_shop=a.cancellations_per_shop,
+        products_per_shop=a.products_per_shop,
+        statement_days=a.statement_days,
+        withdrawals_per_shop=a.withdrawals_per_shop,
+        empty_shops=a.empty_shops,
         affiliate_orders_per_shop=a.affiliate_orders_per_shop,
-        history_days=a.history_days, data_until=a.data_until,
-        latency_ms=a.latency_ms, qps_limit=a.qps_limit,
-        app_key=a.app_key, app_secret=a.app_secret, refresh_token=a.refresh_token,
-        token_lifetime=a.token_lifetime, rotate_refresh_token=a.rotate_refresh_token,
-        clock_offset_seconds=a.clock_offset_seconds, fail_rate=a.fail_rate,
-        mutate_every_n_pages=a.mutate_every_n_pages, mutate_count=a.mutate_count,
+        history_days=a.history_days,
+        data_until=a.data_until,
+        latency_ms=a.latency_ms,
+        qps_limit=a.qps_limit,
+        app_key=a.app_key,
+        app_secret=a.app_secret,
+        refresh_token=a.refresh_token,
+        token_lifetime=a.token_lifetime,
+        rotate_refresh_token=a.rotate_refresh_token,
+        clock_offset_seconds=a.clock_offset_seconds,
+        fail_rate=a.fail_rate,
+        mutate_every_n_pages=a.mutate_every_n_pages,
+        mutate_count=a.mutate_count,
         stale_update_time_probability=a.stale_update_time_probability,
         granted_scopes=[s for s in a.granted_scopes.split(",") if s],
     )
@@ -104,8 +146,10 @@ def exposure_warning(host: str) -> str | None:
         loopback = False
     if loopback:
         return None
-    return (f"WARNING: the emulator listens on {host}, reachable from other machines: it is "
-            "for tests only; its admin API is unauthenticated (reveals secrets, mints tokens)")
+    return (
+        f"WARNING: the emulator listens on {host}, reachable from other machines: it is "
+        "for tests only; its admin API is unauthenticated (reveals secrets, mints tokens)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,8 +167,11 @@ def main(argv: list[str] | None = None) -> int:
         print(warning, file=sys.stderr, flush=True)
     emulator = Emulator(config)
     print(emulator.start(), flush=True)
-    print(f"serving {config.shops} shops x {config.orders_per_shop} orders, "
-          f"{config.sellers} seller(s)", file=sys.stderr)
+    print(
+        f"serving {config.shops} shops x {config.orders_per_shop} orders, "
+        f"{config.sellers} seller(s)",
+        file=sys.stderr,
+    )
     try:
         while not stop.wait(0.5):
             pass

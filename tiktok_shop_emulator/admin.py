@@ -196,8 +196,7 @@ _ROUTES: dict[tuple[str, str], Callable[[Emulator, Request], Any]] = {
     ("POST", "/__admin__/deauthorize_shop"): _deauthorize,
     ("POST", "/__admin__/analytics"): _analytics,
     ("POST", "/__admin__/revoke_refresh_token"): _revoke,
-    ("GET", "/__admin__/refresh_tokens"): _simple(
-        lambda emu: {"sellers": emu.refresh_tokens()}),
+    ("GET", "/__admin__/refresh_tokens"): _simple(lambda emu: {"sellers": emu.refresh_tokens()}),
     ("POST", "/__admin__/expire_access_tokens"): _expire,
     ("POST", "/__admin__/auth_code"): _auth_code,
     ("POST", "/__admin__/access_token"): _access_token,

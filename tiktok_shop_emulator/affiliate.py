@@ -51,20 +51,37 @@ SETTLE_DAYS = 15
 RANGE_TOO_WIDE = "Invalid parameter: the create time range cannot exceed three months"
 RANGE_REVERSED = "Invalid parameter: create_time_ge must be before create_time_lt"
 ENDPOINT = Endpoint(
-    page_sizes=(1, 100), default_page_size=20,
+    page_sizes=(1, 100),
+    default_page_size=20,
     body={"create_time_ge": unix_time, "create_time_lt": unix_time, "program_id": text},
 )
 CREATORS = ("glowwithmia", "techtomtalks", "chef.rosa", "fitbyjay", "dealhunter_kim")
 CONTENT_TYPES = ("VIDEO", "VIDEO", "LIVE", "SHOP", "PRE_LIVE", "PROMOTION_PAGE", "LINKSHARE")
 #: Display forms of an amount (symbol, thousands separator) besides the plain "1234.56".
-SYMBOLS = {"USD": "$", "GBP": "£", "MYR": "RM", "IDR": "Rp", "THB": "฿", "PHP": "₱",
-           "VND": "₫", "SGD": "S$"}
+SYMBOLS = {
+    "USD": "$",
+    "GBP": "£",
+    "MYR": "RM",
+    "IDR": "Rp",
+    "THB": "฿",
+    "PHP": "₱",
+    "VND": "₫",
+    "SGD": "S$",
+}
 LOCALIZED_FORMS = ("{symbol}{grouped}", "{grouped} {currency}", "{symbol} {grouped}")
-MONEY_FIELDS = ("price", "estimated_commission_base", "estimated_paid_commission",
-                "estimated_paid_partner_commission", "estimated_paid_shop_ads_commission",
-                "estimated_cofunded_creator_bonus_amount", "actual_commission_base",
-                "actual_paid_commission", "actual_paid_partner_commission",
-                "actual_paid_shop_ads_commission", "actual_cofunded_creator_bonus_amount")
+MONEY_FIELDS = (
+    "price",
+    "estimated_commission_base",
+    "estimated_paid_commission",
+    "estimated_paid_partner_commission",
+    "estimated_paid_shop_ads_commission",
+    "estimated_cofunded_creator_bonus_amount",
+    "actual_commission_base",
+    "actual_paid_commission",
+    "actual_paid_partner_commission",
+    "actual_paid_shop_ads_commission",
+    "actual_cofunded_creator_bonus_amount",
+)
 CENT = Decimal("0.01")
 
 
@@ -82,14 +99,16 @@ def display(amount: Decimal, currency: str, form: int) -> str:
     if form == 0:
         return f"{amount:.2f}"
     return LOCALIZED_FORMS[(form - 1) % len(LOCALIZED_FORMS)].format(
-        symbol=SYMBOLS.get(currency, currency), grouped=f"{amount:,.2f}", currency=currency)
+        symbol=SYMBOLS.get(currency, currency), grouped=f"{amount:,.2f}", currency=currency
+    )
 
 
 class AffiliateStore:
     """Every shop's affiliate orders, generated on first use; settlement follows the clock."""
 
-    def __init__(self, seed: int, until: int, count: int, history_days: int,
-                 clock: Callable[[], float]) -> None:
+    def __init__(
+        self, seed: int, until: int, count: int, history_days: int, clock: Callable[[], float]
+    ) -> None:
         """Remember what generation needs; orders end at ``until`` (the data's end)."""
         self._seed, self._until, self._count = seed, until, count
         self._history = history_days
@@ -117,26 +136,41 @@ class AffiliateStore:
             lines = []
             for sku in skus:
                 quantity = rng.choice((1, 1, 1, 2, 3))
-                lines.append({
-                    "sku": sku, "quantity": quantity, "price": Decimal(sku.original) / 100,
-                    "rate": rng.choice((500, 1000, 1250, 1550, 2000)),
-                    "partner_rate": rng.choice((0, 0, 200)),
-                    "ads_rate": rng.choice((0, 0, 300)),
-                    "bonus": Decimal(rng.choice((0, 0, 0, 150))) / 100,
-                    "creator": rng.choice(CREATORS), "content_type": rng.choice(CONTENT_TYPES),
-                    "content_id": str(7_300_000_000_000_000_000 + rng.randrange(10**15)),
-                    "fully_returned": rng.random() < 0.1, "form": rng.choice((0, 0, 1, 2, 3)),
-                })
-            orders.append({"id": f"57{shop.index:02d}{number:012d}", "create_time": created,
-                           "delivery_time": delivered, "lines": lines})
+                lines.append(
+                    {
+                        "sku": sku,
+                        "quantity": quantity,
+                        "price": Decimal(sku.original) / 100,
+                        "rate": rng.choice((500, 1000, 1250, 1550, 2000)),
+                        "partner_rate": rng.choice((0, 0, 200)),
+                        "ads_rate": rng.choice((0, 0, 300)),
+                        "bonus": Decimal(rng.choice((0, 0, 0, 150))) / 100,
+                        "creator": rng.choice(CREATORS),
+                        "content_type": rng.choice(CONTENT_TYPES),
+                        "content_id": str(7_300_000_000_000_000_000 + rng.randrange(10**15)),
+                        "fully_returned": rng.random() < 0.1,
+                        "form": rng.choice((0, 0, 1, 2, 3)),
+                    }
+                )
+            orders.append(
+                {
+                    "id": f"57{shop.index:02d}{number:012d}",
+                    "create_time": created,
+                    "delivery_time": delivered,
+                    "lines": lines,
+                }
+            )
         orders.sort(key=lambda order: (-int(order["create_time"]), str(order["id"])))
         return orders
 
     def settle(self, shop: Shop, count: int) -> list[str]:
         """Settle the ``count`` oldest orders not settled yet, now; return their ids."""
         now = int(self._clock())
-        chosen = [order for order in reversed(self.orders(shop))
-                  if self.state(shop, order, now)[0] not in ("SETTLED", "INELIGIBLE")][:count]
+        chosen = [
+            order
+            for order in reversed(self.orders(shop))
+            if self.state(shop, order, now)[0] not in ("SETTLED", "INELIGIBLE")
+        ][:count]
         with self._lock:
             for order in chosen:
                 self._settled[shop.id, order["id"]] = now
@@ -145,16 +179,16 @@ class AffiliateStore:
     def state(self, shop: Shop, order: dict[str, Any], now: int) -> tuple[str, int]:
         """The order's settlement status at ``now`` (for a line not fully returned), delivery."""
         early = self._settled.get((shop.id, order["id"]))
-        delivered = order["delivery_time"] if early is None else min(order["delivery_time"],
-                                                                     early)
+        delivered = order["delivery_time"] if early is None else min(order["delivery_time"], early)
         if delivered > now:
             return "AWAITING PAYMENT", 0
         if early is None and delivered + SETTLE_DAYS * DAY > now:
             return "To-SETTLE", delivered
         return "SETTLED", delivered
 
-    def line_figures(self, shop: Shop, order: dict[str, Any], line: dict[str, Any],
-                     now: int) -> dict[str, Any]:
+    def line_figures(
+        self, shop: Shop, order: dict[str, Any], line: dict[str, Any], now: int
+    ) -> dict[str, Any]:
         """One line's status and amounts (Decimal; actual ones None until settled)."""
         status, delivered = self.state(shop, order, now)
         if status == "SETTLED" and line["fully_returned"]:
@@ -163,20 +197,26 @@ class AffiliateStore:
         estimated = {
             "estimated_commission_base": base,
             "estimated_paid_commission": (base * line["rate"] / 10000).quantize(CENT),
-            "estimated_paid_partner_commission":
-                (base * line["partner_rate"] / 10000).quantize(CENT),
+            "estimated_paid_partner_commission": (base * line["partner_rate"] / 10000).quantize(
+                CENT
+            ),
             "estimated_paid_shop_ads_commission": (base * line["ads_rate"] / 10000).quantize(CENT),
             "estimated_cofunded_creator_bonus_amount": line["bonus"],
         }
         actual: dict[str, Decimal | None] = {
-            key.replace("estimated", "actual"): None for key in estimated}
+            key.replace("estimated", "actual"): None for key in estimated
+        }
         if status == "SETTLED":
-            actual = {key.replace("estimated", "actual"): value
-                      for key, value in estimated.items()}
+            actual = {key.replace("estimated", "actual"): value for key, value in estimated.items()}
         elif status == "INELIGIBLE":
             actual = {key: Decimal("0.00") for key in actual}
-        return {"settlement_status": status, "delivery_time": delivered, "price": line["price"],
-                **estimated, **actual}
+        return {
+            "settlement_status": status,
+            "delivery_time": delivered,
+            "price": line["price"],
+            **estimated,
+            **actual,
+        }
 
     def lines(self, shop: Shop) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         """Every (order, line) of the shop, newest order first: what pages are cut from."""
@@ -184,45 +224,69 @@ class AffiliateStore:
 
     def expected(self, shop: Shop, now: int) -> list[dict[str, Any]]:
         """Every line as tests compare it: keys, creator, rate (int) and figures (Decimal)."""
-        return [{"order_id": order["id"], "sku_id": line["sku"].sku_id,
-                 "create_time": order["create_time"], "creator": line["creator"],
-                 "content_type": line["content_type"], "content_id": line["content_id"],
-                 "rate": line["rate"], "quantity": line["quantity"],
-                 "currency": shop.info.currency,
-                 **self.line_figures(shop, order, line, now)}
-                for order, line in self.lines(shop)]
+        return [
+            {
+                "order_id": order["id"],
+                "sku_id": line["sku"].sku_id,
+                "create_time": order["create_time"],
+                "creator": line["creator"],
+                "content_type": line["content_type"],
+                "content_id": line["content_id"],
+                "rate": line["rate"],
+                "quantity": line["quantity"],
+                "currency": shop.info.currency,
+                **self.line_figures(shop, order, line, now),
+            }
+            for order, line in self.lines(shop)
+        ]
 
-    def render_line(self, shop: Shop, order: dict[str, Any], line: dict[str, Any],
-                    now: int) -> dict[str, Any]:
+    def render_line(
+        self, shop: Shop, order: dict[str, Any], line: dict[str, Any], now: int
+    ) -> dict[str, Any]:
         """One SKU line in the published shape; some amounts as localized display strings."""
         figures = self.line_figures(shop, order, line, now)
         currency = shop.info.currency
         sku = line["sku"]
         out: dict[str, Any] = {
-            "sku_id": sku.sku_id, "product_id": sku.product_id, "quantity": line["quantity"],
-            "creator_username": line["creator"], "content_type": line["content_type"],
-            "content_id": line["content_id"], "commission_model": "STANDARD",
+            "sku_id": sku.sku_id,
+            "product_id": sku.product_id,
+            "quantity": line["quantity"],
+            "creator_username": line["creator"],
+            "content_type": line["content_type"],
+            "content_id": line["content_id"],
+            "commission_model": "STANDARD",
             "commission_rate": str(line["rate"]),
             "partner_commission_rate": str(line["partner_rate"]),
             "shop_ads_commission_rate": str(line["ads_rate"]),
             "settlement_status": figures["settlement_status"],
             "fully_return": "true" if line["fully_returned"] else "false",
-            "is_carousel": False, "refunded_quantity": 0, "returned_quantity": 0,
+            "is_carousel": False,
+            "refunded_quantity": 0,
+            "returned_quantity": 0,
             "open_collaboration_id": "" if line["content_type"] == "SHOP" else "6900012",
         }
         for name in MONEY_FIELDS:
             value = figures[name]
-            form = line["form"] if name in ("estimated_paid_commission",
-                                            "actual_paid_commission", "price") else 0
-            out[name] = {"amount": "" if value is None else display(value, currency, form),
-                         "currency": currency}
+            form = (
+                line["form"]
+                if name in ("estimated_paid_commission", "actual_paid_commission", "price")
+                else 0
+            )
+            out[name] = {
+                "amount": "" if value is None else display(value, currency, form),
+                "currency": currency,
+            }
         return out
 
 
 def _order_part(order: dict[str, Any], delivered: int) -> dict[str, Any]:
-    return {"id": order["id"], "create_time": order["create_time"],
-            "delivery_time": delivered, "status": "COMPLETED" if delivered else "IN_TRANSIT",
-            "skus": []}
+    return {
+        "id": order["id"],
+        "create_time": order["create_time"],
+        "delivery_time": delivered,
+        "status": "COMPLETED" if delivered else "IN_TRANSIT",
+        "skus": [],
+    }
 
 
 def _bounds(filters: dict[str, Any], now: int, earliest: int) -> tuple[int, int]:
@@ -245,8 +309,9 @@ def search(api: Api, req: Request, shop: Shop | None, repeat: bool) -> Response:
     now = int(emu.now())
     assert shop is not None
     if not (req.headers.get("content-type") or "").lower().startswith("application/json"):
-        return param_error(BAD_CONTENT_TYPE,
-                           "Invalid content type: application/json is required", now)
+        return param_error(
+            BAD_CONTENT_TYPE, "Invalid content type: application/json is required", now
+        )
     store: AffiliateStore = emu.affiliate
     if "category_asset_cipher" in req.query:  # for partners; a seller may not send it
         return param_error(PARAM, "Invalid parameter: category_asset_cipher", now)
@@ -255,11 +320,14 @@ def search(api: Api, req: Request, shop: Shop | None, repeat: bool) -> Response:
         every = store.lines(shop)
         earliest = min((order["create_time"] for order, _ in every), default=now)
         low, high = _bounds(parsed.filters, now, earliest)
-        matching = [(order, line) for order, line in every
-                    if low <= order["create_time"] < high]
-        chunk, token = list_page(matching, page_size=parsed.page_size,
-                                 page_token=parsed.page_token, fingerprint=parsed.fingerprint,
-                                 owner_id="0")
+        matching = [(order, line) for order, line in every if low <= order["create_time"] < high]
+        chunk, token = list_page(
+            matching,
+            page_size=parsed.page_size,
+            page_token=parsed.page_token,
+            fingerprint=parsed.fingerprint,
+            owner_id="0",
+        )
     except PageError as exc:
         return param_error(exc.code, exc.message, now)
     shape = load_shape(SHAPE)
@@ -269,7 +337,12 @@ def search(api: Api, req: Request, shop: Shop | None, repeat: bool) -> Response:
             orders.append(_order_part(order, store.state(shop, order, now)[1]))
         orders[-1]["skus"].append(store.render_line(shop, order, line, now))
     rendered = [complete(order, shape) for order in orders]
-    body = orjson.dumps({"code": 0, "message": "Success", "request_id": request_id(now),
-                         "data": {"next_page_token": token, "total_count": len(matching),
-                                  "orders": rendered}})
+    body = orjson.dumps(
+        {
+            "code": 0,
+            "message": "Success",
+            "request_id": request_id(now),
+            "data": {"next_page_token": token, "total_count": len(matching), "orders": rendered},
+        }
+    )
     return Response(200, body, JSON, code=0)

@@ -33,14 +33,19 @@ INVALID = 28001022
 BAD_DATES = "invalid request params; detail: start time or end time is invalid."
 VIDEO_RANGE = "invalid request params; detail:date range cannot exceed 60 days"
 VIDEO_MAX_DAYS = 60
-COMMON = frozenset({"app_key", "timestamp", "sign", "shop_cipher", "start_date_ge",
-                    "end_date_lt", "currency"})
+COMMON = frozenset(
+    {"app_key", "timestamp", "sign", "shop_cipher", "start_date_ge", "end_date_lt", "currency"}
+)
 ACCOUNT_TYPES = ("ALL", "OFFICIAL_ACCOUNTS", "MARKETING_ACCOUNTS", "AFFILIATE_ACCOUNTS")
 
 
 def _gmv(row: dict[str, Any]) -> Decimal:
-    gmv = row.get("gmv") or row.get("total_performance", {}).get("gmv") or \
-        row.get("sales_performance", {}).get("gmv") or {"amount": "0"}
+    gmv = (
+        row.get("gmv")
+        or row.get("total_performance", {}).get("gmv")
+        or row.get("sales_performance", {}).get("gmv")
+        or {"amount": "0"}
+    )
     return Decimal(gmv["amount"])
 
 
@@ -58,23 +63,54 @@ class AnalyticsEndpoint:
 
 ENDPOINTS: dict[str, AnalyticsEndpoint] = {
     "/analytics/202509/shop/performance": AnalyticsEndpoint(
-        "shop", "performance", paged=False, extra={"granularity": ("ALL", "1D")}),
+        "shop", "performance", paged=False, extra={"granularity": ("ALL", "1D")}
+    ),
     "/analytics/202605/shop_products/performance": AnalyticsEndpoint(
-        "products", "products", ("gmv", "items_sold", "orders"),
-        {"category_filter": None, "product_status_filter": ("LIVE", "INACTIVE", "ALL")}),
+        "products",
+        "products",
+        ("gmv", "items_sold", "orders"),
+        {"category_filter": None, "product_status_filter": ("LIVE", "INACTIVE", "ALL")},
+    ),
     "/analytics/202509/shop_skus/performance": AnalyticsEndpoint(
-        "skus", "skus", ("gmv", "sku_orders", "units_sold"),
-        {"product_ids": None, "category_filter": None,
-         "product_status_filter": ("LIVE", "INACTIVE", "ALL")}),
+        "skus",
+        "skus",
+        ("gmv", "sku_orders", "units_sold"),
+        {
+            "product_ids": None,
+            "category_filter": None,
+            "product_status_filter": ("LIVE", "INACTIVE", "ALL"),
+        },
+    ),
     "/analytics/202605/shop_videos/performance": AnalyticsEndpoint(
-        "videos", "videos", ("gmv", "sku_orders", "views", "click_through_rate", "gpm",
-                             "avg_customers", "items_sold", "post_time"),
-        {"account_type": ACCOUNT_TYPES}, max_days=VIDEO_MAX_DAYS),
+        "videos",
+        "videos",
+        (
+            "gmv",
+            "sku_orders",
+            "views",
+            "click_through_rate",
+            "gpm",
+            "avg_customers",
+            "items_sold",
+            "post_time",
+        ),
+        {"account_type": ACCOUNT_TYPES},
+        max_days=VIDEO_MAX_DAYS,
+    ),
     "/analytics/202509/shop_lives/performance": AnalyticsEndpoint(
-        "lives", "live_stream_sessions", ("gmv", "products_added", "different_products_sold",
-                                          "sku_orders", "items_sold", "customers",
-                                          "24h_live_gmv"),
-        {"account_type": ACCOUNT_TYPES}),
+        "lives",
+        "live_stream_sessions",
+        (
+            "gmv",
+            "products_added",
+            "different_products_sold",
+            "sku_orders",
+            "items_sold",
+            "customers",
+            "24h_live_gmv",
+        ),
+        {"account_type": ACCOUNT_TYPES},
+    ),
 }
 
 
@@ -144,21 +180,31 @@ def parse_ask(endpoint: AnalyticsEndpoint, shop: Shop, req: Request) -> Ask:
     if query.get("sort_order", "DESC") not in ("ASC", "DESC"):
         raise _invalid("sort_order")
     options = _options(endpoint, query)
-    bound = {key: value for key, value in query.items()
-             if key not in {"page_token", "timestamp", "sign", "app_key"}}
-    digest = hashlib.sha256(orjson.dumps([endpoint.kind, shop.id, bound],
-                                         option=orjson.OPT_SORT_KEYS)).digest()[:8]
-    return Ask(first, end, "USD" if currency == "USD" else shop.info.currency, size,
-               query.get("page_token") or None, query.get("sort_order", "DESC") == "DESC",
-               options, digest)
+    bound = {
+        key: value
+        for key, value in query.items()
+        if key not in {"page_token", "timestamp", "sign", "app_key"}
+    }
+    digest = hashlib.sha256(
+        orjson.dumps([endpoint.kind, shop.id, bound], option=orjson.OPT_SORT_KEYS)
+    ).digest()[:8]
+    return Ask(
+        first,
+        end,
+        "USD" if currency == "USD" else shop.info.currency,
+        size,
+        query.get("page_token") or None,
+        query.get("sort_order", "DESC") == "DESC",
+        options,
+        digest,
+    )
 
 
 def _days(ask: Ask) -> list[datetime.date]:
     return [ask.first + ONE_DAY * index for index in range((ask.end - ask.first).days)]
 
 
-def _list_rows(api: Api, endpoint: AnalyticsEndpoint, shop: Shop, ask: Ask
-               ) -> list[dict[str, Any]]:
+def _list_rows(api: Api, endpoint: AnalyticsEndpoint, shop: Shop, ask: Ask) -> list[dict[str, Any]]:
     """The endpoint's rows over the range: one per entity, its figures over the whole range."""
     store = api.emu.analytics
     by_id: dict[str, list[dict[str, Any]]] = {}
@@ -185,14 +231,16 @@ def _shop_intervals(api: Api, shop: Shop, ask: Ask) -> list[dict[str, Any]]:
 
 
 def _answer(data: dict[str, Any], now: float) -> Response:
-    body = orjson.dumps({"code": 0, "message": "Success", "request_id": request_id(now),
-                         "data": data})
+    body = orjson.dumps(
+        {"code": 0, "message": "Success", "request_id": request_id(now), "data": data}
+    )
     return Response(200, body, JSON, code=0)
 
 
 def _error(exc: PageError, now: float) -> Response:
-    body = orjson.dumps({"code": exc.code, "message": exc.message,
-                         "request_id": request_id(now), "data": None})
+    body = orjson.dumps(
+        {"code": exc.code, "message": exc.message, "request_id": request_id(now), "data": None}
+    )
     return Response(200, body, JSON, code=exc.code)
 
 
@@ -208,14 +256,27 @@ def handler(path: str) -> Callable[[Api, Request, Shop | None, bool], Response]:
             latest = api.emu.analytics.latest(shop).isoformat()
             if not endpoint.paged:
                 intervals = _shop_intervals(api, shop, ask)
-                return _answer({"latest_available_date": latest,
-                                "performance": {"intervals": intervals}}, now)
+                return _answer(
+                    {"latest_available_date": latest, "performance": {"intervals": intervals}}, now
+                )
             rows = _list_rows(api, endpoint, shop, ask)
-            chunk, token = list_page(rows, page_size=ask.page_size, page_token=ask.page_token,
-                                     fingerprint=ask.fingerprint, owner_id="0")
+            chunk, token = list_page(
+                rows,
+                page_size=ask.page_size,
+                page_token=ask.page_token,
+                fingerprint=ask.fingerprint,
+                owner_id="0",
+            )
         except PageError as exc:
             return _error(exc, now)
-        return _answer({"latest_available_date": latest, "next_page_token": token,
-                        "total_count": len(rows), endpoint.records_key: chunk}, now)
+        return _answer(
+            {
+                "latest_available_date": latest,
+                "next_page_token": token,
+                "total_count": len(rows),
+                endpoint.records_key: chunk,
+            },
+            now,
+        )
 
     return handle

@@ -24,13 +24,27 @@ from tiktok_shop_emulator.shapes import load_shape
 
 ONE_DAY = datetime.timedelta(days=1)
 #: The shop's time zone by region (transform/dbt_project.yml's var holds the same).
-TIME_ZONES = {"US": "America/Los_Angeles", "GB": "Europe/London", "ID": "Asia/Jakarta",
-              "MY": "Asia/Kuala_Lumpur", "SG": "Asia/Singapore", "TH": "Asia/Bangkok",
-              "VN": "Asia/Ho_Chi_Minh", "PH": "Asia/Manila"}
+TIME_ZONES = {
+    "US": "America/Los_Angeles",
+    "GB": "Europe/London",
+    "ID": "Asia/Jakarta",
+    "MY": "Asia/Kuala_Lumpur",
+    "SG": "Asia/Singapore",
+    "TH": "Asia/Bangkok",
+    "VN": "Asia/Ho_Chi_Minh",
+    "PH": "Asia/Manila",
+}
 #: Units of local currency per US dollar, for ``currency=USD``.
-PER_USD = {"USD": Decimal(1), "GBP": Decimal("0.79"), "IDR": Decimal(15800),
-           "MYR": Decimal("4.7"), "SGD": Decimal("1.35"), "THB": Decimal(36),
-           "VND": Decimal(25000), "PHP": Decimal(57)}
+PER_USD = {
+    "USD": Decimal(1),
+    "GBP": Decimal("0.79"),
+    "IDR": Decimal(15800),
+    "MYR": Decimal("4.7"),
+    "SGD": Decimal("1.35"),
+    "THB": Decimal(36),
+    "VND": Decimal(25000),
+    "PHP": Decimal(57),
+}
 SHAPES = {
     "shop": "analytics_shop_performance_202509_interval",
     "products": "analytics_shop_product_performance_list_202605",
@@ -63,17 +77,22 @@ def _rate(rng: random.Random, name: str, percent: bool) -> str:
     return f"{value * 100:.2f}%" if percent else f"{value:.4f}"
 
 
-def fill(shape: Any, rng: random.Random, currency: str, *, percent_rates: bool,
-         name: str = "") -> Any:
+def fill(
+    shape: Any, rng: random.Random, currency: str, *, percent_rates: bool, name: str = ""
+) -> Any:
     """A value of ``shape`` with drawn figures: counts, money, rates; arrays of 1 to 3."""
     if isinstance(shape, dict):
         if set(shape) == {"amount", "currency"}:
             return _money(rng, currency)
-        return {key: fill(sub, rng, currency, percent_rates=percent_rates, name=key)
-                for key, sub in shape.items()}
+        return {
+            key: fill(sub, rng, currency, percent_rates=percent_rates, name=key)
+            for key, sub in shape.items()
+        }
     if isinstance(shape, list):
-        return [fill(shape[0], rng, currency, percent_rates=percent_rates, name=name)
-                for _ in range(rng.randint(1, 3))]
+        return [
+            fill(shape[0], rng, currency, percent_rates=percent_rates, name=name)
+            for _ in range(rng.randint(1, 3))
+        ]
     if shape in ("integer", "boolean"):
         return rng.randrange(0, 2000) if shape == "integer" else rng.random() < 0.5
     if "rate" in name or name in {"ctr", "ctor", "unique_ctr"} or name.endswith("_ctr"):
@@ -84,8 +103,15 @@ def fill(shape: Any, rng: random.Random, currency: str, *, percent_rates: bool,
 class AnalyticsStore:
     """Every shop's analytics: the days with data, their revisions and the latest day."""
 
-    def __init__(self, seed: int, data_until: float, days: int, shop_by_id: Callable[[str], Shop],
-                 *, product_ids: Callable[[Shop], list[str]]) -> None:
+    def __init__(
+        self,
+        seed: int,
+        data_until: float,
+        days: int,
+        shop_by_id: Callable[[str], Shop],
+        *,
+        product_ids: Callable[[Shop], list[str]],
+    ) -> None:
         """Days with data end the local day before ``data_until`` (per shop)."""
         self._shop = shop_by_id
         self._seed = seed
@@ -164,18 +190,25 @@ class AnalyticsStore:
                 out.append(row if kind == "shop" else {**row, "date": day})
         return out
 
-    def _rng(self, shop: Shop, day: datetime.date, kind: str, *, revised: bool = True
-             ) -> random.Random:
+    def _rng(
+        self, shop: Shop, day: datetime.date, kind: str, *, revised: bool = True
+    ) -> random.Random:
         revision = self._revisions.get((shop.id, day), 0) if revised else 0
         return random.Random(f"analytics:{self._seed}:{shop.id}:{day}:{kind}:{revision}")  # noqa: S311
 
-    def rows(self, kind: str, shop: Shop, day: datetime.date,
-             currency: str) -> list[dict[str, Any]]:
+    def rows(
+        self, kind: str, shop: Shop, day: datetime.date, currency: str
+    ) -> list[dict[str, Any]]:
         """One day's rows of one kind (``shop``: its single interval), in ``currency``."""
         if not self.has_data(shop, day):
             return []
-        make = {"shop": self._interval, "products": self._products, "skus": self._skus,
-                "videos": self._videos, "lives": self._lives}[kind]
+        make = {
+            "shop": self._interval,
+            "products": self._products,
+            "skus": self._skus,
+            "videos": self._videos,
+            "lives": self._lives,
+        }[kind]
         rows = make(shop, day, shop.info.currency)
         return [convert(row, currency) for row in rows] if currency == "USD" else rows
 
@@ -185,12 +218,14 @@ class AnalyticsStore:
         interval["start_date"] = day.isoformat()
         interval["end_date"] = (day + ONE_DAY).isoformat()
         sales = interval["sales"]
-        sales["gmv"]["breakdowns"] = [{"type": kind, "gmv": _money(rng, currency)}
-                                      for kind in _CHANNELS]
+        sales["gmv"]["breakdowns"] = [
+            {"type": kind, "gmv": _money(rng, currency)} for kind in _CHANNELS
+        ]
         shares = [rng.randrange(1, 100) for _ in _CHANNELS]
         sales["gross_revenue"]["breakdowns"] = [
             {"type": kind, "percentage": f"{share / sum(shares):.4f}"}
-            for kind, share in zip(_CHANNELS, shares, strict=True)]
+            for kind, share in zip(_CHANNELS, shares, strict=True)
+        ]
         return [interval]
 
     def _products(self, shop: Shop, day: datetime.date, currency: str) -> list[dict[str, Any]]:
@@ -216,8 +251,10 @@ class AnalyticsStore:
         first, _ = self._span(shop)
         rng = random.Random(f"analytics:{self._seed}:{shop.id}:videos")  # noqa: S311
         count = max(2, self._days // 3)
-        return [(digits(rng, "7301", 19), first + ONE_DAY * rng.randrange(self._days))
-                for _ in range(count)]
+        return [
+            (digits(rng, "7301", 19), first + ONE_DAY * rng.randrange(self._days))
+            for _ in range(count)
+        ]
 
     def _videos(self, shop: Shop, day: datetime.date, currency: str) -> list[dict[str, Any]]:
         rows = []
@@ -227,20 +264,29 @@ class AnalyticsStore:
             rng = self._rng(shop, day, f"video:{video_id}")
             row = fill(self._shapes["videos"], rng, currency, percent_rates=False)
             name = random.Random(video_id)  # noqa: S311 - stable per video
-            row.update(id=video_id, title=f"Video {video_id[-4:]}", duration=name.randrange(8, 90),
-                       video_post_time=f"{posted.isoformat()} {name.randrange(24):02d}:"
-                                       f"{name.randrange(60):02d}:00",
-                       username=f"creator{name.randrange(100)}",
-                       hash_tags=["tiktokshop", f"deal{name.randrange(9)}"])
-            row["creator"].update(open_id=f"{name.getrandbits(60):x}", author_type="OFFICIAL",
-                                  creator_country=shop.region, user_name=row["username"])
+            row.update(
+                id=video_id,
+                title=f"Video {video_id[-4:]}",
+                duration=name.randrange(8, 90),
+                video_post_time=f"{posted.isoformat()} {name.randrange(24):02d}:"
+                f"{name.randrange(60):02d}:00",
+                username=f"creator{name.randrange(100)}",
+                hash_tags=["tiktokshop", f"deal{name.randrange(9)}"],
+            )
+            row["creator"].update(
+                open_id=f"{name.getrandbits(60):x}",
+                author_type="OFFICIAL",
+                creator_country=shop.region,
+                user_name=row["username"],
+            )
             rows.append(row)
         return rows
 
     def _lives(self, shop: Shop, day: datetime.date, currency: str) -> list[dict[str, Any]]:
         sessions = self._rng(shop, day, "lives", revised=False)
-        midnight = int(datetime.datetime.combine(
-            day, datetime.time(), tzinfo=time_zone(shop)).timestamp())
+        midnight = int(
+            datetime.datetime.combine(day, datetime.time(), tzinfo=time_zone(shop)).timestamp()
+        )
         rows = []
         for number in range(sessions.randrange(0, 3)):
             session_id = digits(sessions, "7402", 19)
@@ -248,8 +294,13 @@ class AnalyticsStore:
             end = start + sessions.randrange(1800, 4 * 3600)
             rng = self._rng(shop, day, f"live:{number}")
             row = fill(self._shapes["lives"], rng, currency, percent_rates=True)
-            row.update(id=session_id, title=f"LIVE {day.isoformat()} #{number + 1}",
-                       start_time=str(start), end_time=str(end), username=f"{shop.code.lower()}")
+            row.update(
+                id=session_id,
+                title=f"LIVE {day.isoformat()} #{number + 1}",
+                start_time=str(start),
+                end_time=str(end),
+                username=f"{shop.code.lower()}",
+            )
             row["interaction_performance"]["avg_viewing_duration"] = str(rng.randrange(10, 400))
             rows.append(row)
         return rows
@@ -272,6 +323,7 @@ def merge(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
     The list endpoints have no granularity: a row covers the whole requested range.
     """
+
     def combine(values: list[Any], name: str = "") -> Any:
         last = values[-1]
         if isinstance(last, dict):
@@ -282,5 +334,6 @@ def merge(rows: list[dict[str, Any]]) -> dict[str, Any]:
         if isinstance(last, int) and not isinstance(last, bool) and name not in _IDENTITY:
             return sum(values)
         return last
+
     merged: dict[str, Any] = combine(rows)
     return merged

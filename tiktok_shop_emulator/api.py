@@ -98,8 +98,11 @@ class Api:
         if versioned is not None:
             route = VERSIONED_ROUTES.get((TRANSACTIONS_PATH.pattern, versioned[1]))
             if route is None:  # e.g. 202309, retired for statement transactions
-                return envelope(INVALID_VERSION, "The version name is invalid, please check "
-                                "and retry.", now=self.emu.now())
+                return envelope(
+                    INVALID_VERSION,
+                    "The version name is invalid, please check and retry.",
+                    now=self.emu.now(),
+                )
         if route is None:
             return envelope(BAD_PATH, "Invalid path", status=404, now=self.emu.now())
         return route
@@ -158,8 +161,11 @@ class Api:
         if config.latency_ms > 0:
             time.sleep(config.latency_ms / 1000.0)
         target = emu.shop_by_cipher(req.query.get("shop_cipher") or "")
-        fault = emu.faults.take(req.path, page_token=bool(req.query.get("page_token")),
-                                shop_id=target.id if target is not None else None)
+        fault = emu.faults.take(
+            req.path,
+            page_token=bool(req.query.get("page_token")),
+            shop_id=target.id if target is not None else None,
+        )
         if fault is None and config.fail_rate > 0 and emu.rng.random() < config.fail_rate:
             fault = Fault("http503", 1)
         if fault is not None:
@@ -193,9 +199,14 @@ class Api:
             return envelope(PARAM, messages.TIMESTAMP_IN_FUTURE, now=now)
         if "sign" not in query:
             return envelope(PARAM, messages.MISSING_SIGN, now=now)
-        if not signing.verify(config.app_secret, req.path, req.pairs, req.body,
-                              content_type=req.headers.get("content-type"),
-                              signature=query["sign"]):
+        if not signing.verify(
+            config.app_secret,
+            req.path,
+            req.pairs,
+            req.body,
+            content_type=req.headers.get("content-type"),
+            signature=query["sign"],
+        ):
             return envelope(BAD_SIGN, messages.INVALID_SIGN, status=401, now=now)
         return None
 
@@ -212,8 +223,9 @@ class Api:
             return envelope(NO_SCOPE, messages.SCOPE_MISSING, now=now)
         return None
 
-    def _check_shop(self, req: Request, route: Route,
-                    now: float) -> tuple[Shop | None, Response | None]:
+    def _check_shop(
+        self, req: Request, route: Route, now: float
+    ) -> tuple[Shop | None, Response | None]:
         """shop_cipher: forbidden on /authorization, required and authorized elsewhere.
 
         Authorized means: not de-authorized, and listed by the seller whose token this is.
@@ -244,20 +256,35 @@ class Api:
         assert shop is not None
         content_type = (req.headers.get("content-type") or "").lower()
         if not content_type.startswith("application/json"):
-            return envelope(BAD_CONTENT_TYPE, "Invalid content type: application/json is "
-                            "required", now=now)
+            return envelope(
+                BAD_CONTENT_TYPE, "Invalid content type: application/json is required", now=now
+            )
         try:
             query = parse_search(shop.id, req.query, req.body)
-            page = run_search(shop, query, int(now), rng=emu.rng, repeat_token=repeat,
-                              stale_probability=config.stale_update_time_probability)
+            page = run_search(
+                shop,
+                query,
+                int(now),
+                rng=emu.rng,
+                repeat_token=repeat,
+                stale_probability=config.stale_update_time_probability,
+            )
         except SearchError as exc:
             return envelope(PARAM, exc.message, now=now)
         orders = b",".join([emu.builder.body(shop, row) for row in page.rows])
-        body = b"".join((
-            b'{"code":0,"message":"Success","request_id":"', request_id(now).encode(),
-            b'","data":{"next_page_token":', orjson.dumps(page.next_page_token),
-            b',"total_count":', str(page.total_count).encode(), b',"orders":[', orders, b"]}}",
-        ))
+        body = b"".join(
+            (
+                b'{"code":0,"message":"Success","request_id":"',
+                request_id(now).encode(),
+                b'","data":{"next_page_token":',
+                orjson.dumps(page.next_page_token),
+                b',"total_count":',
+                str(page.total_count).encode(),
+                b',"orders":[',
+                orders,
+                b"]}}",
+            )
+        )
         with shop.lock:
             shop.pages_served += 1
             every = config.mutate_every_n_pages
@@ -268,8 +295,14 @@ class Api:
 
 def _truncated(now: float) -> Response:
     """A success envelope that the server will cut short after promising its full length."""
-    body = orjson.dumps({"code": 0, "message": "Success", "request_id": request_id(now),
-                         "data": {"orders": [], "next_page_token": "", "total_count": 0}})
+    body = orjson.dumps(
+        {
+            "code": 0,
+            "message": "Success",
+            "request_id": request_id(now),
+            "data": {"orders": [], "next_page_token": "", "total_count": 0},
+        }
+    )
     return Response(200, body, JSON, code=0, action="truncated")
 
 
@@ -279,16 +312,21 @@ def _scripted_answer(opts: dict[str, object]) -> Response:
     body = str(opts.get("body", ""))
     raw_headers = opts.get("headers") or []
     headers = [(str(k), str(v)) for k, v in raw_headers] if isinstance(raw_headers, list) else []
-    return Response(int(status) if isinstance(status, (int, str)) else 200,
-                    body.encode(), str(opts.get("content_type", JSON)), headers=headers)
+    return Response(
+        int(status) if isinstance(status, (int, str)) else 200,
+        body.encode(),
+        str(opts.get("content_type", JSON)),
+        headers=headers,
+    )
 
 
 _INTERNAL_MSG = messages.INTERNAL
 _FAULT_RESPONSES: dict[str, Callable[[float], Response]] = {
     "http500": lambda now: envelope(INTERNAL, _INTERNAL_MSG, status=500, now=now),
     "http502": lambda now: Response(502, HTML_502, HTML),
-    "http503": lambda now: envelope(INTERNAL, "Service Unavailable, please retry later",
-                                    status=503, now=now),
+    "http503": lambda now: envelope(
+        INTERNAL, "Service Unavailable, please retry later", status=503, now=now
+    ),
     "http504": lambda now: Response(504, HTML_504, HTML),
     "rate_limit": lambda now: envelope(TOO_MANY, _TOO_MANY_MSG, status=429, now=now),
     "rate_limit_200": lambda now: envelope(TOO_MANY, _TOO_MANY_MSG, now=now),
@@ -296,12 +334,15 @@ _FAULT_RESPONSES: dict[str, Callable[[float], Response]] = {
     "reset": lambda now: Response(0, b"", action="reset"),
     "truncated": _truncated,
     "html_200": lambda now: Response(200, HTML_200, HTML),
-    "expired_token": lambda now: envelope(TOKEN_EXPIRED, messages.EXPIRED_ACCESS_TOKEN,
-                                          status=401, now=now),
-    "invalid_token": lambda now: envelope(PARAM, messages.INVALID_ACCESS_TOKEN, status=401,
-                                          now=now),
-    "token_deauthorized": lambda now: envelope(TOKEN_DEAUTHORIZED, messages.TOKEN_DEAUTHORIZED,
-                                               status=401, now=now),
+    "expired_token": lambda now: envelope(
+        TOKEN_EXPIRED, messages.EXPIRED_ACCESS_TOKEN, status=401, now=now
+    ),
+    "invalid_token": lambda now: envelope(
+        PARAM, messages.INVALID_ACCESS_TOKEN, status=401, now=now
+    ),
+    "token_deauthorized": lambda now: envelope(
+        TOKEN_DEAUTHORIZED, messages.TOKEN_DEAUTHORIZED, status=401, now=now
+    ),
     "seller_inactive": lambda now: envelope(SELLER_INACTIVE, messages.SELLER_INACTIVE, now=now),
     "invalid_page_token": lambda now: envelope(PAGE_TOKEN, messages.INVALID_PAGE_TOKEN, now=now),
     "result_cap": lambda now: envelope(CAP_EXCEEDED, messages.RESULT_CAP, now=now),
@@ -314,23 +355,34 @@ ROUTES: dict[str, Route] = {
     "/authorization/202309/shops": Route("GET", "seller.authorization.info", False, Api.shops),
     "/order/202309/orders/search": Route("POST", "seller.order.info", True, Api.search_orders),
     "/return_refund/202309/returns/search": Route(
-        "POST", _RETURNS_SCOPE, True, listing_handler(LISTINGS["returns"])),
+        "POST", _RETURNS_SCOPE, True, listing_handler(LISTINGS["returns"])
+    ),
     "/return_refund/202309/cancellations/search": Route(
-        "POST", _RETURNS_SCOPE, True, listing_handler(LISTINGS["cancellations"])),
+        "POST", _RETURNS_SCOPE, True, listing_handler(LISTINGS["cancellations"])
+    ),
     "/product/202502/products/search": Route(
-        "POST", "seller.product.basic", True, listing_handler(LISTINGS["products"])),
+        "POST", "seller.product.basic", True, listing_handler(LISTINGS["products"])
+    ),
     "/finance/202309/statements": Route(
-        "GET", _FINANCE_SCOPE, True, listing_handler(LISTINGS["statements"])),
+        "GET", _FINANCE_SCOPE, True, listing_handler(LISTINGS["statements"])
+    ),
     "/finance/202309/payments": Route(
-        "GET", _FINANCE_SCOPE, True, listing_handler(LISTINGS["payments"])),
+        "GET", _FINANCE_SCOPE, True, listing_handler(LISTINGS["payments"])
+    ),
     "/finance/202309/withdrawals": Route(
-        "GET", _FINANCE_SCOPE, True, listing_handler(LISTINGS["withdrawals"])),
+        "GET", _FINANCE_SCOPE, True, listing_handler(LISTINGS["withdrawals"])
+    ),
 }
-ROUTES.update({path: Route("GET", analytics.SCOPE, True, analytics.handler(path))
-               for path in analytics.ENDPOINTS})
+ROUTES.update(
+    {
+        path: Route("GET", analytics.SCOPE, True, analytics.handler(path))
+        for path in analytics.ENDPOINTS
+    }
+)
 ROUTES[affiliate.PATH] = Route("POST", affiliate.SCOPE, True, affiliate.search)
 #: Routes whose path carries an id: (path pattern, API version) -> route.
 VERSIONED_ROUTES: dict[tuple[str, str], Route] = {
-    (TRANSACTIONS_PATH.pattern, "202501"): Route("GET", _FINANCE_SCOPE, True,
-                                                 statement_transactions),
+    (TRANSACTIONS_PATH.pattern, "202501"): Route(
+        "GET", _FINANCE_SCOPE, True, statement_transactions
+    ),
 }

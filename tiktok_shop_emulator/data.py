@@ -19,8 +19,15 @@ from tiktok_shop_emulator.regions import (
 )
 
 STATUSES: tuple[str, ...] = (
-    "UNPAID", "ON_HOLD", "AWAITING_SHIPMENT", "PARTIALLY_SHIPPING", "AWAITING_COLLECTION",
-    "IN_TRANSIT", "DELIVERED", "COMPLETED", "CANCELLED",
+    "UNPAID",
+    "ON_HOLD",
+    "AWAITING_SHIPMENT",
+    "PARTIALLY_SHIPPING",
+    "AWAITING_COLLECTION",
+    "IN_TRANSIT",
+    "DELIVERED",
+    "COMPLETED",
+    "CANCELLED",
 )
 _STATUS_WEIGHTS: tuple[int, ...] = (1, 1, 3, 1, 2, 4, 18, 62, 8)
 _FINAL = frozenset({"DELIVERED", "COMPLETED", "CANCELLED"})
@@ -65,11 +72,31 @@ class Sku:
 class OrderRow:
     """The compact, mutable core of one order; the full object is materialized when served."""
 
-    __slots__ = ("buyer_cancel", "create_time", "id", "seed", "shipping_type", "status",
-                 "units", "update_time", "user_id", "warehouse_id")
+    __slots__ = (
+        "buyer_cancel",
+        "create_time",
+        "id",
+        "seed",
+        "shipping_type",
+        "status",
+        "units",
+        "update_time",
+        "user_id",
+        "warehouse_id",
+    )
 
-    def __init__(self, order_id: str, create_time: int, update_time: int, status: str, *,
-                 units: tuple[int, ...], seed: int, user_id: str, warehouse_id: str) -> None:
+    def __init__(
+        self,
+        order_id: str,
+        create_time: int,
+        update_time: int,
+        status: str,
+        *,
+        units: tuple[int, ...],
+        seed: int,
+        user_id: str,
+        warehouse_id: str,
+    ) -> None:
         """Store the row; derived flags come from the per-order seed."""
         self.id = order_id
         self.create_time = create_time
@@ -89,8 +116,12 @@ class OrderRow:
 
     def compact(self) -> dict[str, Any]:
         """Return the fields tests need to compute expected result sets."""
-        return {"id": self.id, "create_time": self.create_time,
-                "update_time": self.update_time, "status": self.status}
+        return {
+            "id": self.id,
+            "create_time": self.create_time,
+            "update_time": self.update_time,
+            "status": self.status,
+        }
 
 
 @dataclass
@@ -122,8 +153,14 @@ class Shop:
 
     def public(self) -> dict[str, str]:
         """The shop as GET /authorization/202309/shops lists it."""
-        return {"id": self.id, "name": self.name, "region": self.region,
-                "seller_type": self.seller_type, "cipher": self.cipher, "code": self.code}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "region": self.region,
+            "seller_type": self.seller_type,
+            "cipher": self.cipher,
+            "code": self.code,
+        }
 
     def set_update_time(self, row: OrderRow, update_time: int) -> None:
         """Change an order's update_time and keep the update_time index sorted."""
@@ -169,17 +206,21 @@ def _catalogue(rng: random.Random, shop_no: int, region: Region) -> list[Sku]:
             seller = (original * seller_pct // 100) // step * step
             platform = (original * platform_pct // 100) // step * step
             sale = original - seller - platform
-            skus.append(Sku(
-                product_id=product_id,
-                sku_id=digits(rng, "1729", 19),
-                product_name=name,
-                sku_name=variant,
-                seller_sku=f"DS{shop_no}-{product_no:03d}-{variant_no:02d}",
-                sku_image=f"https://p16-oec-va.ibyteimg.com/tos-maliva-i-o3syd03w52-us/"
-                          f"{rng.getrandbits(128):032x}~tplv-o3syd03w52-origin-jpeg.jpeg",
-                original=original, seller_discount=seller, platform_discount=platform,
-                tax=round(sale * region.tax_rate),
-            ))
+            skus.append(
+                Sku(
+                    product_id=product_id,
+                    sku_id=digits(rng, "1729", 19),
+                    product_name=name,
+                    sku_name=variant,
+                    seller_sku=f"DS{shop_no}-{product_no:03d}-{variant_no:02d}",
+                    sku_image=f"https://p16-oec-va.ibyteimg.com/tos-maliva-i-o3syd03w52-us/"
+                    f"{rng.getrandbits(128):032x}~tplv-o3syd03w52-origin-jpeg.jpeg",
+                    original=original,
+                    seller_discount=seller,
+                    platform_discount=platform,
+                    tax=round(sale * region.tax_rate),
+                )
+            )
     return skus[:CATALOGUE_SIZE]
 
 
@@ -195,12 +236,20 @@ def _shop(rng: random.Random, index: int, used: set[str]) -> Shop:
     cipher = prefix + "".join(rng.choice(_URLSAFE) for _ in range(26))
     code = region + ("LC" if seller_type == "LOCAL" else "CB")
     code += "".join(rng.choice(_UPPER_DIGITS) for _ in range(6))
-    return Shop(index=index, id=shop_id, name=f"Demo Shop {index + 1}", region=region,
-                seller_type=seller_type, cipher=cipher, code=code)
+    return Shop(
+        index=index,
+        id=shop_id,
+        name=f"Demo Shop {index + 1}",
+        region=region,
+        seller_type=seller_type,
+        cipher=cipher,
+        code=code,
+    )
 
 
-def _orders(shop: Shop, rng: random.Random, count: int, *, start: int, history_days: int,
-            used: set[str]) -> None:
+def _orders(
+    shop: Shop, rng: random.Random, count: int, *, start: int, history_days: int, used: set[str]
+) -> None:
     """Fill a shop with `count` compact order rows and build its sort indexes."""
     cap = start - UPDATE_LAG_CAP
     low = start - history_days * 86400
@@ -228,8 +277,16 @@ def _orders(shop: Shop, rng: random.Random, count: int, *, start: int, history_d
             units.append(sku)
         seed = rng.getrandbits(48)
         warehouse = shop.warehouses[(seed >> 12) % len(shop.warehouses)]
-        row = OrderRow(order_id, create_time, update_time, status, units=tuple(units), seed=seed,
-                       user_id=buyers[seed % len(buyers)], warehouse_id=warehouse)
+        row = OrderRow(
+            order_id,
+            create_time,
+            update_time,
+            status,
+            units=tuple(units),
+            seed=seed,
+            user_id=buyers[seed % len(buyers)],
+            warehouse_id=warehouse,
+        )
         shop.rows[order_id] = row
     shop.by_create = sorted((r.create_time, r.id) for r in shop.rows.values())
     shop.by_update = sorted((r.update_time, r.id) for r in shop.rows.values())
@@ -256,8 +313,14 @@ def build_shops(config: EmulatorConfig, start: int) -> list[Shop]:
         shop.warehouses = [digits(rng, "7068", 19) for _ in range(rng.randint(1, 2))]
         orng = random.Random(f"tts-emulator:{config.seed}:orders:{index}")  # noqa: S311
         empty = index >= config.shops - config.empty_shops
-        _orders(shop, orng, 0 if empty else config.orders_per_shop, start=start,
-                history_days=config.history_days, used=used_orders)
+        _orders(
+            shop,
+            orng,
+            0 if empty else config.orders_per_shop,
+            start=start,
+            history_days=config.history_days,
+            used=used_orders,
+        )
         shops.append(shop)
     return shops
 

@@ -30,16 +30,30 @@ if TYPE_CHECKING:
     from tiktok_shop_emulator.orders import OrderBuilder
 
 BAD_CONTENT_TYPE = 36009022
-GROUP_OF = {"returns": "aftersales", "cancellations": "aftersales", "products": "products",
-            "statements": "finance", "payments": "finance", "withdrawals": "finance"}
+GROUP_OF = {
+    "returns": "aftersales",
+    "cancellations": "aftersales",
+    "products": "products",
+    "statements": "finance",
+    "payments": "finance",
+    "withdrawals": "finance",
+}
 #: Time field each kind's compact rows are listed by (oldest first).
-LISTED_BY = {"returns": "update_time", "cancellations": "update_time",
-             "products": "update_time", "statements": "statement_time",
-             "payments": "create_time", "withdrawals": "create_time"}
+LISTED_BY = {
+    "returns": "update_time",
+    "cancellations": "update_time",
+    "products": "update_time",
+    "statements": "statement_time",
+    "payments": "create_time",
+    "withdrawals": "create_time",
+}
 LISTINGS: dict[str, Listing] = {
-    "returns": aftersales.RETURNS, "cancellations": aftersales.CANCELLATIONS,
-    "products": products.PRODUCTS_LISTING, "statements": finance.STATEMENTS,
-    "payments": finance.PAYMENTS, "withdrawals": finance.WITHDRAWALS,
+    "returns": aftersales.RETURNS,
+    "cancellations": aftersales.CANCELLATIONS,
+    "products": products.PRODUCTS_LISTING,
+    "statements": finance.STATEMENTS,
+    "payments": finance.PAYMENTS,
+    "withdrawals": finance.WITHDRAWALS,
 }
 TRANSACTIONS_PATH = re.compile(r"/finance/(\d{6})/statements/([^/]+)/statement_transactions")
 
@@ -67,15 +81,30 @@ class Domains:
         config = self._config
         rng = random.Random(f"tts-emulator:{config.seed}:{group}:{shop.index}")  # noqa: S311
         if group == "aftersales":
-            return aftersales.make_tables(shop, rng, self._start,
-                                          returns=config.returns_per_shop,
-                                          cancellations=config.cancellations_per_shop)
+            return aftersales.make_tables(
+                shop,
+                rng,
+                self._start,
+                returns=config.returns_per_shop,
+                cancellations=config.cancellations_per_shop,
+            )
         if group == "products":
-            return {"products": products.make_table(shop, rng, self._start,
-                                                    count=config.products_per_shop,
-                                                    history_days=config.history_days)}
-        return finance.make_tables(shop, rng, self._start, days=config.statement_days,
-                                   withdrawals=config.withdrawals_per_shop)
+            return {
+                "products": products.make_table(
+                    shop,
+                    rng,
+                    self._start,
+                    count=config.products_per_shop,
+                    history_days=config.history_days,
+                )
+            }
+        return finance.make_tables(
+            shop,
+            rng,
+            self._start,
+            days=config.statement_days,
+            withdrawals=config.withdrawals_per_shop,
+        )
 
     def table(self, kind: str, shop: Shop) -> Table:
         """The shop's table of one kind, generated on first use."""
@@ -102,8 +131,7 @@ class Domains:
             return self.finance.render_payment(shop, row, statement)
         return self.finance.render_withdrawal(shop, row)
 
-    def update(self, kind: str, shop: Shop, count: int, now: int,
-               rng: random.Random) -> list[str]:
+    def update(self, kind: str, shop: Shop, count: int, now: int, rng: random.Random) -> list[str]:
         """Change `count` records and return their ids.
 
         Returns and cancellations advance, products are edited, payments get paid.
@@ -118,8 +146,9 @@ class Domains:
         elif kind == "products":
             change = products.change
         else:
-            raise KeyError(f"{kind} cannot be changed; use returns, cancellations, products "
-                           "or payments")
+            raise KeyError(
+                f"{kind} cannot be changed; use returns, cancellations, products or payments"
+            )
         with table.lock:
             chosen = rng.sample(sorted(table.rows), min(count, len(table.rows)))
             for record_id in chosen:
@@ -129,17 +158,26 @@ class Domains:
 
 def listing_handler(listing: Listing) -> Callable[[Api, Request, Shop | None, bool], Response]:
     """The route handler of one list endpoint."""
+
     def handle(api: Api, req: Request, shop: Shop | None, repeat: bool) -> Response:
         emu = api.emu
         assert shop is not None
         content_type = (req.headers.get("content-type") or "").lower()
         if listing.endpoint.body is not None and not content_type.startswith("application/json"):
-            return error(BAD_CONTENT_TYPE, "Invalid content type: application/json is required",
-                         emu.now())
+            return error(
+                BAD_CONTENT_TYPE, "Invalid content type: application/json is required", emu.now()
+            )
         domains = emu.domains
         table = domains.table(listing.kind, shop)
-        return serve(listing, shop, table, req=req, now=emu.now(),
-                     render=lambda row: orjson.dumps(domains.render(listing.kind, shop, row)))
+        return serve(
+            listing,
+            shop,
+            table,
+            req=req,
+            now=emu.now(),
+            render=lambda row: orjson.dumps(domains.render(listing.kind, shop, row)),
+        )
+
     return handle
 
 
@@ -156,24 +194,33 @@ def statement_transactions(api: Api, req: Request, shop: Shop | None, repeat: bo
     if statement is None:
         return error(PARAM, "Invalid parameter: statement_id", now)
     try:
-        parsed = parse(TRANSACTIONS_ENDPOINT, f"transactions:{shop.id}:{statement_id}",
-                       req.query, req.body)
+        parsed = parse(
+            TRANSACTIONS_ENDPOINT, f"transactions:{shop.id}:{statement_id}", req.query, req.body
+        )
         items = domains.transactions.build(shop, statement)
         if parsed.descending:
             items.reverse()
-        chunk, token = list_page(items, page_size=parsed.page_size,
-                                 page_token=parsed.page_token,
-                                 fingerprint=parsed.fingerprint, owner_id=statement_id)
+        chunk, token = list_page(
+            items,
+            page_size=parsed.page_size,
+            page_token=parsed.page_token,
+            fingerprint=parsed.fingerprint,
+            owner_id=statement_id,
+        )
     except PageError as exc:
         return error(exc.code, exc.message, now)
     sums = domains.finance.statement_totals(shop, statement)
     data = {
-        "id": statement_id, "create_time": statement.times["statement_time"],
+        "id": statement_id,
+        "create_time": statement.times["statement_time"],
         "status": "SETTLED" if statement.status == "PAID" else "PROCESSING",
-        "currency": shop.info.currency, "total_count": len(items),
+        "currency": shop.info.currency,
+        "total_count": len(items),
         "total_settlement_amount": money(sums["settlement_amount"]),
-        "next_page_token": token, "transactions": chunk,
+        "next_page_token": token,
+        "transactions": chunk,
     }
-    body = orjson.dumps({"code": 0, "message": "Success", "request_id": request_id(now),
-                         "data": data})
+    body = orjson.dumps(
+        {"code": 0, "message": "Success", "request_id": request_id(now), "data": data}
+    )
     return Response(200, body, JSON, code=0)

@@ -10,16 +10,31 @@ from typing import Any
 #: Events rather than answers: they change the emulator's state, then the request is answered
 #: normally (so it meets the new state: an expired token, a shop no longer authorized).
 EVENT_KINDS: frozenset[str] = frozenset({"expire_access_tokens", "deauthorize_shop"})
-FAULT_KINDS: frozenset[str] = frozenset({
-    "http500", "http502", "http503", "http504",
-    "rate_limit", "rate_limit_200", "internal_200",
-    "reset", "slow", "truncated", "html_200",
-    "expired_token", "invalid_token", "token_deauthorized", "seller_inactive",
-    "invalid_page_token", "repeat_page_token",
-    "result_cap", "scope_missing",
-    "answer",  # any status, body and headers (opts): hostile or malformed answers, redirects
-    *EVENT_KINDS,
-})
+FAULT_KINDS: frozenset[str] = frozenset(
+    {
+        "http500",
+        "http502",
+        "http503",
+        "http504",
+        "rate_limit",
+        "rate_limit_200",
+        "internal_200",
+        "reset",
+        "slow",
+        "truncated",
+        "html_200",
+        "expired_token",
+        "invalid_token",
+        "token_deauthorized",
+        "seller_inactive",
+        "invalid_page_token",
+        "repeat_page_token",
+        "result_cap",
+        "scope_missing",
+        "answer",  # any status, body and headers (opts): hostile or malformed answers, redirects
+        *EVENT_KINDS,
+    }
+)
 
 
 @dataclass
@@ -45,8 +60,9 @@ class FaultInjector:
         self._faults: list[Fault] = []
         self.fired: deque[tuple[str, str]] = deque(maxlen=10000)  # (kind, path) fired
 
-    def add(self, kind: str, count: int = 1, path_prefix: str = "/", *, skip: int = 0,
-            **opts: Any) -> None:
+    def add(
+        self, kind: str, count: int = 1, path_prefix: str = "/", *, skip: int = 0, **opts: Any
+    ) -> None:
         """Schedule `kind` for `count` business requests under `path_prefix`, after `skip`."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; known: {sorted(FAULT_KINDS)}")
@@ -59,8 +75,14 @@ class FaultInjector:
         with self._lock:
             self._faults.append(Fault(kind, count, path_prefix, dict(opts), skip))
 
-    def take(self, path: str, *, page_token: bool = True, shop_id: str | None = None,
-             named_only: bool = False) -> Fault | None:
+    def take(
+        self,
+        path: str,
+        *,
+        page_token: bool = True,
+        shop_id: str | None = None,
+        named_only: bool = False,
+    ) -> Fault | None:
         """Consume and return the first due fault that applies to `path`, if any.
 
         Every matching fault still skipping counts this request, whether or not another fault
@@ -96,8 +118,10 @@ class FaultInjector:
     def pending(self) -> list[Fault]:
         """Return copies of the faults still scheduled."""
         with self._lock:
-            return [Fault(f.kind, f.remaining, f.path_prefix, dict(f.opts), f.skip)
-                    for f in self._faults]
+            return [
+                Fault(f.kind, f.remaining, f.path_prefix, dict(f.opts), f.skip)
+                for f in self._faults
+            ]
 
     def clear(self) -> None:
         """Drop every scheduled fault."""

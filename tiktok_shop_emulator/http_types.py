@@ -16,8 +16,10 @@ _NODE = secrets.token_hex(3).upper()
 
 HTML_502 = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
 HTML_504 = b"<html><body><h1>504 Gateway Time-out</h1></body></html>"
-HTML_200 = (b"<html><head><title>TikTok Shop</title></head><body><p>Something went wrong. "
-            b"Please try again later.</p></body></html>")
+HTML_200 = (
+    b"<html><head><title>TikTok Shop</title></head><body><p>Something went wrong. "
+    b"Please try again later.</p></body></html>"
+)
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"
 
@@ -52,12 +54,18 @@ def request_id(now: float) -> str:
     return f"{stamp}0101890{next(_COUNTER) % 10**5:05d}{_NODE}{secrets.token_hex(1).upper()}"
 
 
-def envelope(code: int, message: str, data: Any = None, *, status: int = 200,
-             now: float | None = None) -> Response:
+def envelope(
+    code: int, message: str, data: Any = None, *, status: int = 200, now: float | None = None
+) -> Response:
     """Build the API envelope {code, message, request_id, data} as a response."""
-    body = orjson.dumps({"code": code, "message": message,
-                         "request_id": request_id(time.time() if now is None else now),
-                         "data": data})
+    body = orjson.dumps(
+        {
+            "code": code,
+            "message": message,
+            "request_id": request_id(time.time() if now is None else now),
+            "data": data,
+        }
+    )
     return Response(status, body, JSON, code=code)
 
 

@@ -41,31 +41,37 @@ def unix_time(value: Any) -> int:
 
 def one_of(*allowed: str) -> Validator:
     """Accept one of the given strings."""
+
     def check(value: Any) -> str:
         if value not in allowed:
             raise ValueError(value)
         return str(value)
+
     return check
 
 
 def list_of(*allowed: str, max_items: int = 100) -> Validator:
     """Accept a JSON list of strings (from `allowed`, when given)."""
+
     def check(value: Any) -> list[str]:
         if not isinstance(value, list) or len(value) > max_items:
             raise ValueError(value)
         if not all(isinstance(item, str) and (not allowed or item in allowed) for item in value):
             raise ValueError(value)
         return list(value)
+
     return check
 
 
 def comma_list(*allowed: str) -> Validator:
     """Accept a comma-separated query value whose items are all in `allowed`."""
+
     def check(value: Any) -> list[str]:
         items = str(value).split(",")
         if not value or any(item not in allowed for item in items):
             raise ValueError(value)
         return items
+
     return check
 
 
@@ -111,18 +117,24 @@ def _page_size(endpoint: Endpoint, query: Mapping[str, str]) -> int:
     """Validate page_size against the endpoint's range."""
     raw_size = query.get("page_size")
     if raw_size is None and endpoint.default_page_size is None:
-        raise PageError(endpoint.page_size_code or endpoint.error_code,
-                        "Invalid parameter: page_size is required")
-    size = endpoint.default_page_size if raw_size is None else (
-        int(raw_size) if raw_size.isdigit() else -1)
+        raise PageError(
+            endpoint.page_size_code or endpoint.error_code,
+            "Invalid parameter: page_size is required",
+        )
+    size = (
+        endpoint.default_page_size
+        if raw_size is None
+        else (int(raw_size) if raw_size.isdigit() else -1)
+    )
     low, high = endpoint.page_sizes
     if size is None or not low <= size <= high:
         raise _bad(endpoint, "page_size", endpoint.page_size_code)
     return size
 
 
-def parse(endpoint: Endpoint, fingerprint_key: str, query: Mapping[str, str],
-          body: bytes) -> Parsed:
+def parse(
+    endpoint: Endpoint, fingerprint_key: str, query: Mapping[str, str], body: bytes
+) -> Parsed:
     """Validate query and body against the endpoint's rules (unknown parameters are errors).
 
     ``fingerprint_key`` (endpoint and shop) and the filters bind page tokens to their query.
@@ -150,10 +162,17 @@ def parse(endpoint: Endpoint, fingerprint_key: str, query: Mapping[str, str],
         if name in query:
             filters[name] = _checked(endpoint, name, check, query[name])
     filters.update(_body_filters(endpoint, body))
-    canonical = orjson.dumps([fingerprint_key, sort_field, query.get("sort_order"), filters],
-                             option=orjson.OPT_SORT_KEYS)
-    return Parsed(size, sort_field, query.get("sort_order") == "DESC", filters,
-                  query.get("page_token") or None, hashlib.sha256(canonical).digest()[:8])
+    canonical = orjson.dumps(
+        [fingerprint_key, sort_field, query.get("sort_order"), filters], option=orjson.OPT_SORT_KEYS
+    )
+    return Parsed(
+        size,
+        sort_field,
+        query.get("sort_order") == "DESC",
+        filters,
+        query.get("page_token") or None,
+        hashlib.sha256(canonical).digest()[:8],
+    )
 
 
 def _checked(endpoint: Endpoint, name: str, check: Validator, value: Any) -> Any:
@@ -236,34 +255,67 @@ def _query(listing: Listing, parsed: Parsed, now: int) -> PageQuery:
             wanted.append((predicate, parsed.filters[name]))
 
     def check(row: Row) -> bool:
-        return (all(lo <= row.times[name] < hi for name, lo, hi in ranges)
-                and all(predicate(row, value) for predicate, value in wanted))
+        return all(lo <= row.times[name] < hi for name, lo, hi in ranges) and all(
+            predicate(row, value) for predicate, value in wanted
+        )
 
-    return PageQuery(index, descending, low, high, parsed.page_size, parsed.page_token,
-                     parsed.fingerprint, check if ranges or wanted else None, listing.cap,
-                     listing.cap_code, listing.cap_message)
+    return PageQuery(
+        index,
+        descending,
+        low,
+        high,
+        parsed.page_size,
+        parsed.page_token,
+        parsed.fingerprint,
+        check if ranges or wanted else None,
+        listing.cap,
+        listing.cap_code,
+        listing.cap_message,
+    )
 
 
 def error(code: int, message: str, now: float) -> Response:
     """An error envelope with HTTP 200, as the business endpoints answer bad parameters."""
-    body = orjson.dumps({"code": code, "message": message, "request_id": request_id(now),
-                         "data": None})
+    body = orjson.dumps(
+        {"code": code, "message": message, "request_id": request_id(now), "data": None}
+    )
     return Response(200, body, JSON, code=code)
 
 
-def page_body(records_key: str, records: list[bytes], next_page_token: str,
-              total_count: int | None, now: float) -> bytes:
+def page_body(
+    records_key: str,
+    records: list[bytes],
+    next_page_token: str,
+    total_count: int | None,
+    now: float,
+) -> bytes:
     """Assemble a success envelope from already-serialized records."""
     total = b"" if total_count is None else b',"total_count":' + str(total_count).encode()
-    return b"".join((
-        b'{"code":0,"message":"Success","request_id":"', request_id(now).encode(),
-        b'","data":{"next_page_token":', orjson.dumps(next_page_token), total,
-        b',"', records_key.encode(), b'":[', b",".join(records), b"]}}",
-    ))
+    return b"".join(
+        (
+            b'{"code":0,"message":"Success","request_id":"',
+            request_id(now).encode(),
+            b'","data":{"next_page_token":',
+            orjson.dumps(next_page_token),
+            total,
+            b',"',
+            records_key.encode(),
+            b'":[',
+            b",".join(records),
+            b"]}}",
+        )
+    )
 
 
-def serve(listing: Listing, shop: Shop, table: Table, *, req: Request, now: float,
-          render: Callable[[Row], bytes]) -> Response:
+def serve(
+    listing: Listing,
+    shop: Shop,
+    table: Table,
+    *,
+    req: Request,
+    now: float,
+    render: Callable[[Row], bytes],
+) -> Response:
     """Answer one list request: validate, page the table, render each row."""
     try:
         parsed = parse(listing.endpoint, f"{listing.kind}:{shop.id}", req.query, req.body)

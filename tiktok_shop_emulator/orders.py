@@ -26,15 +26,22 @@ _DELIVERED = frozenset({"DELIVERED", "COMPLETED"})
 _MASKED = frozenset({"UNPAID", "ON_HOLD", "CANCELLED"})
 _LINE_STATUS = {"ON_HOLD": "AWAITING_SHIPMENT", "PARTIALLY_SHIPPING": "AWAITING_SHIPMENT"}
 _PACKAGE_STATUS = {
-    "UNPAID": "TO_FULFILL", "ON_HOLD": "TO_FULFILL", "AWAITING_SHIPMENT": "TO_FULFILL",
-    "PARTIALLY_SHIPPING": "PROCESSING", "AWAITING_COLLECTION": "PROCESSING",
-    "IN_TRANSIT": "FULFILLING", "DELIVERED": "COMPLETED", "COMPLETED": "COMPLETED",
+    "UNPAID": "TO_FULFILL",
+    "ON_HOLD": "TO_FULFILL",
+    "AWAITING_SHIPMENT": "TO_FULFILL",
+    "PARTIALLY_SHIPPING": "PROCESSING",
+    "AWAITING_COLLECTION": "PROCESSING",
+    "IN_TRANSIT": "FULFILLING",
+    "DELIVERED": "COMPLETED",
+    "COMPLETED": "COMPLETED",
     "CANCELLED": "CANCELLED",
 }
 _PAYMENT_METHODS = ("CCDC", "PayPal", "Apple Pay", "Google Pay", "Klarna")
-_DELIVERY_OPTIONS = (("7091146663229654785", "Standard Shipping"),
-                     ("7091146663229671169", "Express Shipping"),
-                     ("7091146663229687553", "Economy Shipping"))
+_DELIVERY_OPTIONS = (
+    ("7091146663229654785", "Standard Shipping"),
+    ("7091146663229671169", "Express Shipping"),
+    ("7091146663229687553", "Economy Shipping"),
+)
 _MESSAGES = ("", "", "", "", "Please pack carefully", "Gift, no invoice please")
 ZERO = "0.00"
 ADDRESS_SLOTS = 97
@@ -70,8 +77,9 @@ class OrderBuilder:
         self._payment: dict[str, Any] = default_for(shape["payment"])
         self._address: dict[str, Any] = default_for(shape["recipient_address"])
         self._district: dict[str, Any] = default_for(shape["recipient_address"]["district_info"][0])
-        self._payment_zero = {key: ZERO if value == "" else value
-                              for key, value in self._payment.items()}
+        self._payment_zero = {
+            key: ZERO if value == "" else value for key, value in self._payment.items()
+        }
         self._addresses: dict[tuple[str, int, bool], dict[str, Any]] = {}
         self._sku_lines: dict[tuple[str, int], dict[str, Any]] = {}
         self._cache: OrderedDict[tuple[str, int, str], bytes] = OrderedDict()
@@ -88,28 +96,60 @@ class OrderBuilder:
         region: Region = shop.info
         currency = region.currency
         prices = {
-            "currency": currency, "original_price": money(sku.original),
-            "sale_price": money(sku.sale), "seller_discount": money(sku.seller_discount),
+            "currency": currency,
+            "original_price": money(sku.original),
+            "sale_price": money(sku.sale),
+            "seller_discount": money(sku.seller_discount),
             "platform_discount": money(sku.platform_discount),
         }
-        ids = {"product_id": sku.product_id, "product_name": sku.product_name,
-               "sku_id": sku.sku_id, "sku_name": sku.sku_name, "sku_image": sku.sku_image,
-               "seller_sku": sku.seller_sku}
-        tax = {"tax_amount": money(sku.tax), "tax_rate": f"{region.tax_rate:g}",
-               "tax_type": region.tax_type}
-        sub_item = complete({**ids, **prices, "id": sku.sku_id, "item_tax": [tax],
-                             "warehouse_id": shop.warehouses[0]}, self._sub_item_shape)
+        ids = {
+            "product_id": sku.product_id,
+            "product_name": sku.product_name,
+            "sku_id": sku.sku_id,
+            "sku_name": sku.sku_name,
+            "sku_image": sku.sku_image,
+            "seller_sku": sku.seller_sku,
+        }
+        tax = {
+            "tax_amount": money(sku.tax),
+            "tax_rate": f"{region.tax_rate:g}",
+            "tax_type": region.tax_type,
+        }
+        sub_item = complete(
+            {
+                **ids,
+                **prices,
+                "id": sku.sku_id,
+                "item_tax": [tax],
+                "warehouse_id": shop.warehouses[0],
+            },
+            self._sub_item_shape,
+        )
         line = {
-            **self._line, **ids, **prices,
+            **self._line,
+            **ids,
+            **prices,
             "item_tax": [tax],
-            "combined_listing_skus": [{"product_id": sku.product_id, "seller_sku": sku.seller_sku,
-                                       "sku_count": 1, "sku_id": sku.sku_id}],
+            "combined_listing_skus": [
+                {
+                    "product_id": sku.product_id,
+                    "seller_sku": sku.seller_sku,
+                    "sku_count": 1,
+                    "sku_id": sku.sku_id,
+                }
+            ],
             "sub_item_info": [sub_item],
-            "sku_type": "NORMAL", "product_listing_type": "NORMAL",
-            "handling_duration_days": "3", "gift_retail_price": ZERO,
-            "buyer_service_fee": ZERO, "retail_delivery_fee": ZERO,
-            "small_order_fee": ZERO, "pfand_fee": ZERO, "distance_fee": ZERO,
-            "distance_shipping_fee": ZERO, "shipping_vat_amount": ZERO,
+            "sku_type": "NORMAL",
+            "product_listing_type": "NORMAL",
+            "handling_duration_days": "3",
+            "gift_retail_price": ZERO,
+            "buyer_service_fee": ZERO,
+            "retail_delivery_fee": ZERO,
+            "small_order_fee": ZERO,
+            "pfand_fee": ZERO,
+            "distance_fee": ZERO,
+            "distance_shipping_fee": ZERO,
+            "shipping_vat_amount": ZERO,
             "shipping_vat_rate": "0",
         }
         self._sku_lines[key] = line
@@ -142,20 +182,43 @@ class OrderBuilder:
             line1, line2, postal = "***", "", postal[:2] + "***"
             phone = f"({region.phone_prefix}){area}-***-****"
         district = [
-            {**self._district, "address_level": "L0", "address_level_name": "Country",
-             "address_name": region.country, "iso_code": region.code},
-            {**self._district, "address_level": "L1", "address_level_name": "State",
-             "address_name": state, "iso_code": f"{region.code}-{state[:2].upper()}"},
-            {**self._district, "address_level": "L2", "address_level_name": "City",
-             "address_name": city, "iso_code": ""},
+            {
+                **self._district,
+                "address_level": "L0",
+                "address_level_name": "Country",
+                "address_name": region.country,
+                "iso_code": region.code,
+            },
+            {
+                **self._district,
+                "address_level": "L1",
+                "address_level_name": "State",
+                "address_name": state,
+                "iso_code": f"{region.code}-{state[:2].upper()}",
+            },
+            {
+                **self._district,
+                "address_level": "L2",
+                "address_level_name": "City",
+                "address_name": city,
+                "iso_code": "",
+            },
         ]
         parts = (line1, line2, city, state, postal, region.country)
         full = ", ".join(part for part in parts if part)
         return {
-            **self._address, "address_detail": line2, "address_line1": line1,
-            "address_line2": line2, "district_info": district, "first_name": first,
-            "last_name": last, "full_address": full, "name": name, "phone_number": phone,
-            "post_town": city if region.code == "GB" else "", "postal_code": postal,
+            **self._address,
+            "address_detail": line2,
+            "address_line1": line1,
+            "address_line2": line2,
+            "district_info": district,
+            "first_name": first,
+            "last_name": last,
+            "full_address": full,
+            "name": name,
+            "phone_number": phone,
+            "post_town": city if region.code == "GB" else "",
+            "postal_code": postal,
             "region_code": region.code,
             "delivery_preferences": {"drop_off_location": rnd.choice(("", "Front door"))},
         }
@@ -169,8 +232,9 @@ class OrderBuilder:
         paid = 0 if status == "UNPAID" else min(ct + 5 + mix % 895, ut)
         rts = min(ct + 4 * HOUR + (mix >> 10) % (44 * HOUR), ut) if status in _SHIPPED else 0
         collected = min(rts + HOUR + (mix >> 27) % (23 * HOUR), ut) if status in _COLLECTED else 0
-        delivered = (min(collected + DAY + (mix >> 44) % (3 * DAY), ut)
-                     if status in _DELIVERED else 0)
+        delivered = (
+            min(collected + DAY + (mix >> 44) % (3 * DAY), ut) if status in _DELIVERED else 0
+        )
         carrier_id, carrier = CARRIERS[seed % len(CARRIERS)]
         shipped = rts > 0 or status == "PARTIALLY_SHIPPING"
         tracking = f"TT{region.code}{seed % 10**14:014d}" if shipped else ""
@@ -188,19 +252,24 @@ class OrderBuilder:
             sub_total += sku.sale
             product_tax += sku.tax
             shipped_line = shipped and (status != "PARTIALLY_SHIPPING" or k == 0)
-            lines.append({
-                **self._sku_line(shop, sku_index),
-                "id": f"577{(seed * 1000003 + k * 7919) % 10**15:015d}",
-                "display_status": "AWAITING_COLLECTION" if shipped_line and line_status
-                == "AWAITING_SHIPMENT" else line_status,
-                "package_id": package_id, "package_status": package_status,
-                "shipping_provider_id": carrier_id if shipped_line else "",
-                "shipping_provider_name": carrier if shipped_line else "",
-                "tracking_number": tracking if shipped_line else "", "rts_time": rts,
-                "cancel_user": cancel_user if cancelled else "",
-                "cancel_reason": reason if cancelled else "",
-                "is_gift": False,
-            })
+            lines.append(
+                {
+                    **self._sku_line(shop, sku_index),
+                    "id": f"577{(seed * 1000003 + k * 7919) % 10**15:015d}",
+                    "display_status": "AWAITING_COLLECTION"
+                    if shipped_line and line_status == "AWAITING_SHIPMENT"
+                    else line_status,
+                    "package_id": package_id,
+                    "package_status": package_status,
+                    "shipping_provider_id": carrier_id if shipped_line else "",
+                    "shipping_provider_name": carrier if shipped_line else "",
+                    "tracking_number": tracking if shipped_line else "",
+                    "rts_time": rts,
+                    "cancel_user": cancel_user if cancelled else "",
+                    "cancel_reason": reason if cancelled else "",
+                    "is_gift": False,
+                }
+            )
         orig_ship = region.shipping_fee
         ship_seller = orig_ship if sub_total >= region.free_shipping_over else 0
         ship_platform = (orig_ship - ship_seller) // 2 if seed % 9 == 0 else 0
@@ -208,42 +277,66 @@ class OrderBuilder:
         shipping_tax = round(shipping_fee * region.tax_rate)
         tax = product_tax + shipping_tax
         payment = {
-            **self._payment_zero, "currency": region.currency, "sub_total": money(sub_total),
-            "original_total_product_price": money(orig), "seller_discount": money(seller),
-            "platform_discount": money(platform), "original_shipping_fee": money(orig_ship),
+            **self._payment_zero,
+            "currency": region.currency,
+            "sub_total": money(sub_total),
+            "original_total_product_price": money(orig),
+            "seller_discount": money(seller),
+            "platform_discount": money(platform),
+            "original_shipping_fee": money(orig_ship),
             "shipping_fee_seller_discount": money(ship_seller),
             "shipping_fee_platform_discount": money(ship_platform),
             "shipping_fee": money(shipping_fee),
-            "product_tax": money(product_tax), "shipping_fee_tax": money(shipping_tax),
-            "tax": money(tax), "total_amount": money(sub_total + shipping_fee + tax),
+            "product_tax": money(product_tax),
+            "shipping_fee_tax": money(shipping_tax),
+            "tax": money(tax),
+            "total_amount": money(sub_total + shipping_fee + tax),
         }
         option_id, option_name = _DELIVERY_OPTIONS[(seed >> 4) % len(_DELIVERY_OPTIONS)]
         user_hash = f"{int(row.user_id) * 11400714819323198485 % 2**64:016x}"
         return {
             **self._top,
-            "id": row.id, "status": status, "create_time": ct, "update_time": ut,
-            "paid_time": paid, "user_id": row.user_id,
+            "id": row.id,
+            "status": status,
+            "create_time": ct,
+            "update_time": ut,
+            "paid_time": paid,
+            "user_id": row.user_id,
             "buyer_email": f"v{user_hash[:14]}@scs{seed % 4 + 1}.tiktok.com",
             "buyer_nickname": f"user{user_hash[:8]}",
             "buyer_avatar": f"https://p16-sign-va.tiktokcdn.com/avatar/{user_hash}.jpeg",
-            "buyer_message": _MESSAGES[seed % len(_MESSAGES)], "seller_note": "",
-            "line_items": lines, "payment": payment,
+            "buyer_message": _MESSAGES[seed % len(_MESSAGES)],
+            "seller_note": "",
+            "line_items": lines,
+            "payment": payment,
             "recipient_address": self._address_for(shop, row),
             "packages": [{"id": package_id}],
             "payment_method_name": _PAYMENT_METHODS[(seed >> 6) % len(_PAYMENT_METHODS)],
-            "shipping_type": row.shipping_type, "warehouse_id": row.warehouse_id,
-            "fulfillment_type": "FULFILLMENT_BY_TIKTOK" if seed % 10 == 0
+            "shipping_type": row.shipping_type,
+            "warehouse_id": row.warehouse_id,
+            "fulfillment_type": "FULFILLMENT_BY_TIKTOK"
+            if seed % 10 == 0
             else "FULFILLMENT_BY_SELLER",
-            "delivery_type": "HOME_DELIVERY", "delivery_option_id": option_id,
-            "delivery_option_name": option_name, "commerce_platform": "TIKTOK_SHOP",
-            "order_type": "NORMAL", "order_rights": [1], "split_or_combine_tag": "",
+            "delivery_type": "HOME_DELIVERY",
+            "delivery_option_id": option_id,
+            "delivery_option_name": option_name,
+            "commerce_platform": "TIKTOK_SHOP",
+            "order_type": "NORMAL",
+            "order_rights": [1],
+            "split_or_combine_tag": "",
             "handling_duration": {"days": "3", "type": "BUSINESS_DAY"},
             "shipping_provider": carrier if shipped else "",
-            "shipping_provider_id": carrier_id if shipped else "", "tracking_number": tracking,
-            "rts_time": rts, "collection_time": collected, "delivery_time": delivered,
-            "rts_sla_time": ct + 3 * DAY, "tts_sla_time": ct + 4 * DAY,
-            "shipping_due_time": ct + 5 * DAY, "collection_due_time": ct + 7 * DAY,
-            "delivery_due_time": ct + 14 * DAY, "delivery_sla_time": ct + 10 * DAY,
+            "shipping_provider_id": carrier_id if shipped else "",
+            "tracking_number": tracking,
+            "rts_time": rts,
+            "collection_time": collected,
+            "delivery_time": delivered,
+            "rts_sla_time": ct + 3 * DAY,
+            "tts_sla_time": ct + 4 * DAY,
+            "shipping_due_time": ct + 5 * DAY,
+            "collection_due_time": ct + 7 * DAY,
+            "delivery_due_time": ct + 14 * DAY,
+            "delivery_sla_time": ct + 10 * DAY,
             "delivery_option_required_delivery_time": ct + 7 * DAY,
             "cancel_order_sla_time": ct + DAY if status == "UNPAID" else 0,
             "cancel_time": ut if cancelled else 0,

@@ -23,34 +23,64 @@ PRODUCT_SHAPE = "products_search_202502"
 SEARCH_CAP = 10_000
 CAP_EXCEEDED = 12052180
 BAD_PAGE_SIZE = 12019109
-STATUSES = ("DRAFT", "PENDING", "FAILED", "ACTIVATE", "SELLER_DEACTIVATED",
-            "PLATFORM_DEACTIVATED", "FREEZE", "DELETED")
-_STATUS_WEIGHTS = (("ACTIVATE", 80), ("SELLER_DEACTIVATED", 8), ("DRAFT", 5), ("PENDING", 3),
-                   ("DELETED", 2), ("PLATFORM_DEACTIVATED", 1), ("FAILED", 1))
-_CATEGORIES = (("601152", "Women's Tops"), ("600001", "Home Supplies"),
-               ("601450", "Phone Accessories"), ("848648", "Beauty & Personal Care"))
+STATUSES = (
+    "DRAFT",
+    "PENDING",
+    "FAILED",
+    "ACTIVATE",
+    "SELLER_DEACTIVATED",
+    "PLATFORM_DEACTIVATED",
+    "FREEZE",
+    "DELETED",
+)
+_STATUS_WEIGHTS = (
+    ("ACTIVATE", 80),
+    ("SELLER_DEACTIVATED", 8),
+    ("DRAFT", 5),
+    ("PENDING", 3),
+    ("DELETED", 2),
+    ("PLATFORM_DEACTIVATED", 1),
+    ("FAILED", 1),
+)
+_CATEGORIES = (
+    ("601152", "Women's Tops"),
+    ("600001", "Home Supplies"),
+    ("601450", "Phone Accessories"),
+    ("848648", "Beauty & Personal Care"),
+)
 _TIERS = ("GOOD", "GOOD", "FAIR", "POOR")
 
 PRODUCTS_LISTING = Listing(
-    kind="products", records_key="products",
+    kind="products",
+    records_key="products",
     endpoint=Endpoint(
-        page_sizes=(1, 100), default_page_size=None, page_size_code=BAD_PAGE_SIZE,
-        body={"status": one_of("ALL", *STATUSES), "seller_skus": list_of(max_items=10),
-              "create_time_ge": unix_time, "create_time_le": unix_time,
-              "update_time_ge": unix_time, "update_time_le": unix_time,
-              "category_version": one_of("v1", "v2"), "sku_ids": list_of(max_items=10),
-              "listing_quality_tiers": list_of("GOOD", "FAIR", "POOR"),
-              "listing_platforms": list_of("TIKTOK_SHOP", "TOKOPEDIA")}),
-    time_fields=("create_time", "update_time"), default_sort="update_time",
+        page_sizes=(1, 100),
+        default_page_size=None,
+        page_size_code=BAD_PAGE_SIZE,
+        body={
+            "status": one_of("ALL", *STATUSES),
+            "seller_skus": list_of(max_items=10),
+            "create_time_ge": unix_time,
+            "create_time_le": unix_time,
+            "update_time_ge": unix_time,
+            "update_time_le": unix_time,
+            "category_version": one_of("v1", "v2"),
+            "sku_ids": list_of(max_items=10),
+            "listing_quality_tiers": list_of("GOOD", "FAIR", "POOR"),
+            "listing_platforms": list_of("TIKTOK_SHOP", "TOKOPEDIA"),
+        },
+    ),
+    time_fields=("create_time", "update_time"),
+    default_sort="update_time",
     default_descending=True,
     predicates={"status": lambda row, wanted: wanted in ("ALL", row.status)},
-    cap=SEARCH_CAP, cap_code=CAP_EXCEEDED,
+    cap=SEARCH_CAP,
+    cap_code=CAP_EXCEEDED,
     cap_message="The total number of search results can not exceed 10000.",
 )
 
 
-def make_table(shop: Shop, rng: random.Random, now: int, *, count: int,
-               history_days: int) -> Table:
+def make_table(shop: Shop, rng: random.Random, now: int, *, count: int, history_days: int) -> Table:
     """The shop's catalogue products first, then synthetic listings up to `count`."""
     cap = now - UPDATE_LAG_CAP
     low = now - history_days * 86400
@@ -67,8 +97,14 @@ def make_table(shop: Shop, rng: random.Random, now: int, *, count: int,
     for product_id in ids:
         created = low + int(rng.random() * span)
         updated = min(created + int(rng.random() * 30 * 86400), cap)
-        rows.append(Row(product_id, rng.getrandbits(48), rng.choice(statuses),
-                        {"create_time": created, "update_time": updated}))
+        rows.append(
+            Row(
+                product_id,
+                rng.getrandbits(48),
+                rng.choice(statuses),
+                {"create_time": created, "update_time": updated},
+            )
+        )
     return Table(rows, ("create_time", "update_time"))
 
 
@@ -115,26 +151,51 @@ class ProductRenderer:
             title = f"{rnd.choice(ADJECTIVES)} {rnd.choice(PRODUCTS)}"
             price = region.price_min + rnd.randrange(max(1, region.price_max - region.price_min))
             price -= price % region.granularity
-            specs = [(digits(rnd, "1731", 19), f"SKU-{row.id[-6:]}-{n:02d}", price, price)
-                     for n in range(1, 2 + rnd.randrange(3))]
+            specs = [
+                (digits(rnd, "1731", 19), f"SKU-{row.id[-6:]}-{n:02d}", price, price)
+                for n in range(1, 2 + rnd.randrange(3))
+            ]
         skus = []
         for n, (sku_id, seller_sku, original, sale) in enumerate(specs):
             quantity = 0 if row.status != "ACTIVATE" else (seed >> (n * 5)) % 250
-            skus.append({
-                **self._sku, "id": sku_id, "seller_sku": seller_sku,
-                "price": {"currency": region.currency, "sale_price": money(sale),
-                          "tax_exclusive_price": money(sale), "starting_bid_price": "0.00"},
-                "list_price": {"amount": money(original), "currency": region.currency},
-                "external_list_prices": [{"amount": money(original),
-                                          "currency": region.currency, "source": "SHOPIFY"}],
-                "fees": [{"type": "PFAND", "amount": "0.00", "additional_attribute": ""}],
-                "inventory": [{"warehouse_id": shop.warehouses[0], "quantity": quantity,
-                               "backorder_quantity": 0, "handling_time": 2}],
-                "pre_sale": {"type": "", "fulfillment_type": {"handling_duration_days": 0,
-                                                              "release_date": 0}},
-                "status_info": {"status": "NORMAL" if row.status == "ACTIVATE"
-                                else "SELLER_DEACTIVATED", "deactivation_source": ""},
-            })
+            skus.append(
+                {
+                    **self._sku,
+                    "id": sku_id,
+                    "seller_sku": seller_sku,
+                    "price": {
+                        "currency": region.currency,
+                        "sale_price": money(sale),
+                        "tax_exclusive_price": money(sale),
+                        "starting_bid_price": "0.00",
+                    },
+                    "list_price": {"amount": money(original), "currency": region.currency},
+                    "external_list_prices": [
+                        {
+                            "amount": money(original),
+                            "currency": region.currency,
+                            "source": "SHOPIFY",
+                        }
+                    ],
+                    "fees": [{"type": "PFAND", "amount": "0.00", "additional_attribute": ""}],
+                    "inventory": [
+                        {
+                            "warehouse_id": shop.warehouses[0],
+                            "quantity": quantity,
+                            "backorder_quantity": 0,
+                            "handling_time": 2,
+                        }
+                    ],
+                    "pre_sale": {
+                        "type": "",
+                        "fulfillment_type": {"handling_duration_days": 0, "release_date": 0},
+                    },
+                    "status_info": {
+                        "status": "NORMAL" if row.status == "ACTIVATE" else "SELLER_DEACTIVATED",
+                        "deactivation_source": "",
+                    },
+                }
+            )
         return title, skus
 
     def render(self, shop: Shop, row: Row) -> dict[str, Any]:
@@ -142,11 +203,19 @@ class ProductRenderer:
         title, skus = self._skus(shop, row)
         category_id, category = _CATEGORIES[row.seed % len(_CATEGORIES)]
         return {
-            **self._top, "id": row.id, "title": title, "status": row.status,
-            "create_time": row.times["create_time"], "update_time": row.times["update_time"],
-            "skus": skus, "sales_regions": [shop.region], "has_draft": row.seed % 11 == 0,
-            "is_not_for_sale": False, "listing_quality_tier": _TIERS[row.seed % len(_TIERS)],
-            "selling_format": "NORMAL", "product_tags": ["NEW_ARRIVAL"],
+            **self._top,
+            "id": row.id,
+            "title": title,
+            "status": row.status,
+            "create_time": row.times["create_time"],
+            "update_time": row.times["update_time"],
+            "skus": skus,
+            "sales_regions": [shop.region],
+            "has_draft": row.seed % 11 == 0,
+            "is_not_for_sale": False,
+            "listing_quality_tier": _TIERS[row.seed % len(_TIERS)],
+            "selling_format": "NORMAL",
+            "product_tags": ["NEW_ARRIVAL"],
             "audit": {"status": "APPROVED", "pre_approved_reasons": ["KNOWN_BRAND"]},
             "integrated_platform_statuses": [{"platform": "TIKTOK_SHOP", "status": row.status}],
             "product_families": [{"id": f"F{row.id[-8:]}", "products": [{"id": row.id}]}],

@@ -37,8 +37,14 @@ class Row:
 
     __slots__ = ("id", "links", "seed", "status", "times")
 
-    def __init__(self, record_id: str, seed: int, status: str, times: dict[str, int],
-                 links: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        record_id: str,
+        seed: int,
+        status: str,
+        times: dict[str, int],
+        links: dict[str, str] | None = None,
+    ) -> None:
         """Store the row; `times` holds every indexed time field of the record."""
         self.id = record_id
         self.seed = seed
@@ -133,8 +139,11 @@ class Table:
                 served, value, record_id = decode_token(query.page_token, query.fingerprint)
                 cursor = (value, record_id)
             lo_i = bisect.bisect_left(index, (query.low, "")) if query.low is not None else 0
-            hi_i = (bisect.bisect_left(index, (query.high, "")) if query.high is not None
-                    else len(index))
+            hi_i = (
+                bisect.bisect_left(index, (query.high, ""))
+                if query.high is not None
+                else len(index)
+            )
             lo_i = min(lo_i, hi_i)
             if query.descending:
                 end = hi_i if cursor is None else min(hi_i, bisect.bisect_left(index, cursor))
@@ -155,8 +164,11 @@ class Table:
                 rows.append(row)
                 last = index[pos]
             check = query.check
-            total = (hi_i - lo_i if check is None
-                     else sum(1 for pos in range(lo_i, hi_i) if check(self.rows[index[pos][1]])))
+            total = (
+                hi_i - lo_i
+                if check is None
+                else sum(1 for pos in range(lo_i, hi_i) if check(self.rows[index[pos][1]]))
+            )
         if query.cap is not None and served + len(rows) > query.cap:
             raise PageError(query.cap_code, query.cap_message)
         token = ""
@@ -165,15 +177,16 @@ class Table:
         return Page(rows, token, total)
 
 
-def list_page(items: list[Any], *, page_size: int, page_token: str | None,
-              fingerprint: bytes, owner_id: str) -> tuple[list[Any], str]:
+def list_page(
+    items: list[Any], *, page_size: int, page_token: str | None, fingerprint: bytes, owner_id: str
+) -> tuple[list[Any], str]:
     """Page through a fixed, already ordered list (e.g. one statement's transactions)."""
     start = 0
     if page_token:
         start, _, record_id = decode_token(page_token, fingerprint)
         if record_id != owner_id:
             raise PageError(36009004, "Invalid page_token")
-    chunk = items[start:start + page_size]
+    chunk = items[start : start + page_size]
     end = start + len(chunk)
     token = encode_token(fingerprint, end, 0, owner_id) if end < len(items) else ""
     return chunk, token

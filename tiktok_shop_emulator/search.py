@@ -18,8 +18,16 @@ import orjson
 from tiktok_shop_emulator.data import STATUSES, OrderRow, Shop
 
 TIME_KEYS = ("create_time_ge", "create_time_lt", "update_time_ge", "update_time_lt")
-BODY_KEYS = frozenset({*TIME_KEYS, "order_status", "shipping_type", "buyer_user_id",
-                       "is_buyer_request_cancel", "warehouse_ids"})
+BODY_KEYS = frozenset(
+    {
+        *TIME_KEYS,
+        "order_status",
+        "shipping_type",
+        "buyer_user_id",
+        "is_buyer_request_cancel",
+        "warehouse_ids",
+    }
+)
 SORT_FIELDS = frozenset({"create_time", "update_time"})
 SORT_ORDERS = frozenset({"ASC", "DESC"})
 _PAGE_SIZE = re.compile(r"\d{1,3}")
@@ -86,8 +94,11 @@ def _check_filters(body: Any) -> dict[str, Any]:
         elif key == "is_buyer_request_cancel":
             ok = isinstance(value, bool)
         else:  # warehouse_ids
-            ok = (isinstance(value, list) and len(value) <= 100
-                  and all(isinstance(item, str) for item in value))
+            ok = (
+                isinstance(value, list)
+                and len(value) <= 100
+                and all(isinstance(item, str) for item in value)
+            )
         if not ok:
             raise _invalid(key)
         filters[key] = value
@@ -110,11 +121,18 @@ def parse_search(shop_id: str, params: Mapping[str, str], body: bytes) -> Search
     except orjson.JSONDecodeError as exc:
         raise _invalid("request body is not valid JSON") from exc
     filters = _check_filters(parsed)
-    canonical = orjson.dumps([shop_id, sort_field, sort_order, filters],
-                             option=orjson.OPT_SORT_KEYS)
+    canonical = orjson.dumps(
+        [shop_id, sort_field, sort_order, filters], option=orjson.OPT_SORT_KEYS
+    )
     fingerprint = hashlib.sha256(canonical).digest()[:8]
-    return SearchQuery(int(page_size), sort_field, sort_order == "DESC", filters,
-                       params.get("page_token") or None, fingerprint)
+    return SearchQuery(
+        int(page_size),
+        sort_field,
+        sort_order == "DESC",
+        filters,
+        params.get("page_token") or None,
+        fingerprint,
+    )
 
 
 def encode_token(fingerprint: bytes, value: int, order_id: str, *, start: bool = False) -> str:
@@ -124,7 +142,8 @@ def encode_token(fingerprint: bytes, value: int, order_id: str, *, start: bool =
     token = ""
     for salt in range(4096):
         token = base64.b64encode(
-            _TOKEN.pack(_TOKEN_VERSION, kind, value, oid, fingerprint, salt)).decode("ascii")
+            _TOKEN.pack(_TOKEN_VERSION, kind, value, oid, fingerprint, salt)
+        ).decode("ascii")
         if "+" in token and "/" in token:
             break
     return token
@@ -185,8 +204,15 @@ def _predicate(query: SearchQuery, now: int) -> Callable[[OrderRow], bool] | Non
     return lambda r: all(check(r) for check in checks)
 
 
-def run_search(shop: Shop, query: SearchQuery, now: int, *, stale_probability: float = 0.0,
-               rng: random.Random | None = None, repeat_token: bool = False) -> SearchPage:
+def run_search(
+    shop: Shop,
+    query: SearchQuery,
+    now: int,
+    *,
+    stale_probability: float = 0.0,
+    rng: random.Random | None = None,
+    repeat_token: bool = False,
+) -> SearchPage:
     """Serve one page: orders strictly after the token's (sort value, id), in sort order."""
     with shop.lock:
         index = shop.by_update if query.sort_field == "update_time" else shop.by_create
@@ -215,8 +241,13 @@ def run_search(shop: Shop, query: SearchQuery, now: int, *, stale_probability: f
             rows.append(row)
             last = index[pos]
         other = "create_time" if query.sort_field == "update_time" else "update_time"
-        count_key = (query.fingerprint, lo_i, hi_i, _bounds(query.filters, other, now),
-                     shop.version)
+        count_key = (
+            query.fingerprint,
+            lo_i,
+            hi_i,
+            _bounds(query.filters, other, now),
+            shop.version,
+        )
         total = _total(shop, count_key, index, lo_i=lo_i, hi_i=hi_i, check=check)
         if stale_probability > 0 and rng is not None:
             for row in rows:
@@ -231,8 +262,15 @@ def run_search(shop: Shop, query: SearchQuery, now: int, *, stale_probability: f
     return SearchPage(rows, token, total)
 
 
-def _total(shop: Shop, key: tuple[Any, ...], index: list[tuple[int, str]], *, lo_i: int,
-           hi_i: int, check: Callable[[OrderRow], bool] | None) -> int:
+def _total(
+    shop: Shop,
+    key: tuple[Any, ...],
+    index: list[tuple[int, str]],
+    *,
+    lo_i: int,
+    hi_i: int,
+    check: Callable[[OrderRow], bool] | None,
+) -> int:
     """Count all matches of the filter (not only those after the cursor), cached per version."""
     if check is None:
         return hi_i - lo_i

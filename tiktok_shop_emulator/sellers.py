@@ -42,20 +42,26 @@ def split_counts(shops: int, sellers: int) -> list[int]:
 
 def validate(config: EmulatorConfig) -> None:
     """Raise ValueError naming the bad knob when ``sellers``/``shared_shops`` cannot be met."""
-    if isinstance(config.sellers, bool) or not isinstance(config.sellers, int) \
-            or config.sellers < 1:
+    if (
+        isinstance(config.sellers, bool)
+        or not isinstance(config.sellers, int)
+        or config.sellers < 1
+    ):
         raise ValueError(f"sellers must be an integer >= 1, not {config.sellers!r}")
     shared = config.shared_shops
     if isinstance(shared, bool) or not isinstance(shared, int) or shared < 0:
         raise ValueError(f"shared_shops must be an integer >= 0, not {shared!r}")
     if shared and config.sellers < 2:
-        raise ValueError("shared_shops needs sellers >= 2 (a shop is shared with the previous "
-                         "seller)")
+        raise ValueError(
+            "shared_shops needs sellers >= 2 (a shop is shared with the previous seller)"
+        )
     fewest = min(split_counts(config.shops, config.sellers)[:-1], default=0)
     if shared > fewest:
-        raise ValueError(f"shared_shops ({shared}) exceeds the {fewest} shop(s) of the "
-                         f"smallest seller it would share from ({config.shops} shops over "
-                         f"{config.sellers} sellers)")
+        raise ValueError(
+            f"shared_shops ({shared}) exceeds the {fewest} shop(s) of the "
+            f"smallest seller it would share from ({config.shops} shops over "
+            f"{config.sellers} sellers)"
+        )
 
 
 def _open_ids(seed: int, count: int) -> list[str]:
@@ -87,14 +93,25 @@ class Sellers:
         sellers: list[Seller] = []
         start = 0
         for number, count in enumerate(counts, start=1):
-            own = [shop_id for shop_id, _ in shops[start:start + count]]
-            shared = [shop_id for shop_id, _ in
-                      shops[max(0, start - config.shared_shops):start]] if number > 1 else []
+            own = [shop_id for shop_id, _ in shops[start : start + count]]
+            shared = (
+                [shop_id for shop_id, _ in shops[max(0, start - config.shared_shops) : start]]
+                if number > 1
+                else []
+            )
             region = shops[start][1] if count else fallback_region
             suffix = "" if number == 1 else f"_{number}"
             name = config.seller_name if number == 1 else f"{config.seller_name} {number}"
-            sellers.append(Seller(number, name, open_ids[number - 1],
-                                  config.refresh_token + suffix, tuple(shared + own), region))
+            sellers.append(
+                Seller(
+                    number,
+                    name,
+                    open_ids[number - 1],
+                    config.refresh_token + suffix,
+                    tuple(shared + own),
+                    region,
+                )
+            )
             start += count
         self._sellers = sellers
         self._covers = {seller.number: frozenset(seller.shop_ids) for seller in sellers}
@@ -109,10 +126,14 @@ class Sellers:
 
     def get(self, number: int) -> Seller:
         """Seller ``number`` (1-based), or ValueError naming the valid range."""
-        if isinstance(number, bool) or not isinstance(number, int) \
-                or not 1 <= number <= len(self._sellers):
-            raise ValueError(f"seller must be an integer from 1 to {len(self._sellers)}, "
-                             f"not {number!r}")
+        if (
+            isinstance(number, bool)
+            or not isinstance(number, int)
+            or not 1 <= number <= len(self._sellers)
+        ):
+            raise ValueError(
+                f"seller must be an integer from 1 to {len(self._sellers)}, not {number!r}"
+            )
         return self._sellers[number - 1]
 
     def covers(self, number: int | None, shop_id: str) -> bool:

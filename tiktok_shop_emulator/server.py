@@ -135,9 +135,18 @@ class _Handler(BaseHTTPRequestHandler):
             resp = envelope(INTERNAL, "Internal error", status=500)
         if not req.path.startswith("/__admin__/"):  # before writing, so a client sees it at once
             query = {key: value for key, value in pairs if key != "sign"}
-            api.emu.stats.record(RequestRecord(req.method, req.path, query, resp.status,
-                                               resp.code, time.time(), started,
-                                               req.body.decode("utf-8", "replace")))
+            api.emu.stats.record(
+                RequestRecord(
+                    req.method,
+                    req.path,
+                    query,
+                    resp.status,
+                    resp.code,
+                    time.time(),
+                    started,
+                    req.body.decode("utf-8", "replace"),
+                )
+            )
         self._write(resp)
 
     def _write(self, resp: Response) -> None:
@@ -153,10 +162,12 @@ class _Handler(BaseHTTPRequestHandler):
             body = body[: max(1, length // 2)]
             self.close_connection = True
         reason = self.responses.get(resp.status, ("",))[0]
-        lines = [f"HTTP/1.1 {resp.status} {reason}",
-                 f"Date: {email.utils.formatdate(self.server.api.emu.now(), usegmt=True)}",
-                 f"Content-Type: {resp.content_type}",
-                 f"Content-Length: {length}"]
+        lines = [
+            f"HTTP/1.1 {resp.status} {reason}",
+            f"Date: {email.utils.formatdate(self.server.api.emu.now(), usegmt=True)}",
+            f"Content-Type: {resp.content_type}",
+            f"Content-Length: {length}",
+        ]
         lines.extend(f"{key}: {value}" for key, value in resp.headers)
         if self.close_connection:
             lines.append("Connection: close")
@@ -184,8 +195,9 @@ class Emulator:
         self._by_cipher = {shop.cipher: shop for shop in self._shops}
         self.builder: OrderBuilder = OrderBuilder(self.config.order_cache_size)
         #: Which seller's authorization lists which shops (config.sellers, shared_shops).
-        self.sellers: Sellers = Sellers(self.config,
-                                        [(shop.id, shop.region) for shop in self._shops])
+        self.sellers: Sellers = Sellers(
+            self.config, [(shop.id, shop.region) for shop in self._shops]
+        )
         self.tokens: TokenStore = TokenStore(self.config, self.now, self.sellers)
         self.faults: FaultInjector = FaultInjector()
         self.stats: Stats = Stats(self.config.stats_history)
@@ -194,14 +206,20 @@ class Emulator:
         self.domains: Domains = Domains(self.config, int(self.started_at), self.builder)
         #: The shops' analytics (see analytics_data.py): tests read, revise and advance them.
         self.analytics = AnalyticsStore(
-            self.config.seed, self.started_at if data_until is None else data_until,
-            self.config.analytics_days, self._shop,
+            self.config.seed,
+            self.started_at if data_until is None else data_until,
+            self.config.analytics_days,
+            self._shop,
             product_ids=lambda shop: sorted(self.domains.table("products", shop).rows),
         )
         #: The shops' affiliate orders (see affiliate.py): tests read and settle them.
         self.affiliate = AffiliateStore(
-            self.config.seed, int(self.started_at if data_until is None else data_until),
-            self.config.affiliate_orders_per_shop, self.config.history_days, self.now)
+            self.config.seed,
+            int(self.started_at if data_until is None else data_until),
+            self.config.affiliate_orders_per_shop,
+            self.config.history_days,
+            self.now,
+        )
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         #: Set by stop(), so requests held by a "slow" fault end at once.
@@ -216,9 +234,12 @@ class Emulator:
         if self._server is None:
             self.stopping.clear()
             self._server = _Server((self.config.host, self.config.port), Api(self))
-            self._thread = threading.Thread(target=self._server.serve_forever,
-                                            kwargs={"poll_interval": 0.1},
-                                            name="tiktok-shop-emulator", daemon=True)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.1},
+                name="tiktok-shop-emulator",
+                daemon=True,
+            )
             self._thread.start()
         return self.base_url
 
@@ -239,8 +260,12 @@ class Emulator:
         self.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         """Stop on leaving a with-block."""
         self.stop()
 
@@ -258,8 +283,14 @@ class Emulator:
 
     def shops(self) -> list[dict[str, Any]]:
         """All shops (public fields, "authorized", and the "sellers" that list them)."""
-        return [{**shop.public(), "authorized": shop.authorized,
-                 "sellers": self.sellers.of_shop(shop.id)} for shop in self._shops]
+        return [
+            {
+                **shop.public(),
+                "authorized": shop.authorized,
+                "sellers": self.sellers.of_shop(shop.id),
+            }
+            for shop in self._shops
+        ]
 
     def shop_objects(self) -> list[Shop]:
         """The internal shop objects, in shop order."""
@@ -318,8 +349,9 @@ class Emulator:
         statement = self.domains.table("statements", shop).rows[statement_id]
         return self.domains.transactions.build(shop, statement)
 
-    def update_records(self, kind: str, shop_id: str, count: int, *,
-                       seed: int | None = None) -> list[str]:
+    def update_records(
+        self, kind: str, shop_id: str, count: int, *, seed: int | None = None
+    ) -> list[str]:
         """Change `count` records of a shop and return their ids.
 
         Returns and cancellations advance their status, products are edited (both with
@@ -359,15 +391,17 @@ class Emulator:
         """Put a de-authorized shop back into the authorization."""
         self._shop(shop_id).authorized = True
 
-    def revoke_refresh_token(self, seller: int | None = None, *,
-                             deauthorize_access_tokens: bool = False) -> None:
+    def revoke_refresh_token(
+        self, seller: int | None = None, *, deauthorize_access_tokens: bool = False
+    ) -> None:
         """Make the refresh token(s) of ``seller`` (None: every seller) fail with 36004001.
 
         Access tokens keep working until they expire unless ``deauthorize_access_tokens``
         (then they answer 105001); see TokenStore.revoke_refresh_token.
         """
         self.tokens.revoke_refresh_token(
-            seller, deauthorize_access_tokens=deauthorize_access_tokens)
+            seller, deauthorize_access_tokens=deauthorize_access_tokens
+        )
 
     def expire_access_tokens(self, seller: int | None = None) -> None:
         """Make every access token issued so far (of ``seller``, or of all) answer 105002."""

@@ -46,8 +46,10 @@ def complete(value: Any, shape: Any) -> Any:
     if isinstance(shape, dict):
         if not isinstance(value, dict):
             return default_for(shape)
-        out = {key: complete(value[key], sub) if key in value else default_for(sub)
-               for key, sub in shape.items()}
+        out = {
+            key: complete(value[key], sub) if key in value else default_for(sub)
+            for key, sub in shape.items()
+        }
         out.update({key: val for key, val in value.items() if key not in shape})
         return out
     if isinstance(shape, list):

@@ -61,8 +61,9 @@ class TokenResult:
 class TokenStore:
     """Issues and checks every seller's tokens against the server clock; thread-safe."""
 
-    def __init__(self, config: EmulatorConfig, clock: Callable[[], float],
-                 sellers: Sellers) -> None:
+    def __init__(
+        self, config: EmulatorConfig, clock: Callable[[], float], sellers: Sellers
+    ) -> None:
         """Register each seller's configured refresh token as a valid, year-long authorization."""
         self._config = config
         self._clock = clock
@@ -70,7 +71,8 @@ class TokenStore:
         self._sellers = sellers
         now = clock()
         self._refresh: dict[str, float] = {
-            seller.refresh_token: now + config.refresh_token_lifetime for seller in sellers}
+            seller.refresh_token: now + config.refresh_token_lifetime for seller in sellers
+        }
         self._access: dict[str, float] = {}
         # The scope keys each access token was granted (the app's packages when it was issued).
         self._scopes: dict[str, tuple[str, ...]] = {}
@@ -163,8 +165,9 @@ class TokenStore:
                 if self._owner[token] in chosen:
                     self._access[token] = 0.0
 
-    def revoke_refresh_token(self, seller: int | None = None, *,
-                             deauthorize_access_tokens: bool = False) -> None:
+    def revoke_refresh_token(
+        self, seller: int | None = None, *, deauthorize_access_tokens: bool = False
+    ) -> None:
         """Invalidate the refresh tokens of ``seller`` (None: every seller), as a revocation.
 
         The docs do not say what a revoked seller authorization does to access tokens already
@@ -186,8 +189,11 @@ class TokenStore:
 
     def _live_refresh(self, seller: int, now: float) -> list[str]:
         """The refresh tokens of ``seller`` that still work, oldest first; caller holds the lock."""
-        return [token for token, until in self._refresh.items()
-                if now < until and self._owner[token] == seller]
+        return [
+            token
+            for token, until in self._refresh.items()
+            if now < until and self._owner[token] == seller
+        ]
 
     def current_refresh_token(self, seller: int = 1) -> str | None:
         """Return the refresh token of ``seller`` that currently works, if any."""
@@ -199,9 +205,14 @@ class TokenStore:
 
     def refresh_tokens(self) -> list[dict[str, Any]]:
         """Each seller's working refresh token (None when revoked) and open_id, for tests."""
-        return [{"seller": seller.number,
-                 "refresh_token": self.current_refresh_token(seller.number),
-                 "open_id": seller.open_id} for seller in self._sellers]
+        return [
+            {
+                "seller": seller.number,
+                "refresh_token": self.current_refresh_token(seller.number),
+                "open_id": seller.open_id,
+            }
+            for seller in self._sellers
+        ]
 
     def _app_error(self, params: Mapping[str, str], grant_type: str) -> TokenResult | None:
         """Check app credentials and grant type; never echo what was sent."""

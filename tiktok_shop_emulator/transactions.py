@@ -21,11 +21,19 @@ TRANSACTION_SHAPE = "statement_transactions_202501"
 CURRENT_VERSION = "202501"
 DAY = 86400
 MAX_PER_STATEMENT = 20
-_MONEY_OBJECTS = ("fee_tax_breakdown", "revenue_breakdown", "shipping_cost_breakdown",
-                  "supplementary_component")
+_MONEY_OBJECTS = (
+    "fee_tax_breakdown",
+    "revenue_breakdown",
+    "shipping_cost_breakdown",
+    "supplementary_component",
+)
 
-ENDPOINT = Endpoint(page_sizes=(1, 100), default_page_size=20,
-                    sort_fields=("order_create_time",), sort_required=True)
+ENDPOINT = Endpoint(
+    page_sizes=(1, 100),
+    default_page_size=20,
+    sort_fields=("order_create_time",),
+    sort_required=True,
+)
 
 
 def _zero_money(value: Any) -> Any:
@@ -73,42 +81,69 @@ class TransactionBuilder:
             commission = -(revenue * 6 // 100)
             transaction_fee = -(revenue * 2 // 100 + 30)
             shipping = -region.shipping_fee
-            out.append({
-                **tpl, "id": digits(rnd, "7320", 19), "type": "ORDER", "order_id": order_id,
-                "order_create_time": order.create_time, "revenue_amount": money(revenue),
-                "revenue_breakdown": {**tpl["revenue_breakdown"],
-                                      "subtotal_before_discount_amount": money(original),
-                                      "seller_discount_amount": money(-discount)},
-                "fee_tax_amount": money(commission + transaction_fee),
-                "fee_tax_breakdown": {
-                    "fee": {**tpl["fee_tax_breakdown"]["fee"],
+            out.append(
+                {
+                    **tpl,
+                    "id": digits(rnd, "7320", 19),
+                    "type": "ORDER",
+                    "order_id": order_id,
+                    "order_create_time": order.create_time,
+                    "revenue_amount": money(revenue),
+                    "revenue_breakdown": {
+                        **tpl["revenue_breakdown"],
+                        "subtotal_before_discount_amount": money(original),
+                        "seller_discount_amount": money(-discount),
+                    },
+                    "fee_tax_amount": money(commission + transaction_fee),
+                    "fee_tax_breakdown": {
+                        "fee": {
+                            **tpl["fee_tax_breakdown"]["fee"],
                             "platform_commission_amount": money(commission),
-                            "transaction_fee_amount": money(transaction_fee)},
-                    "tax": tpl["fee_tax_breakdown"]["tax"]},
-                "shipping_cost_amount": money(shipping),
-                "shipping_cost_breakdown": {**tpl["shipping_cost_breakdown"],
-                                            "actual_shipping_fee_amount": money(shipping)},
-                "settlement_amount": money(revenue + commission + transaction_fee + shipping),
-                "supplementary_component": {**tpl["supplementary_component"],
-                                            "customer_payment_amount": money(revenue)},
-            })
+                            "transaction_fee_amount": money(transaction_fee),
+                        },
+                        "tax": tpl["fee_tax_breakdown"]["tax"],
+                    },
+                    "shipping_cost_amount": money(shipping),
+                    "shipping_cost_breakdown": {
+                        **tpl["shipping_cost_breakdown"],
+                        "actual_shipping_fee_amount": money(shipping),
+                    },
+                    "settlement_amount": money(revenue + commission + transaction_fee + shipping),
+                    "supplementary_component": {
+                        **tpl["supplementary_component"],
+                        "customer_payment_amount": money(revenue),
+                    },
+                }
+            )
         if not out or rnd.random() < 0.2:
             amount = -(100 + rnd.randrange(900))
-            out.append({
-                **tpl, "id": digits(rnd, "7320", 19), "type": "SHIPPING_FEE_ADJUSTMENT",
-                "order_create_time": statement_time - DAY,
-                "adjustment_id": digits(rnd, "7321", 19),
-                "adjustment_order_id": order_ids[0] if order_ids else "",
-                "adjustment_amount": money(amount), "settlement_amount": money(amount),
-            })
+            out.append(
+                {
+                    **tpl,
+                    "id": digits(rnd, "7320", 19),
+                    "type": "SHIPPING_FEE_ADJUSTMENT",
+                    "order_create_time": statement_time - DAY,
+                    "adjustment_id": digits(rnd, "7321", 19),
+                    "adjustment_order_id": order_ids[0] if order_ids else "",
+                    "adjustment_amount": money(amount),
+                    "settlement_amount": money(amount),
+                }
+            )
         out.sort(key=lambda item: (item["order_create_time"], item["id"]))
         return out
 
 
 def totals(transactions: list[dict[str, Any]]) -> dict[str, int]:
     """Statement amounts in minor units: the sums over its transactions."""
+
     def cents(item: dict[str, Any], key: str) -> int:
         return round(float(item[key]) * 100)
-    keys = ("revenue_amount", "fee_tax_amount", "shipping_cost_amount", "adjustment_amount",
-            "settlement_amount")
+
+    keys = (
+        "revenue_amount",
+        "fee_tax_amount",
+        "shipping_cost_amount",
+        "adjustment_amount",
+        "settlement_amount",
+    )
     return {key: sum(cents(item, key) for item in transactions) for key in keys}

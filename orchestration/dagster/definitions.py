@@ -65,14 +65,22 @@ class MeltanoProject(ConfigurableResource):  # type: ignore[misc]
     environment: str = Field(default="prod", description="Meltano environment (--environment).")
     meltano_bin: str = Field(default_factory=_default_meltano, description="Meltano command.")
     loader: str = Field(default="target-postgres", description="The loader every shard runs.")
-    marts_command: str = Field(default="dbt-postgres:build",
-                               description="The `meltano invoke` command that builds the marts.")
-    timeout_minutes: int = Field(default=180, ge=1,
-                                 description="A Meltano command running longer is killed.")
+    marts_command: str = Field(
+        default="dbt-postgres:build",
+        description="The `meltano invoke` command that builds the marts.",
+    )
+    timeout_minutes: int = Field(
+        default=180, ge=1, description="A Meltano command running longer is killed."
+    )
 
-    def run(self, context: OpExecutionContext, args: list[str],
-            env: dict[str, str] | None = None, *, environment: bool = True
-            ) -> tuple[int, list[str]]:
+    def run(
+        self,
+        context: OpExecutionContext,
+        args: list[str],
+        env: dict[str, str] | None = None,
+        *,
+        environment: bool = True,
+    ) -> tuple[int, list[str]]:
         """Run ``meltano --environment=ENV ARGS``; its output goes to the step's log.
 
         Returns the exit code and the last lines of output (for a failure's description).
@@ -81,9 +89,15 @@ class MeltanoProject(ConfigurableResource):  # type: ignore[misc]
         command = [self.meltano_bin, *chosen, *args]
         context.log.info("Running %s", " ".join(command))
         process = subprocess.Popen(  # noqa: S603 (a fixed command, no shell)
-            command, cwd=self.project_dir, env={**os.environ, **(env or {})},
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True, errors="replace")
+            command,
+            cwd=self.project_dir,
+            env={**os.environ, **(env or {})},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+        )
         watchdog = threading.Timer(self.timeout_minutes * 60, process.kill)
         watchdog.start()
         tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
@@ -115,8 +129,9 @@ class ShardRetries(Config):  # type: ignore[misc]
 
 
 @op(out=DynamicOut(str))
-def plan_shards(context: OpExecutionContext, config: ShardPlan,
-                meltano: MeltanoProject) -> Iterator[DynamicOutput[str]]:
+def plan_shards(
+    context: OpExecutionContext, config: ShardPlan, meltano: MeltanoProject
+) -> Iterator[DynamicOutput[str]]:
     """One ``INDEX/COUNT`` per shard: the tap decides which shops each holds.
 
     First brings Meltano's system database up to date, once: shards that all start on a new
@@ -127,11 +142,14 @@ def plan_shards(context: OpExecutionContext, config: ShardPlan,
     """
     returncode, tail = meltano.run(context, ["upgrade", "database"], environment=False)
     if returncode != 0:
-        raise Failure(description=f"meltano upgrade database exited {returncode}",
-                      metadata={"output (last lines)": "\n".join(tail)})
+        raise Failure(
+            description=f"meltano upgrade database exited {returncode}",
+            metadata={"output (last lines)": "\n".join(tail)},
+        )
     for index in range(config.shard_count):
-        yield DynamicOutput(f"{index}/{config.shard_count}",
-                           mapping_key=f"shard_{index}_of_{config.shard_count}")
+        yield DynamicOutput(
+            f"{index}/{config.shard_count}", mapping_key=f"shard_{index}_of_{config.shard_count}"
+        )
 
 
 def state_id_suffix(shard: str) -> str:
@@ -141,8 +159,9 @@ def state_id_suffix(shard: str) -> str:
 
 
 @op
-def sync_shard(context: OpExecutionContext, config: ShardRetries, meltano: MeltanoProject,
-               shard: str) -> str:
+def sync_shard(
+    context: OpExecutionContext, config: ShardRetries, meltano: MeltanoProject, shard: str
+) -> str:
     """``meltano run tap-tiktok-shop LOADER`` for one shard, with the shard's own state id.
 
     Raises:
@@ -151,23 +170,27 @@ def sync_shard(context: OpExecutionContext, config: ShardRetries, meltano: Melta
     """
     returncode, tail = meltano.run(
         context,
-        ["run", f"--state-id-suffix={state_id_suffix(shard)}", "tap-tiktok-shop",
-         meltano.loader],
-        env={"TAP_TIKTOK_SHOP_SHARD": shard,
-             **shard_environment(meltano.project_dir, state_id_suffix(shard))})
+        ["run", f"--state-id-suffix={state_id_suffix(shard)}", "tap-tiktok-shop", meltano.loader],
+        env={
+            "TAP_TIKTOK_SHOP_SHARD": shard,
+            **shard_environment(meltano.project_dir, state_id_suffix(shard)),
+        },
+    )
     if returncode == 0:
         return shard
-    failure = Failure(description=f"shard {shard}: meltano run exited {returncode}",
-                      metadata={"output (last lines)": "\n".join(tail)})
+    failure = Failure(
+        description=f"shard {shard}: meltano run exited {returncode}",
+        metadata={"output (last lines)": "\n".join(tail)},
+    )
     if context.retry_number < config.max_retries:
-        raise RetryRequested(max_retries=config.max_retries,
-                             seconds_to_wait=config.retry_delay_seconds) from failure
+        raise RetryRequested(
+            max_retries=config.max_retries, seconds_to_wait=config.retry_delay_seconds
+        ) from failure
     raise failure
 
 
 @op
-def build_marts(context: OpExecutionContext, meltano: MeltanoProject,
-                shards: list[str]) -> None:
+def build_marts(context: OpExecutionContext, meltano: MeltanoProject, shards: list[str]) -> None:
     """Build the dbt marts once, on what every shard loaded.
 
     Raises:
@@ -176,22 +199,31 @@ def build_marts(context: OpExecutionContext, meltano: MeltanoProject,
     context.log.info("All %d shards loaded; building the marts", len(shards))
     returncode, tail = meltano.run(context, ["invoke", meltano.marts_command])
     if returncode != 0:
-        raise Failure(description=f"{meltano.marts_command} exited {returncode}",
-                      metadata={"output (last lines)": "\n".join(tail)})
+        raise Failure(
+            description=f"{meltano.marts_command} exited {returncode}",
+            metadata={"output (last lines)": "\n".join(tail)},
+        )
 
 
-@job(executor_def=multiprocess_executor,
-     config={"execution": {"config": {"max_concurrent": 4}}},
-     description="Every shard of shops in parallel (meltano run), then the dbt marts once.")
+@job(
+    executor_def=multiprocess_executor,
+    config={"execution": {"config": {"max_concurrent": 4}}},
+    description="Every shard of shops in parallel (meltano run), then the dbt marts once.",
+)
 def tiktok_shop_shards() -> None:
     """The sharded pipeline: plan, sync each shard (in parallel), build the marts."""
     build_marts(plan_shards().map(sync_shard).collect())
 
 
 hourly = ScheduleDefinition(
-    name="tiktok_shop_shards_hourly", job=tiktok_shop_shards, cron_schedule="0 * * * *",
-    execution_timezone="UTC", default_status=DefaultScheduleStatus.STOPPED,
-    description="Every hour, each shard continues from its own bookmarks.")
+    name="tiktok_shop_shards_hourly",
+    job=tiktok_shop_shards,
+    cron_schedule="0 * * * *",
+    execution_timezone="UTC",
+    default_status=DefaultScheduleStatus.STOPPED,
+    description="Every hour, each shard continues from its own bookmarks.",
+)
 
-defs = Definitions(jobs=[tiktok_shop_shards], schedules=[hourly],
-                   resources={"meltano": MeltanoProject()})
+defs = Definitions(
+    jobs=[tiktok_shop_shards], schedules=[hourly], resources={"meltano": MeltanoProject()}
+)

@@ -44,53 +44,73 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def postgres() -> dict[str, str]:
     """The connection settings of the local server."""
-    return {"host": os.environ.get("PGHOST", "127.0.0.1"),
-            "port": os.environ.get("PGPORT", "5432"),
-            "user": os.environ.get("PGUSER", "postgres"),
-            # target-postgres refuses an empty password, even on trust auth
-            "password": os.environ.get("PGPASSWORD", "unused-with-trust-auth"),
-            "dbname": os.environ.get("PGDATABASE", "postgres")}
+    return {
+        "host": os.environ.get("PGHOST", "127.0.0.1"),
+        "port": os.environ.get("PGPORT", "5432"),
+        "user": os.environ.get("PGUSER", "postgres"),
+        # target-postgres refuses an empty password, even on trust auth
+        "password": os.environ.get("PGPASSWORD", "unused-with-trust-auth"),
+        "dbname": os.environ.get("PGDATABASE", "postgres"),
+    }
 
 
-def pipeline_env(pg: dict[str, str], args: argparse.Namespace, emulator_url: str,
-                 workdir: Path) -> dict[str, str]:
+def pipeline_env(
+    pg: dict[str, str], args: argparse.Namespace, emulator_url: str, workdir: Path
+) -> dict[str, str]:
     """The environment of ``dagster job execute`` and, through it, of every Meltano run."""
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(FOREIGN_PREFIXES)}
-    env.update({
-        "TIKTOK_SHOP_EMULATOR_URL": emulator_url,
-        "MELTANO_DATABASE_URI": f"sqlite:///{workdir / 'meltano.db'}",
-        "DAGSTER_HOME": str(workdir / "dagster"),
-        "TARGET_POSTGRES_HOST": pg["host"], "TARGET_POSTGRES_PORT": pg["port"],
-        "TARGET_POSTGRES_USER": pg["user"], "TARGET_POSTGRES_PASSWORD": pg["password"],
-        "TARGET_POSTGRES_DATABASE": pg["dbname"],
-        "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": args.schema,
-        "DBT_POSTGRES_HOST": pg["host"], "DBT_POSTGRES_PORT": pg["port"],
-        "DBT_POSTGRES_USER": pg["user"], "DBT_POSTGRES_PASSWORD": pg["password"],
-        "DBT_POSTGRES_DBNAME": pg["dbname"], "DBT_POSTGRES_SCHEMA": args.marts_schema,
-        "DBT_POSTGRES_SOURCE_SCHEMA": args.schema,
-    })
+    env = {key: value for key, value in os.environ.items() if not key.startswith(FOREIGN_PREFIXES)}
+    env.update(
+        {
+            "TIKTOK_SHOP_EMULATOR_URL": emulator_url,
+            "MELTANO_DATABASE_URI": f"sqlite:///{workdir / 'meltano.db'}",
+            "DAGSTER_HOME": str(workdir / "dagster"),
+            "TARGET_POSTGRES_HOST": pg["host"],
+            "TARGET_POSTGRES_PORT": pg["port"],
+            "TARGET_POSTGRES_USER": pg["user"],
+            "TARGET_POSTGRES_PASSWORD": pg["password"],
+            "TARGET_POSTGRES_DATABASE": pg["dbname"],
+            "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": args.schema,
+            "DBT_POSTGRES_HOST": pg["host"],
+            "DBT_POSTGRES_PORT": pg["port"],
+            "DBT_POSTGRES_USER": pg["user"],
+            "DBT_POSTGRES_PASSWORD": pg["password"],
+            "DBT_POSTGRES_DBNAME": pg["dbname"],
+            "DBT_POSTGRES_SCHEMA": args.marts_schema,
+            "DBT_POSTGRES_SOURCE_SCHEMA": args.schema,
+        }
+    )
     return env
 
 
 def run_config(shards: int) -> dict[str, object]:
     """The job's run config: the shard count, the concurrency, the Meltano environment."""
-    return {"ops": {"plan_shards": {"config": {"shard_count": shards}},
-                    "sync_shard": {"config": {"retry_delay_seconds": 5}}},
-            "resources": {"meltano": {"config": {"environment": "demo"}}},
-            "execution": {"config": {"max_concurrent": shards}}}
+    return {
+        "ops": {
+            "plan_shards": {"config": {"shard_count": shards}},
+            "sync_shard": {"config": {"retry_delay_seconds": 5}},
+        },
+        "resources": {"meltano": {"config": {"environment": "demo"}}},
+        "execution": {"config": {"max_concurrent": shards}},
+    }
 
 
 def summary(pg: dict[str, str], args: argparse.Namespace) -> list[str]:
     """Orders per shop from the raw tables, and the marts' totals."""
     with psycopg.connect(**pg, connect_timeout=5) as db:  # type: ignore[arg-type]
-        per_shop = db.execute(sql.SQL(
-            "SELECT shop_id, count(*), count(DISTINCT id) FROM {}.orders GROUP BY shop_id "
-            "ORDER BY shop_id").format(sql.Identifier(args.schema))).fetchall()
-        marts = db.execute(sql.SQL("SELECT count(*), sum(net_sales) FROM {}.tiktok_shop__daily_shop"
-                                   ).format(sql.Identifier(args.marts_schema))).fetchone()
-    lines = [f"shop {shop}: {rows} orders ({distinct} distinct)"
-             for shop, rows, distinct in per_shop]
+        per_shop = db.execute(
+            sql.SQL(
+                "SELECT shop_id, count(*), count(DISTINCT id) FROM {}.orders GROUP BY shop_id "
+                "ORDER BY shop_id"
+            ).format(sql.Identifier(args.schema))
+        ).fetchall()
+        marts = db.execute(
+            sql.SQL("SELECT count(*), sum(net_sales) FROM {}.tiktok_shop__daily_shop").format(
+                sql.Identifier(args.marts_schema)
+            )
+        ).fetchone()
+    lines = [
+        f"shop {shop}: {rows} orders ({distinct} distinct)" for shop, rows, distinct in per_shop
+    ]
     if marts is not None:
         lines.append(f"daily_shop mart: {marts[0]} shop-days, net sales {marts[1]}")
     return lines
@@ -114,9 +134,21 @@ def main(argv: list[str] | None = None) -> int:
         config = workdir / "run_config.json"
         config.write_text(json.dumps(run_config(args.shards)))
         done = subprocess.run(  # noqa: S603 (fixed command)
-            [str(DAGSTER), "job", "execute", "-f", str(DEFINITIONS), "-j", "tiktok_shop_shards",
-             "-c", str(config)],
-            cwd=REPO, env=pipeline_env(pg, args, emulator.base_url, workdir), check=False)
+            [
+                str(DAGSTER),
+                "job",
+                "execute",
+                "-f",
+                str(DEFINITIONS),
+                "-j",
+                "tiktok_shop_shards",
+                "-c",
+                str(config),
+            ],
+            cwd=REPO,
+            env=pipeline_env(pg, args, emulator.base_url, workdir),
+            check=False,
+        )
     if done.returncode != 0:
         print(f"dagster job execute failed (exit {done.returncode})", file=sys.stderr)
         return done.returncode

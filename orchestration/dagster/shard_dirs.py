@@ -19,12 +19,20 @@ from collections.abc import Mapping
 from pathlib import Path
 
 #: The directories of installed plugins in a Meltano system directory (one per plugin type).
-PLUGIN_DIRS = ("extractors", "loaders", "utilities", "mappers", "transformers", "orchestrators",
-               "files")
+PLUGIN_DIRS = (
+    "extractors",
+    "loaders",
+    "utilities",
+    "mappers",
+    "transformers",
+    "orchestrators",
+    "files",
+)
 
 
-def shard_environment(project_dir: str | os.PathLike[str], shard_name: str,
-                      environ: Mapping[str, str] | None = None) -> dict[str, str]:
+def shard_environment(
+    project_dir: str | os.PathLike[str], shard_name: str, environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """The variables that give one shard's Meltano runs their own run directory.
 
     ``environ`` (default: this process's) tells where the project's system directory and

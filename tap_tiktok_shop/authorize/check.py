@@ -100,8 +100,12 @@ def load_tap(config_args: tuple[str, ...], catalog_path: str | None) -> TapTikTo
     if opened is not None:
         catalog = json.load(opened)
     try:
-        return TapTikTokShop(config=config.config, catalog=catalog,
-                             parse_env_config=config.parse_env, validate_config=True)
+        return TapTikTokShop(
+            config=config.config,
+            catalog=catalog,
+            parse_env_config=config.parse_env,
+            validate_config=True,
+        )
     except ConfigValidationError as exc:
         msg = f"Invalid config: {'; '.join(redacted_validation_errors(exc.errors))}"
         raise ConfigurationError(msg) from None
@@ -115,8 +119,9 @@ def authorizations(config: t.Mapping[str, t.Any]) -> list[tuple[str, dict[str, t
     """
     single = {key: value for key, value in config.items() if key != "authorizations"}
     # A list entry's own shop_ids apply; the run's cover every seller's shops, not one's.
-    without = {k: v for k, v in single.items()
-               if k not in {"refresh_token", "access_token", "shop_ids"}}
+    without = {
+        k: v for k, v in single.items() if k not in {"refresh_token", "access_token", "shop_ids"}
+    }
     configs: list[tuple[str, dict[str, t.Any]]] = []
     for each in configured_authorizations(config):
         if each.name == SINGLE_NAME:
@@ -144,15 +149,20 @@ def run_check(tap: TapTikTokShop) -> Findings:
         _check_authorization(tap, config, findings, facts)
         if several:  # say whose problem each is
             findings.problems[problems:] = [
-                f"Authorization '{name}': {line}" for line in findings.problems[problems:]]
+                f"Authorization '{name}': {line}" for line in findings.problems[problems:]
+            ]
     findings.facts["problems"] = findings.problems
     return findings
 
 
 def _probing_tap(tap: TapTikTokShop, config: dict[str, t.Any]) -> TapTikTokShop:
     """A tap for one authorization whose searches ask for one record (the smallest page)."""
-    return TapTikTokShop(config={**config, "page_size": 1}, catalog=tap.catalog_dict,
-                         parse_env_config=False, validate_config=True)
+    return TapTikTokShop(
+        config={**config, "page_size": 1},
+        catalog=tap.catalog_dict,
+        parse_env_config=False,
+        validate_config=True,
+    )
 
 
 def _impatient(stream: PerShopStream | ShopsStream) -> None:
@@ -177,7 +187,8 @@ def _check_authorization(
     if shops is None:
         return
     streams = [
-        stream for stream in probe.streams.values()
+        stream
+        for stream in probe.streams.values()
         if isinstance(stream, PerShopStream) and tap.streams[stream.name].selected
     ]
     sizes = _Sizes(tap)
@@ -187,8 +198,9 @@ def _check_authorization(
     findings.lines += sizes.lines()
 
 
-def _shops(probe: TapTikTokShop, findings: Findings,
-           facts: dict[str, t.Any]) -> list[dict[str, t.Any]] | None:
+def _shops(
+    probe: TapTikTokShop, findings: Findings, facts: dict[str, t.Any]
+) -> list[dict[str, t.Any]] | None:
     """The authorized shops, those the run syncs, and the clock against the answer's Date."""
     stream = t.cast("ShopsStream", probe.streams["shops"])
     _impatient(stream)
@@ -218,8 +230,10 @@ def _shops(probe: TapTikTokShop, findings: Findings,
     findings.lines.append(f"Authorized shops: {len(authorized)}; this config syncs {len(shops)}:")
     findings.lines.append(report.shops_table(shops, SHOP_FIELDS) if shops else "(none)")
     if not shops:
-        findings.problem("Shops: the authorization covers no shop: have the seller authorize "
-                         "the app for at least one shop (`tap-tiktok-shop-auth login`)")
+        findings.problem(
+            "Shops: the authorization covers no shop: have the seller authorize "
+            "the app for at least one shop (`tap-tiktok-shop-auth login`)"
+        )
     return shops
 
 
@@ -234,7 +248,8 @@ def _check_clock(offsets: list[float], findings: Findings, facts: dict[str, t.An
         findings.problem(
             f"Clock: this machine's clock is about {abs(skew):.0f} s {side} the API's: fix it "
             "(NTP); the API accepts request timestamps from 5 minutes before to 30 seconds "
-            "after its own time")
+            "after its own time"
+        )
         return True
     findings.lines.append(f"Clock: within {abs(skew):.0f} s of the API's.")
     return False
@@ -266,8 +281,9 @@ class _Sizes:
             self._requests[shop_id, child] = probe.records
 
     def _child_of(self, name: str) -> str | None:
-        return next((child.name for child in self._tap.streams[name].child_streams
-                     if child.selected), None)
+        return next(
+            (child.name for child in self._tap.streams[name].child_streams if child.selected), None
+        )
 
     def requests(self) -> int:
         return sum(self._requests.values())
@@ -281,26 +297,37 @@ class _Sizes:
         return max(paced, self.requests() * latency / int(config["parallel_reads"]))
 
     def facts(self) -> dict[str, t.Any]:
-        return {"records": self.per_shop, "requests": self.requests(),
-                "estimated_seconds": round(self.seconds(), 1)}
+        return {
+            "records": self.per_shop,
+            "requests": self.requests(),
+            "estimated_seconds": round(self.seconds(), 1),
+        }
 
     def lines(self) -> list[str]:
         lines = []
         for shop_id, sizes in self.per_shop.items():
-            parts = [f"{name} {'(one read per parent record)' if count is None else f'{count:,}'}"
-                     for name, count in sizes.items()]
+            parts = [
+                f"{name} {'(one read per parent record)' if count is None else f'{count:,}'}"
+                for name, count in sizes.items()
+            ]
             lines.append(f"Shop {shop_id}, first sync: {', '.join(parts)} records")
         if self.per_shop:
             config = self._tap.config
             lines.append(
                 f"First sync: about {self.requests():,} requests, roughly "
                 f"{duration(max(self.seconds(), 1.0))} (at most {config['requests_per_second']} "
-                f"requests/s per shop and endpoint, {config['parallel_reads']} reads at once)")
+                f"requests/s per shop and endpoint, {config['parallel_reads']} reads at once)"
+            )
         return lines
 
 
-def _check_shop(probe: TapTikTokShop, shop_id: str, streams: list[PerShopStream],
-                findings: Findings, sizes: _Sizes) -> None:
+def _check_shop(
+    probe: TapTikTokShop,
+    shop_id: str,
+    streams: list[PerShopStream],
+    findings: Findings,
+    sizes: _Sizes,
+) -> None:
     """One search per stream of the shop; the first of each API package probes its scope."""
     refused: set[str] = set()
     for stream in streams:
@@ -326,9 +353,11 @@ def _check_shop(probe: TapTikTokShop, shop_id: str, streams: list[PerShopStream]
 
 
 def _lacks(stream: str, scope: str, evidence: str) -> str:
-    return (f"Stream '{stream}' cannot sync: the app lacks the API package "
-            f"'{package_of(scope)}' (scope {scope}; {evidence}): add the package to the app "
-            "in Partner Center and have the seller authorize again, or deselect the stream")
+    return (
+        f"Stream '{stream}' cannot sync: the app lacks the API package "
+        f"'{package_of(scope)}' (scope {scope}; {evidence}): add the package to the app "
+        "in Partner Center and have the seller authorize again, or deselect the stream"
+    )
 
 
 def _search_one(stream: PerShopStream, shop_id: str) -> _Probe:
@@ -361,13 +390,27 @@ def _search_one(stream: PerShopStream, shop_id: str) -> _Probe:
 
 
 @click.command()
-@click.option("--config", "config_args", multiple=True, required=True,
-              help="The tap's config JSON (repeatable, merged in order), or ENV for the "
-                   "TAP_TIKTOK_SHOP_* variables (and a .env file), as for tap-tiktok-shop.")
-@click.option("--catalog", "catalog_path", help="Check only the streams this Singer catalog "
-                                                 "selects (default: every stream).")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Output format.")
+@click.option(
+    "--config",
+    "config_args",
+    multiple=True,
+    required=True,
+    help="The tap's config JSON (repeatable, merged in order), or ENV for the "
+    "TAP_TIKTOK_SHOP_* variables (and a .env file), as for tap-tiktok-shop.",
+)
+@click.option(
+    "--catalog",
+    "catalog_path",
+    help="Check only the streams this Singer catalog selects (default: every stream).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
 def check(config_args: tuple[str, ...], catalog_path: str | None, output_format: str) -> None:
     """Check settings, clock, token, shops and scopes; size the first sync (no sync)."""
     try:
@@ -385,7 +428,8 @@ def check(config_args: tuple[str, ...], catalog_path: str | None, output_format:
     for problem in findings.problems:
         click.echo(f"Problem: {problem}", err=True)
     if findings.problems:
-        click.echo(f"{len(findings.problems)} problem(s): fix them before the first sync.",
-                   err=True)
+        click.echo(
+            f"{len(findings.problems)} problem(s): fix them before the first sync.", err=True
+        )
         sys.exit(1)
     click.echo("OK: every selected stream can sync for every shop.", err=True)

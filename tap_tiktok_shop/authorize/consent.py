@@ -200,8 +200,12 @@ class _CallbackHandler(BaseHTTPRequestHandler):
             return
         state = parse_qs(parts.query).get("state", [""])[0]
         if not secrets.compare_digest(state.encode(), self.server.expected_state.encode()):
-            self._reply(400, "Authorization failed", "This redirect does not belong to the "
-                        "authorization in progress (wrong or missing state); ignored.")
+            self._reply(
+                400,
+                "Authorization failed",
+                "This redirect does not belong to the "
+                "authorization in progress (wrong or missing state); ignored.",
+            )
             return
         try:
             redirect = redirect_from_query(parts.query)

@@ -27,6 +27,7 @@ from tap_tiktok_shop.untrusted import is_token_like
 if t.TYPE_CHECKING:
     from collections.abc import Mapping
 
+
 def tap_settings(
     *, app_key: str, app_secret: str, refresh_token: str, shop_ids: list[str] | None
 ) -> dict[str, t.Any]:
@@ -80,20 +81,22 @@ class Destinations:
             lines.append(f"Saved {names} to {self.env} (mode 0600)")
         return lines
 
-
     def add_authorization(
         self, credentials: Mapping[str, str], entry: dict[str, t.Any]
     ) -> list[str]:
         """Add (or replace) one seller in each file's ``authorizations``; one line per file."""
         lines = []
-        for path, listed_in, write in ((self.config, sellers.in_config, write_config),
-                                       (self.env, sellers.in_env, write_env)):
+        for path, listed_in, write in (
+            (self.config, sellers.in_config, write_config),
+            (self.env, sellers.in_env, write_env),
+        ):
             if path is None:
                 continue
             listed, name = sellers.merged(listed_in(path), entry)
             write(path, {**credentials, sellers.SETTING: listed})
-            lines.append(f"Saved authorization '{name}' ({len(listed)} in the list) to {path} "
-                         "(mode 0600)")
+            lines.append(
+                f"Saved authorization '{name}' ({len(listed)} in the list) to {path} (mode 0600)"
+            )
         return lines
 
 
@@ -120,8 +123,10 @@ def write_env(path: Path, settings: Mapping[str, t.Any]) -> None:
         ConfigurationError: if ``path`` is a symlink or not a regular file, a value could
             not be written safely (never quoting it), or the file cannot be written.
     """
-    lines = {env_name(key): f"{env_name(key)}='{_env_value(key, value)}'\n"
-             for key, value in settings.items()}
+    lines = {
+        env_name(key): f"{env_name(key)}='{_env_value(key, value)}'\n"
+        for key, value in settings.items()
+    }
     existing = _existing_env(path)
     kept: list[str] = []
     for binding in parse_stream(io.StringIO(existing)):
@@ -162,8 +167,10 @@ def _env_value(key: str, value: t.Any) -> str:
         return sellers.env_text(value)
     items = value if isinstance(value, list) else [value]
     if not items or not all(is_token_like(item) for item in items):
-        msg = (f"{env_name(key)}: not written to .env: the value holds a newline, quote, "
-               "control or other character outside letters, digits and . _ ~ + / = - "
-               "(the value is not shown)")
+        msg = (
+            f"{env_name(key)}: not written to .env: the value holds a newline, quote, "
+            "control or other character outside letters, digits and . _ ~ + / = - "
+            "(the value is not shown)"
+        )
         raise ConfigurationError(msg)
     return json.dumps(value, separators=(",", ":")) if isinstance(value, list) else str(value)

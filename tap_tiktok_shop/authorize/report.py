@@ -91,8 +91,10 @@ def shop_rows(shops: list[dict[str, t.Any]], fields: tuple[str, ...]) -> list[di
 
 def shops_table(shops: list[dict[str, t.Any]], fields: tuple[str, ...]) -> str:
     """Shops as an aligned text table with a header row."""
-    rows = [{field: printable(value) for field, value in row.items()}
-            for row in shop_rows(shops, fields)]
+    rows = [
+        {field: printable(value) for field, value in row.items()}
+        for row in shop_rows(shops, fields)
+    ]
     header = {field: field.replace("_", " ").upper() for field in fields}
     widths = {field: max(len(row[field]) for row in [header, *rows]) for field in fields}
     lines = [
@@ -112,8 +114,12 @@ def shops_per_authorization(
         lines.append(f"Authorization '{name}' ({len(shops)} shop(s)):")
         lines.append(shops_table(shops, fields) if shops else "No authorized shops.")
         rows += [{**row, "authorization": name} for row in shop_rows(shops, fields)]
-    facts = {"authorizations": [{"name": name, "shop_ids": [str(s.get("id")) for s in shops]}
-                                for name, shops in listed], "shops": rows}
+    facts = {
+        "authorizations": [
+            {"name": name, "shop_ids": [str(s.get("id")) for s in shops]} for name, shops in listed
+        ],
+        "shops": rows,
+    }
     return lines, facts
 
 

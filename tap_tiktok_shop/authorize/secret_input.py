@@ -38,16 +38,25 @@ _PATH = click.Path(dir_okay=False, path_type=Path)
 def credential_options(command: Callable[..., None]) -> Callable[..., None]:
     """The options naming where the app credentials and hosts come from."""
     options = [
-        click.option("--config", "config_path", type=_PATH,
-                     help="Read settings from this tap config JSON."),
-        click.option("--env-file", type=_PATH,
-                     help="Read TAP_TIKTOK_SHOP_* settings from this .env file."),
+        click.option(
+            "--config", "config_path", type=_PATH, help="Read settings from this tap config JSON."
+        ),
+        click.option(
+            "--env-file", type=_PATH, help="Read TAP_TIKTOK_SHOP_* settings from this .env file."
+        ),
         click.option("--app-key", help=f"App key (default: {env_name('app_key')})."),
-        click.option("--app-secret", help=(
-            f"App secret. A command line is {_VISIBLE}: prefer {env_name('app_secret')}, "
-            "--app-secret-file, --env-file/--config, or the hidden prompt on a terminal.")),
-        click.option("--app-secret-file", type=_PATH,
-                     help="Read the app secret from this file (its first line)."),
+        click.option(
+            "--app-secret",
+            help=(
+                f"App secret. A command line is {_VISIBLE}: prefer {env_name('app_secret')}, "
+                "--app-secret-file, --env-file/--config, or the hidden prompt on a terminal."
+            ),
+        ),
+        click.option(
+            "--app-secret-file",
+            type=_PATH,
+            help="Read the app secret from this file (its first line).",
+        ),
         click.option("--auth-base-url", help="Token host (default: the tap's auth_base_url)."),
         click.option("--api-base-url", help="API host (default: the tap's api_base_url)."),
     ]
@@ -57,12 +66,22 @@ def credential_options(command: Callable[..., None]) -> Callable[..., None]:
 def code_options(command: Callable[..., None]) -> Callable[..., None]:
     """``--code`` and ``--redirect-url`` of `exchange`, with their safer sources."""
     options = [
-        click.option("--code", envvar=CODE_ENV, help=(
-            f"The authorization code from the redirect; `-` reads it from stdin (default: "
-            f"{CODE_ENV}). Given as a value it is {_VISIBLE}.")),
-        click.option("--redirect-url", envvar=REDIRECT_URL_ENV, help=(
-            f"The whole URL the browser was redirected to; `-` reads it from stdin (default: "
-            f"{REDIRECT_URL_ENV}). Given as a value it is {_VISIBLE}.")),
+        click.option(
+            "--code",
+            envvar=CODE_ENV,
+            help=(
+                f"The authorization code from the redirect; `-` reads it from stdin (default: "
+                f"{CODE_ENV}). Given as a value it is {_VISIBLE}."
+            ),
+        ),
+        click.option(
+            "--redirect-url",
+            envvar=REDIRECT_URL_ENV,
+            help=(
+                f"The whole URL the browser was redirected to; `-` reads it from stdin (default: "
+                f"{REDIRECT_URL_ENV}). Given as a value it is {_VISIBLE}."
+            ),
+        ),
     ]
     return functools.reduce(lambda decorated, option: option(decorated), reversed(options), command)
 

@@ -61,8 +61,11 @@ def merged(
     """
     result = [dict(item) for item in existing]
     same_seller = next(
-        (index for index, item in enumerate(result)
-         if entry.get("open_id") and item.get("open_id") == entry.get("open_id")),
+        (
+            index
+            for index, item in enumerate(result)
+            if entry.get("open_id") and item.get("open_id") == entry.get("open_id")
+        ),
         None,
     )
     taken = {str(item.get("name")) for i, item in enumerate(result) if i != same_seller}
@@ -129,7 +132,9 @@ def env_text(authorizations: list[dict[str, t.Any]]) -> str:
         name = item.get("name")
         safe_name = name is None or (isinstance(name, str) and _safe_name(name) == name)
         if not safe_name or not all(v is None or is_token_like(v) for v in values):
-            msg = (f"{env_name(SETTING)}: not written to .env: an entry holds a character "
-                   "that could break the line (the value is not shown)")
+            msg = (
+                f"{env_name(SETTING)}: not written to .env: an entry holds a character "
+                "that could break the line (the value is not shown)"
+            )
             raise ConfigurationError(msg)
     return json.dumps(authorizations, separators=(",", ":"))

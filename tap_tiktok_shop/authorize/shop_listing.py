@@ -28,8 +28,9 @@ def every_authorization(
     listed = settings.authorizations
     per_authorization: list[tuple[str, list[dict[str, t.Any]]]] = []
     if settings.get("refresh_token") or settings.get("access_token") or not listed:
-        found = shops_of(settings, client, settings.get("refresh_token"),
-                         settings.get("access_token"), warn)
+        found = shops_of(
+            settings, client, settings.get("refresh_token"), settings.get("access_token"), warn
+        )
         if not listed:
             rows = report.shop_rows(found, api.SHOP_FIELDS)
             text = report.shops_table(found, api.SHOP_FIELDS) if found else "No authorized shops."
@@ -54,8 +55,10 @@ def shops_of(
         tokens = client.refresh(refresh_token)
         access_token = tokens.access_token
         if tokens.refresh_token and tokens.refresh_token != refresh_token:
-            warn("Warning: TikTok issued a new refresh token, which `shops` does not save; "
-                 "if the old one stops working, authorize again with `login`")
+            warn(
+                "Warning: TikTok issued a new refresh token, which `shops` does not save; "
+                "if the old one stops working, authorize again with `login`"
+            )
             refresh_token = tokens.refresh_token
     manager = TokenManager(client, refresh_token=refresh_token, access_token=access_token)
     return api.authorized_shops(settings.require("api_base_url"), api.signer(settings, manager))

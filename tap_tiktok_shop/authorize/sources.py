@@ -108,8 +108,10 @@ def gather(
     for key in SECRET_SETTINGS:
         if key in values:
             check_secret(key, values[key])
-    listed = next((layer[LIST_SETTING] for layer in reversed(layers)
-                   if layer.get(LIST_SETTING) is not None), None)
+    listed = next(
+        (layer[LIST_SETTING] for layer in reversed(layers) if layer.get(LIST_SETTING) is not None),
+        None,
+    )
     if listed is None and env_name(LIST_SETTING) in environ:
         listed = environ[env_name(LIST_SETTING)]
     return Settings(values, _authorizations(listed))

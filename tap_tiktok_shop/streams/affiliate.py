@@ -34,8 +34,12 @@ DAY = 86400
 #: Days per request: the API refuses more than three months; 89 days always fit in three.
 MAX_WINDOW_DAYS = 89
 #: Order fields every SKU line carries, under their record names.
-ORDER_FIELDS = {"id": "order_id", "create_time": "order_create_time",
-                "delivery_time": "order_delivery_time", "status": "order_status"}
+ORDER_FIELDS = {
+    "id": "order_id",
+    "create_time": "order_create_time",
+    "delivery_time": "order_delivery_time",
+    "status": "order_status",
+}
 
 
 def sku_lines(order: dict[str, t.Any]) -> list[dict[str, t.Any]]:

@@ -47,8 +47,9 @@ class ShopsStream(TikTokShopStream):
         tap.run_summary.shops = [str(shop["id"]) for shop in shops]
         shard = tap.shops.shard
         if shard is not None:  # an empty shard is normal (few shops); the line tells why
-            self.logger.info("Shard %s: %d of %d authorized shops", shard, len(shops),
-                             tap.shops.listed_count())
+            self.logger.info(
+                "Shard %s: %d of %d authorized shops", shard, len(shops), tap.shops.listed_count()
+            )
         self.read_ahead(shops)
         try:
             yield from shops
