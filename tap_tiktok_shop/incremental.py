@@ -88,6 +88,11 @@ class ShopIncrementalStream(PerShopStream):
     lookback_setting: t.ClassVar[tuple[str, int]] = ("lookback_minutes", 60)
     #: The most results one search may page through (products: 10,000), or None.
     result_cap: t.ClassVar[int | None] = None
+    #: The widest range one request may ask for (affiliate orders: three months), or None.
+    max_window_seconds: t.ClassVar[int | None] = None
+    #: Without ``start_date`` or a bookmark, read this far back (setting, unit in seconds);
+    #: None: the shop's whole history.
+    history_setting: t.ClassVar[tuple[str, int] | None] = None
 
     def __init__(self, tap: TapTikTokShop) -> None:
         """Create the stream; no read has failed yet."""
@@ -115,9 +120,13 @@ class ShopIncrementalStream(PerShopStream):
         if state.get("replication_key") == self.replication_key:
             bookmark = bookmark_value(shop_id, state.get("replication_key_value"))
         setting, unit = self.lookback_setting
+        start_date = self.tiktok_tap.start_timestamp
+        if start_date is None and bookmark is None and self.history_setting is not None:
+            history, history_unit = self.history_setting
+            start_date = self.tiktok_tap.sync_end - int(self.config[history]) * history_unit
         return read_window(
             bookmark=bookmark,
-            start_date=self.tiktok_tap.start_timestamp,
+            start_date=start_date,
             lookback_seconds=int(self.config[setting]) * unit,
             end=self.tiktok_tap.sync_end,
         )
@@ -158,6 +167,14 @@ class ShopIncrementalStream(PerShopStream):
         if self.result_cap is not None and isinstance(total, int) and total > self.result_cap:
             msg = f"{self.path}: {total} records match; one search reads at most {self.result_cap}"
             raise ResultCapError(msg)
+
+    def chunks(self, window: Window) -> list[Window]:
+        """The window cut so that no request asks for more than ``max_window_seconds``."""
+        limit = self.max_window_seconds
+        width = window.end - window.start
+        if limit is None or width <= limit:
+            return [window]
+        return window.split(-(-width // limit))
 
     def _read_key(self, context: Context | None) -> ReadKey:
         return (self.name, str((context or {})["shop_id"]))
@@ -250,6 +267,10 @@ class ShopIncrementalStream(PerShopStream):
         """
         if key[:2] in self._failed_reads:
             return  # another window of this shop failed: the shop's read has ended
+        chunks = self.chunks(window)
+        if len(chunks) > 1:  # wider than one request may ask: one read per chunk
+            yield self._split(context, chunks, key, order, "the API's widest range")
+            return
         pages = self._window_pages(context, window)
         try:
             first = next(pages, None)
@@ -264,7 +285,9 @@ class ShopIncrementalStream(PerShopStream):
                     earliest = first.records[0].get(str(self.replication_key))
                     if isinstance(earliest, int) and window.start < earliest < window.end:
                         window = Window(earliest, window.end)
-                yield self._split(context, window.split(parts), key, order, first.total_count)
+                yield self._split(
+                    context, window.split(parts), key, order, f"{first.total_count} records"
+                )
                 return
             yield from self._child_reads.ahead(context, itertools.chain((first,), pages), order)
         except ResultCapError:
@@ -273,7 +296,7 @@ class ShopIncrementalStream(PerShopStream):
             halves = window.halves()
             if halves is None:
                 raise
-            yield self._split(context, list(halves), key, order, None)
+            yield self._split(context, list(halves), key, order, "result cap")
 
     def _split(
         self,
@@ -281,7 +304,7 @@ class ShopIncrementalStream(PerShopStream):
         windows: list[Window],
         key: ReadKey,
         order: tuple[int, ...],
-        total: int | None,
+        reason: str,
     ) -> Plan:
         """Submit one read per window (each may split again) and return their plan."""
         keys = [(*key, index) for index in range(len(windows))]
@@ -303,7 +326,7 @@ class ShopIncrementalStream(PerShopStream):
             windows[-1].end,
             context["shop_id"],
             len(windows),
-            f"{total} records" if total is not None else "result cap",
+            reason,
         )
         return Plan(tuple(windows), tuple(keys))
 
@@ -382,5 +405,6 @@ class ShopIncrementalStream(PerShopStream):
 
     def read_window(self, context: Context | None, window: Window) -> Iterable[dict[str, t.Any]]:
         """Yield every record of one window, in place (reads not fetched ahead)."""
-        pages = self._window_pages(dict(context or {}), window)
-        yield from t.cast("Iterator[dict[str, t.Any]]", once_per_window(pages, self._identity))
+        for chunk in self.chunks(window):
+            pages = self._window_pages(dict(context or {}), chunk)
+            yield from t.cast("Iterator[dict[str, t.Any]]", once_per_window(pages, self._identity))

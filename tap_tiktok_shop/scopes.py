@@ -29,6 +29,7 @@ SCOPE_PACKAGES = {
     "seller.product.basic": "Product",
     "seller.finance.info": "Finance Information",
     "data.shop_analytics.public.read": "TikTok Shop Analytics",
+    "seller.affiliate_collaboration.read": "Read Seller Affiliate Collaboration",
 }
 
 #: How an app gets a package that is not open to every app. Public packages (the default
@@ -41,7 +42,7 @@ RESTRICTED_PACKAGE_ADVICE = (
     "manager, then have the seller authorize again."
 )
 #: Scope keys of restricted packages (affiliate APIs, for example).
-RESTRICTED_SCOPES: set[str] = set()
+RESTRICTED_SCOPES: set[str] = {"seller.affiliate_collaboration.read"}
 
 
 def package_of(scope: str) -> str:

@@ -161,6 +161,27 @@ CONFIG_SCHEMA = th.PropertiesList(
         ),
     ),
     th.Property(
+        "affiliate_lookback_days",
+        th.IntegerType(minimum=0),
+        default=60,
+        title="Affiliate lookback (days)",
+        description=(
+            "affiliate_order_skus re-reads the orders created this many days before each "
+            "shop's bookmark on every run: commission status and amounts keep changing until "
+            "weeks after delivery."
+        ),
+    ),
+    th.Property(
+        "affiliate_history_days",
+        th.IntegerType(minimum=1),
+        default=365,
+        title="Affiliate history (days)",
+        description=(
+            "Without start_date, a shop's first affiliate_order_skus sync reads the orders "
+            "created in this many days before the sync (in requests of at most 89 days)."
+        ),
+    ),
+    th.Property(
         "page_size",
         th.IntegerType(minimum=1, maximum=100),
         default=100,

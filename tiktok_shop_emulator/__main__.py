@@ -63,6 +63,13 @@ def parse_args(argv: list[str] | None = None) -> EmulatorConfig:
     )
     p.add_argument("--withdrawals-per-shop", type=int, default=d.withdrawals_per_shop)
     p.add_argument(
+        "--affiliate-orders-per-shop",
+        type=int,
+        default=d.affiliate_orders_per_shop,
+        help="affiliate orders (1-3 SKU lines each); grant "
+        "seller.affiliate_collaboration.read to read them",
+    )
+    p.add_argument(
         "--empty-shops", type=int, default=d.empty_shops, help="the last N shops have no orders"
     )
     p.add_argument("--seed", type=int, default=d.seed)
@@ -106,6 +113,7 @@ def parse_args(argv: list[str] | None = None) -> EmulatorConfig:
         statement_days=a.statement_days,
         withdrawals_per_shop=a.withdrawals_per_shop,
         empty_shops=a.empty_shops,
+        affiliate_orders_per_shop=a.affiliate_orders_per_shop,
         history_days=a.history_days,
         data_until=a.data_until,
         latency_ms=a.latency_ms,

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import orjson
 
-from tiktok_shop_emulator import analytics, messages, signing
+from tiktok_shop_emulator import affiliate, analytics, messages, signing
 from tiktok_shop_emulator.admin import handle_admin
 from tiktok_shop_emulator.data import Shop, update_orders
 from tiktok_shop_emulator.domains import (
@@ -379,6 +379,7 @@ ROUTES.update(
         for path in analytics.ENDPOINTS
     }
 )
+ROUTES[affiliate.PATH] = Route("POST", affiliate.SCOPE, True, affiliate.search)
 #: Routes whose path carries an id: (path pattern, API version) -> route.
 VERSIONED_ROUTES: dict[tuple[str, str], Route] = {
     (TRANSACTIONS_PATH.pattern, "202501"): Route(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+#: The restricted affiliate package: an app must apply for it, so tokens lack it by default.
+AFFILIATE_SCOPE = "seller.affiliate_collaboration.read"
 DEFAULT_SCOPES: tuple[str, ...] = (
     "seller.authorization.info",
     "seller.order.info",
@@ -83,3 +85,6 @@ class EmulatorConfig:
     withdrawals_per_shop: int = 12
     #: Days of analytics per shop, ending the shop's local day before the data's end.
     analytics_days: int = 14
+    #: Affiliate orders per shop (1-3 SKU lines each), spread over history_days. Their API
+    #: package (AFFILIATE_SCOPE) is restricted: not in DEFAULT_SCOPES, grant it to use them.
+    affiliate_orders_per_shop: int = 40

@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 import orjson
 from typing_extensions import override
 
+from tiktok_shop_emulator.affiliate import AffiliateStore
 from tiktok_shop_emulator.analytics_data import AnalyticsStore
 from tiktok_shop_emulator.api import INTERNAL, Api
 from tiktok_shop_emulator.config import EmulatorConfig
@@ -136,7 +137,14 @@ class _Handler(BaseHTTPRequestHandler):
             query = {key: value for key, value in pairs if key != "sign"}
             api.emu.stats.record(
                 RequestRecord(
-                    req.method, req.path, query, resp.status, resp.code, time.time(), started
+                    req.method,
+                    req.path,
+                    query,
+                    resp.status,
+                    resp.code,
+                    time.time(),
+                    started,
+                    req.body.decode("utf-8", "replace"),
                 )
             )
         self._write(resp)
@@ -203,6 +211,14 @@ class Emulator:
             self.config.analytics_days,
             self._shop,
             product_ids=lambda shop: sorted(self.domains.table("products", shop).rows),
+        )
+        #: The shops' affiliate orders (see affiliate.py): tests read and settle them.
+        self.affiliate = AffiliateStore(
+            self.config.seed,
+            int(self.started_at if data_until is None else data_until),
+            self.config.affiliate_orders_per_shop,
+            self.config.history_days,
+            self.now,
         )
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -355,6 +371,14 @@ class Emulator:
     def update_payments(self, shop_id: str, count: int) -> list[str]:
         """Pay up to `count` PROCESSING payments of a shop; their statements become PAID."""
         return self.update_records("payments", shop_id, count)
+
+    def affiliate_lines(self, shop_id: str) -> list[dict[str, Any]]:
+        """The shop's affiliate SKU lines as of now, with their figures as numbers."""
+        return self.affiliate.expected(self._shop(shop_id), int(self.now()))
+
+    def settle_affiliate(self, shop_id: str, count: int) -> list[str]:
+        """Settle the shop's ``count`` oldest unsettled affiliate orders now; their ids."""
+        return self.affiliate.settle(self._shop(shop_id), count)
 
     def deauthorize_shop(self, shop_id: str) -> None:
         """Remove a shop from the authorization(s): listed no more, its cipher answers 101000.

@@ -19,6 +19,8 @@ class RequestRecord(NamedTuple):
     at: float = 0.0
     #: When the request was received (unix seconds): with ``at``, which requests overlapped.
     started: float = 0.0
+    #: The request body as text (POST searches: the filters sent).
+    body: str = ""
 
 
 class Stats:

@@ -48,6 +48,7 @@ from tap_tiktok_shop.errors import (
     ShopError,
 )
 from tap_tiktok_shop.http_dates import server_time
+from tap_tiktok_shop.incremental import ShopIncrementalStream
 from tap_tiktok_shop.per_shop import PerShopStream
 from tap_tiktok_shop.progress import duration
 from tap_tiktok_shop.run_exit import SyncInterrupted, json_object_file
@@ -360,26 +361,32 @@ def _lacks(stream: str, scope: str, evidence: str) -> str:
 
 
 def _search_one(stream: PerShopStream, shop_id: str) -> _Probe:
-    """The first page of the shop's first-sync read, one record long: its ``total_count``."""
+    """The first page of the shop's first-sync read, one record long: its ``total_count``.
+
+    A read the API takes in limited ranges (affiliate orders: three months) is asked once per
+    range, and the counts are added.
+    """
     _impatient(stream)
     context: dict[str, t.Any] = {"shop_id": shop_id}
     if isinstance(stream, DayGrainedStream):  # one day: the latest that ended everywhere
         day = clock_stop(time.time())
         context[DAYS_KEY] = DayRange(day, day)
-    read_window_for = getattr(stream, "read_window_for", None)
-    if read_window_for is not None:
-        window = read_window_for(context)
+    windows: list[t.Any] = [None]
+    if isinstance(stream, ShopIncrementalStream):
+        window = stream.read_window_for(context)
         if window.empty:
             return _Probe(0, 0.0)
-        context[WINDOW_KEY] = (window.start, window.end)
+        windows = stream.chunks(window)
     started = time.monotonic()
-    with contextlib.closing(stream.iter_pages(context)) as pages:
-        first = next(pages, None)
-    seconds = time.monotonic() - started
-    if first is None:
-        return _Probe(0, seconds)
-    total = first.total_count
-    return _Probe(total if total is not None else None, seconds)
+    total: int | None = 0
+    for window in windows:
+        if window is not None:
+            context[WINDOW_KEY] = (window.start, window.end)
+        with contextlib.closing(stream.iter_pages(context)) as pages:
+            first = next(pages, None)
+        count = 0 if first is None else first.total_count
+        total = None if total is None or count is None else total + count
+    return _Probe(total, time.monotonic() - started)
 
 
 @click.command()

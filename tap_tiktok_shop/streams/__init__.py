@@ -1,5 +1,6 @@
 """The tap's streams by API domain; ``STREAM_TYPES`` is the registry ``discover_streams`` reads."""
 
+from tap_tiktok_shop.streams.affiliate import AffiliateOrderSkusStream
 from tap_tiktok_shop.streams.analytics import (
     ANALYTICS_STREAMS,
     ShopLiveSessionsStream,
@@ -30,10 +31,12 @@ STREAM_TYPES = (
     PaymentsStream,
     WithdrawalsStream,
     *ANALYTICS_STREAMS,
+    AffiliateOrderSkusStream,
 )
 
 __all__ = [
     "STREAM_TYPES",
+    "AffiliateOrderSkusStream",
     "CancellationsStream",
     "OrdersStream",
     "PaymentsStream",

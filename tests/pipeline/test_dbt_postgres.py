@@ -34,6 +34,12 @@ from tests.support.tap_runs import assert_no_secrets, secret_values
 from tiktok_shop_emulator import Emulator, EmulatorConfig
 
 FAR_FROM_UTC = "Pacific/Kiritimati"  # UTC+14: most local dates differ from the UTC date
+#: Models of opt-in streams (affiliate_order_skus): not built by a default run.
+OPT_IN_MODELS = {
+    "stg_tiktok_shop__affiliate_order_skus",
+    "tiktok_shop__affiliate_commissions",
+    "tiktok_shop__creator_commissions_daily",
+}
 
 
 @dataclass
@@ -240,7 +246,9 @@ def test_every_column_of_every_model_has_one_line_in_schema_yml(warehouse, first
             [warehouse.marts_schema],
         ):
             built[table].add(column)
-    assert set(built) == set(documented)
+    # The models of opt-in streams are disabled unless their stream is selected (this run
+    # selects the default streams); tests/pipeline/test_dbt_affiliate.py checks them when enabled.
+    assert set(documented) - set(built) == OPT_IN_MODELS
     for model, columns in built.items():
         assert set(documented[model]) == columns, model
         for column, description in documented[model].items():

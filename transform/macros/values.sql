@@ -54,3 +54,17 @@
     {%- set from_env = env_var('TIKTOK_SHOP_' ~ (stream | upper) ~ '_ENABLED', default | string) -%}
     {{ return((var('tiktok_shop_' ~ stream ~ '_enabled', from_env) | string | lower) in ['true', '1', 'yes']) }}
 {%- endmacro %}
+
+{#- A money amount that may be a localized display string, as the affiliate API warns: "12.34",
+    "$1,234.50", "1,234.50 USD", "RM 12.00" -> a numeric; "" (not settled yet) -> null. Every
+    character but digits, '.' and '-' is dropped: '.' is the decimal point and ',' groups
+    thousands in every form seen (tested in tests/money_amount_forms.sql). -#}
+{% macro tiktok_shop_money_amount(expression) -%}
+    cast(nullif(regexp_replace(trim({{ expression }}), '[^0-9.-]', '', 'g'), '') as numeric(20, 4))
+{%- endmacro %}
+
+{#- A rate in hundredths of a percent, as the affiliate API sends it ("1550" = 15.50 %): a
+    fraction (0.155), or null. -#}
+{% macro tiktok_shop_hundredths_percent(expression) -%}
+    cast(cast(nullif(trim({{ expression }}), '') as numeric(20, 6)) / 10000 as numeric(20, 6))
+{%- endmacro %}
