@@ -24,9 +24,15 @@ import pytest
 import yaml
 
 from tests.pipeline.test_dbt_postgres import OPT_IN_MODELS
-from tests.pipeline.test_pipeline_postgres import PG, _connect, _create_schema, _drop_schema
 from tests.support.marts import dbt_test_results
 from tests.support.meltano_project import REPO, MeltanoProject
+from tests.support.postgres import (
+    connect,
+    create_schema,
+    dbt_postgres_env,
+    drop_schema,
+    target_postgres_env,
+)
 from tests.support.tap_runs import assert_no_secrets, secret_values
 from tiktok_shop_emulator import Emulator, EmulatorConfig
 from tiktok_shop_emulator.config import AFFILIATE_SCOPE, DEFAULT_SCOPES
@@ -93,9 +99,9 @@ class Backend:
         self.marts_schema = f"tts_aff_{uuid.uuid4().hex[:8]}"
         self.raw_schema = "tiktok_shop"
         self.database = work / "warehouse.duckdb"
-        self.db = _connect() if name == "postgres" else None
+        self.db = connect() if name == "postgres" else None
         if self.db is not None:
-            self.raw_schema = _create_schema(self.db)
+            self.raw_schema = create_schema(self.db)
 
     def env(self) -> dict[str, str]:
         emu = self.emu
@@ -116,19 +122,8 @@ class Backend:
         if self.name == "postgres":
             env.update(
                 {
-                    "TARGET_POSTGRES_HOST": PG["host"],
-                    "TARGET_POSTGRES_PORT": str(PG["port"]),
-                    "TARGET_POSTGRES_USER": PG["user"],
-                    "TARGET_POSTGRES_PASSWORD": PG["password"],
-                    "TARGET_POSTGRES_DATABASE": PG["dbname"],
-                    "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": self.raw_schema,
-                    "DBT_POSTGRES_HOST": PG["host"],
-                    "DBT_POSTGRES_PORT": str(PG["port"]),
-                    "DBT_POSTGRES_USER": PG["user"],
-                    "DBT_POSTGRES_PASSWORD": PG["password"],
-                    "DBT_POSTGRES_DBNAME": PG["dbname"],
-                    "DBT_POSTGRES_SCHEMA": self.marts_schema,
-                    "DBT_POSTGRES_SOURCE_SCHEMA": self.raw_schema,
+                    **target_postgres_env(self.raw_schema),
+                    **dbt_postgres_env(self.marts_schema, self.raw_schema),
                 }
             )
         else:
@@ -196,8 +191,8 @@ class Backend:
 
     def close(self) -> None:
         if self.db is not None:
-            _drop_schema(self.db, self.marts_schema)
-            _drop_schema(self.db, self.raw_schema)
+            drop_schema(self.db, self.marts_schema)
+            drop_schema(self.db, self.raw_schema)
             self.db.close()
 
 

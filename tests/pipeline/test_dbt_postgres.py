@@ -21,7 +21,6 @@ import psycopg
 import pytest
 import yaml
 
-from tests.pipeline.test_pipeline_postgres import PG, _connect, _create_schema, _drop_schema
 from tests.support.marts import (
     Marts,
     assert_marts_equal,
@@ -30,6 +29,13 @@ from tests.support.marts import (
     read_marts,
 )
 from tests.support.meltano_project import REPO, MeltanoProject
+from tests.support.postgres import (
+    connect,
+    create_schema,
+    dbt_postgres_env,
+    drop_schema,
+    target_postgres_env,
+)
 from tests.support.tap_runs import assert_no_secrets, secret_values
 from tiktok_shop_emulator import Emulator, EmulatorConfig
 
@@ -70,19 +76,8 @@ class Warehouse:
         env = {f"TAP_TIKTOK_SHOP_{key.upper()}": value for key, value in config.items()}
         env.update(
             {
-                "TARGET_POSTGRES_HOST": PG["host"],
-                "TARGET_POSTGRES_PORT": str(PG["port"]),
-                "TARGET_POSTGRES_USER": PG["user"],
-                "TARGET_POSTGRES_PASSWORD": PG["password"],
-                "TARGET_POSTGRES_DATABASE": PG["dbname"],
-                "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": self.raw_schema,
-                "DBT_POSTGRES_HOST": PG["host"],
-                "DBT_POSTGRES_PORT": str(PG["port"]),
-                "DBT_POSTGRES_USER": PG["user"],
-                "DBT_POSTGRES_PASSWORD": PG["password"],
-                "DBT_POSTGRES_DBNAME": PG["dbname"],
-                "DBT_POSTGRES_SCHEMA": self.marts_schema,
-                "DBT_POSTGRES_SOURCE_SCHEMA": self.raw_schema,
+                **target_postgres_env(self.raw_schema),
+                **dbt_postgres_env(self.marts_schema, self.raw_schema),
                 "DBT_TARGET_PATH": str(self.dbt_target),
                 "DBT_LOG_PATH": str(self.dbt_target / "logs"),
                 "PGTZ": FAR_FROM_UTC,
@@ -104,7 +99,7 @@ class Warehouse:
 def warehouse(
     meltano_project: MeltanoProject, tmp_path_factory: pytest.TempPathFactory
 ) -> t.Iterator[Warehouse]:
-    db = _connect()
+    db = connect()
     for plugin_type, name in (
         ("extractor", "tap-tiktok-shop"),
         ("loader", "target-postgres"),
@@ -113,7 +108,7 @@ def warehouse(
         meltano_project.install(plugin_type, name)
     emulator = Emulator(EmulatorConfig(shops=2, orders_per_shop=150, seed=23))
     emulator.start()
-    raw_schema = _create_schema(db)
+    raw_schema = create_schema(db)
     marts_schema = f"tts_marts_{uuid.uuid4().hex[:10]}"  # dbt creates it
     try:
         yield Warehouse(
@@ -125,8 +120,8 @@ def warehouse(
             tmp_path_factory.mktemp("dbt-target"),
         )
     finally:
-        _drop_schema(db, marts_schema)
-        _drop_schema(db, raw_schema)
+        drop_schema(db, marts_schema)
+        drop_schema(db, raw_schema)
         db.close()
         emulator.stop()
 

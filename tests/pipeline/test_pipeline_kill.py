@@ -21,8 +21,13 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from tests.pipeline.test_pipeline_postgres import PG, _connect, _create_schema, _drop_schema
 from tests.support.meltano_project import MELTANO, REPO, MeltanoProject
+from tests.support.postgres import (
+    connect,
+    create_schema,
+    drop_schema,
+    target_postgres_env,
+)
 from tiktok_shop_emulator import Emulator, EmulatorConfig
 
 SHOPS, ORDERS = 2, 1500
@@ -40,12 +45,7 @@ def _env(emu: Emulator, schema: str) -> dict[str, str]:
         "TAP_TIKTOK_SHOP_PAGE_SIZE": "50",
         "TAP_TIKTOK_SHOP_PARALLEL_READS": "2",
         "TAP_TIKTOK_SHOP__SELECT": '["shops.*", "orders.*"]',
-        "TARGET_POSTGRES_HOST": PG["host"],
-        "TARGET_POSTGRES_PORT": str(PG["port"]),
-        "TARGET_POSTGRES_USER": PG["user"],
-        "TARGET_POSTGRES_PASSWORD": PG["password"],
-        "TARGET_POSTGRES_DATABASE": PG["dbname"],
-        "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": schema,
+        **target_postgres_env(schema),
         "TARGET_POSTGRES_BATCH_SIZE_ROWS": str(BATCH_ROWS),
     }
 
@@ -106,10 +106,10 @@ def test_killed_twice_then_resumed_holds_every_order_once_in_its_latest_version(
 ) -> None:
     meltano_project.install("extractor", "tap-tiktok-shop")
     meltano_project.install("loader", "target-postgres")
-    db = _connect()
+    db = connect()
     emu = Emulator(EmulatorConfig(shops=SHOPS, orders_per_shop=ORDERS, seed=29, latency_ms=20))
     emu.start()
-    schema = _create_schema(db)
+    schema = create_schema(db)
     env = _env(emu, schema)
     try:
         first = _kill_when(_start(meltano_project, env), db, schema, rows=300)
@@ -142,6 +142,6 @@ def test_killed_twice_then_resumed_holds_every_order_once_in_its_latest_version(
         assert changed
         assert all(stored[order_id] == expected[order_id] for order_id in changed)
     finally:
-        _drop_schema(db, schema)
+        drop_schema(db, schema)
         db.close()
         emu.stop()

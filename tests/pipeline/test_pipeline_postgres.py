@@ -10,10 +10,8 @@ postgres, database test (trust auth).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import typing as t
-import uuid
 from dataclasses import dataclass
 
 import psycopg
@@ -23,17 +21,15 @@ from psycopg import rows as pg_rows
 from psycopg import sql
 
 from tests.support.meltano_project import REPO, MeltanoProject
+from tests.support.postgres import (
+    connect,
+    create_schema,
+    drop_schema,
+    target_postgres_env,
+)
 from tests.support.tap_runs import assert_no_secrets, secret_values
 from tiktok_shop_emulator import Emulator, EmulatorConfig
 
-PG = {
-    "host": os.environ.get("PGHOST", "127.0.0.1"),
-    "port": int(os.environ.get("PGPORT", "5432")),
-    "user": os.environ.get("PGUSER", "postgres"),
-    # target-postgres refuses an empty password, even where the server does not ask for one.
-    "password": os.environ.get("PGPASSWORD", "unused-with-trust-auth"),
-    "dbname": os.environ.get("PGDATABASE", "test"),
-}
 STATE_ID = "dev:tap-tiktok-shop-to-target-postgres"
 LOOKBACK_SECONDS = 10 * 60  # the tap's default lookback_minutes
 CHANGES = {0: 6, 1: 3}  # shop index -> orders changed before the second run
@@ -68,12 +64,7 @@ class Pipeline:
         env = {f"TAP_TIKTOK_SHOP_{key.upper()}": str(value) for key, value in self.config().items()}
         env.update(
             {
-                "TARGET_POSTGRES_HOST": PG["host"],
-                "TARGET_POSTGRES_PORT": str(PG["port"]),
-                "TARGET_POSTGRES_USER": PG["user"],
-                "TARGET_POSTGRES_PASSWORD": PG["password"],
-                "TARGET_POSTGRES_DATABASE": PG["dbname"],
-                "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": schema or self.schema,
+                **target_postgres_env(schema or self.schema),
             }
         )
         env.update(settings or {})
@@ -90,38 +81,18 @@ class Pipeline:
             return {row["id"]: row for row in cur.execute(query)}
 
 
-def _connect() -> psycopg.Connection[t.Any]:
-    try:
-        return psycopg.connect(**PG, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        pytest.fail(
-            f"PostgreSQL is not reachable at {PG['host']}:{PG['port']} ({exc}); start "
-            "it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
-        )
-
-
-def _create_schema(db: psycopg.Connection[t.Any]) -> str:
-    schema = f"tts_e2e_{uuid.uuid4().hex[:10]}"
-    db.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-    return schema
-
-
-def _drop_schema(db: psycopg.Connection[t.Any], schema: str) -> None:
-    db.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
-
-
 @pytest.fixture(scope="module")
 def pipeline(meltano_project: MeltanoProject) -> t.Iterator[Pipeline]:
-    db = _connect()
+    db = connect()
     meltano_project.install("extractor", "tap-tiktok-shop")
     meltano_project.install("loader", "target-postgres")
     emulator = Emulator(EmulatorConfig(shops=2, orders_per_shop=150, seed=11))
     emulator.start()
-    schema = _create_schema(db)
+    schema = create_schema(db)
     try:
         yield Pipeline(emulator, schema, meltano_project, db)
     finally:
-        _drop_schema(db, schema)
+        drop_schema(db, schema)
         db.close()
         emulator.stop()
 
@@ -297,7 +268,7 @@ def test_second_run_moves_each_shops_bookmark_to_its_newest_change(first_load, s
 
 def test_a_shard_of_shops_runs_with_its_own_state_id(pipeline, first_load):
     shard_shop = pipeline.emulator.shops()[1]["id"]
-    schema = _create_schema(pipeline.db)
+    schema = create_schema(pipeline.db)
     try:
         pipeline.run(
             "--state-id-suffix=shard-b",
@@ -306,7 +277,7 @@ def test_a_shard_of_shops_runs_with_its_own_state_id(pipeline, first_load):
         )
         stored = pipeline.rows(schema)
     finally:
-        _drop_schema(pipeline.db, schema)
+        drop_schema(pipeline.db, schema)
     assert {row["shop_id"] for row in stored.values()} == {shard_shop}
     assert len(stored) == len(pipeline.emulator.orders_for_shop(shard_shop))
     states = pipeline.project.states()
