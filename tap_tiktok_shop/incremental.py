@@ -168,14 +168,6 @@ class ShopIncrementalStream(PerShopStream):
             msg = f"{self.path}: {total} records match; one search reads at most {self.result_cap}"
             raise ResultCapError(msg)
 
-    def chunks(self, window: Window) -> list[Window]:
-        """The window cut so that no request asks for more than ``max_window_seconds``."""
-        limit = self.max_window_seconds
-        width = window.end - window.start
-        if limit is None or width <= limit:
-            return [window]
-        return window.split(-(-width // limit))
-
     def _read_key(self, context: Context | None) -> ReadKey:
         return (self.name, str((context or {})["shop_id"]))
 
@@ -267,7 +259,7 @@ class ShopIncrementalStream(PerShopStream):
         """
         if key[:2] in self._failed_reads:
             return  # another window of this shop failed: the shop's read has ended
-        chunks = self.chunks(window)
+        chunks = window.chunks(self.max_window_seconds)
         if len(chunks) > 1:  # wider than one request may ask: one read per chunk
             yield self._split(context, chunks, key, order, "the API's widest range")
             return
@@ -405,6 +397,6 @@ class ShopIncrementalStream(PerShopStream):
 
     def read_window(self, context: Context | None, window: Window) -> Iterable[dict[str, t.Any]]:
         """Yield every record of one window, in place (reads not fetched ahead)."""
-        for chunk in self.chunks(window):
+        for chunk in window.chunks(self.max_window_seconds):
             pages = self._window_pages(dict(context or {}), chunk)
             yield from t.cast("Iterator[dict[str, t.Any]]", once_per_window(pages, self._identity))

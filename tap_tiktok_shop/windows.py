@@ -37,6 +37,13 @@ class Window:
         bounds = [self.start + width * index // parts for index in range(parts)] + [self.end]
         return [Window(lo, hi) for lo, hi in itertools.pairwise(bounds) if lo < hi]
 
+    def chunks(self, widest: int | None) -> list[Window]:
+        """The window cut so that none is wider than ``widest`` seconds (None: no limit)."""
+        width = self.end - self.start
+        if widest is None or width <= widest:
+            return [self]
+        return self.split(-(-width // widest))
+
     def halves(self) -> tuple[Window, Window] | None:
         """The window cut in two at its middle second, or None if it is one second wide."""
         if self.end - self.start < 2:

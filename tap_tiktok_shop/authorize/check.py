@@ -376,7 +376,7 @@ def _search_one(stream: PerShopStream, shop_id: str) -> _Probe:
         window = stream.read_window_for(context)
         if window.empty:
             return _Probe(0, 0.0)
-        windows = stream.chunks(window)
+        windows = window.chunks(stream.max_window_seconds)
     started = time.monotonic()
     total: int | None = 0
     for window in windows:
