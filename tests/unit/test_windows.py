@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from tap_tiktok_shop.windows import Window
@@ -15,7 +17,7 @@ def test_chunks_cover_the_window_contiguously_and_none_is_too_wide(width):
     chunks = window.chunks(THREE_MONTHS_SAFE)
     assert chunks[0].start == window.start
     assert chunks[-1].end == window.end
-    assert all(a.end == b.start for a, b in zip(chunks, chunks[1:]))
+    assert all(a.end == b.start for a, b in itertools.pairwise(chunks))
     assert all(0 < chunk.end - chunk.start <= THREE_MONTHS_SAFE for chunk in chunks)
     assert len(chunks) == -(-width // THREE_MONTHS_SAFE)  # no more requests than needed
 
