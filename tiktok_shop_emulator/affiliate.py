@@ -26,9 +26,7 @@ import threading
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
-from tiktok_shop_emulator.http_types import JSON, Response, request_id
+from tiktok_shop_emulator.http_types import Response, success
 from tiktok_shop_emulator.listing import Endpoint, parse, text, unix_time
 from tiktok_shop_emulator.listing import error as param_error
 from tiktok_shop_emulator.records import PageError, list_page
@@ -337,12 +335,6 @@ def search(api: Api, req: Request, shop: Shop | None, repeat: bool) -> Response:
             orders.append(_order_part(order, store.state(shop, order, now)[1]))
         orders[-1]["skus"].append(store.render_line(shop, order, line, now))
     rendered = [complete(order, shape) for order in orders]
-    body = orjson.dumps(
-        {
-            "code": 0,
-            "message": "Success",
-            "request_id": request_id(now),
-            "data": {"next_page_token": token, "total_count": len(matching), "orders": rendered},
-        }
+    return success(
+        {"next_page_token": token, "total_count": len(matching), "orders": rendered}, now
     )
-    return Response(200, body, JSON, code=0)

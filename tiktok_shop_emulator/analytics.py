@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from tiktok_shop_emulator.analytics_data import ONE_DAY, merge
-from tiktok_shop_emulator.http_types import JSON, Response, request_id
+from tiktok_shop_emulator.http_types import JSON, Response, request_id, success
 from tiktok_shop_emulator.records import PageError, list_page
 
 if TYPE_CHECKING:
@@ -230,13 +230,6 @@ def _shop_intervals(api: Api, shop: Shop, ask: Ask) -> list[dict[str, Any]]:
     return [whole]
 
 
-def _answer(data: dict[str, Any], now: float) -> Response:
-    body = orjson.dumps(
-        {"code": 0, "message": "Success", "request_id": request_id(now), "data": data}
-    )
-    return Response(200, body, JSON, code=0)
-
-
 def _error(exc: PageError, now: float) -> Response:
     body = orjson.dumps(
         {"code": exc.code, "message": exc.message, "request_id": request_id(now), "data": None}
@@ -256,7 +249,7 @@ def handler(path: str) -> Callable[[Api, Request, Shop | None, bool], Response]:
             latest = api.emu.analytics.latest(shop).isoformat()
             if not endpoint.paged:
                 intervals = _shop_intervals(api, shop, ask)
-                return _answer(
+                return success(
                     {"latest_available_date": latest, "performance": {"intervals": intervals}}, now
                 )
             rows = _list_rows(api, endpoint, shop, ask)
@@ -269,7 +262,7 @@ def handler(path: str) -> Callable[[Api, Request, Shop | None, bool], Response]:
             )
         except PageError as exc:
             return _error(exc, now)
-        return _answer(
+        return success(
             {
                 "latest_available_date": latest,
                 "next_page_token": token,

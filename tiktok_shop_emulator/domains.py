@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from tiktok_shop_emulator import aftersales, finance, products
-from tiktok_shop_emulator.http_types import JSON, Response, request_id
+from tiktok_shop_emulator.http_types import Response, success
 from tiktok_shop_emulator.listing import PARAM, Listing, error, parse, serve
 from tiktok_shop_emulator.orders import money
 from tiktok_shop_emulator.records import PageError, Row, Table, list_page
@@ -220,7 +220,4 @@ def statement_transactions(api: Api, req: Request, shop: Shop | None, repeat: bo
         "next_page_token": token,
         "transactions": chunk,
     }
-    body = orjson.dumps(
-        {"code": 0, "message": "Success", "request_id": request_id(now), "data": data}
-    )
-    return Response(200, body, JSON, code=0)
+    return success(data, now)
