@@ -36,6 +36,7 @@ SDIST_REQUIRED = (
     "tests/conftest.py",
     "LICENSE",
     "README.md",
+    "docs/development.md",
     "CHANGELOG.md",
     "pyproject.toml",
     "requirements-lock.txt",

@@ -29,7 +29,7 @@ from psycopg import sql
 
 from tap_tiktok_shop.sharding import Shard, shard_of
 from tests.support.marts import Marts, assert_marts_equal, dbt_test_results, read_marts
-from tests.support.meltano_project import MELTANO, REPO, MeltanoProject
+from tests.support.meltano_project import MELTANO, REPO, MeltanoProject, emulator_settings, tap_env
 from tests.support.postgres import (
     connect,
     create_schema,
@@ -63,24 +63,12 @@ class Deployment:
     schemas: dict[str, str]  # raw, marts, single_raw, single_marts
 
     def tap_config(self) -> dict[str, str]:
-        emu = self.emulator
-        return {
-            "app_key": emu.config.app_key,
-            "app_secret": emu.config.app_secret,
-            "refresh_token": emu.config.refresh_token,
-            "api_base_url": emu.base_url,
-            "auth_base_url": emu.base_url,
-            # The emulator's 14 days of analytics, not the real API's 90-day default (at
-            # 1 request/s per shop: Meltano cannot pass the decimal pace from the
-            # environment, see test_dbt_postgres.py). A history shorter than the data
-            # would start where the shop's first answer says, which differs per run.
-            "analytics_history_days": "16",
-        }
+        return emulator_settings(self.emulator)
 
     def env(self, raw: str, marts: str, dbt_target: Path) -> dict[str, str]:
         """Settings for every Meltano run, as a deployment would export them (no secret in
         any command line or run config)."""
-        env = {f"TAP_TIKTOK_SHOP_{key.upper()}": value for key, value in self.tap_config().items()}
+        env = tap_env(self.tap_config())
         env.update(
             {
                 **target_postgres_env(raw),

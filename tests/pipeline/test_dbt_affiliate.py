@@ -25,7 +25,7 @@ import yaml
 
 from tests.pipeline.test_dbt_postgres import OPT_IN_MODELS
 from tests.support.marts import dbt_test_results
-from tests.support.meltano_project import REPO, MeltanoProject
+from tests.support.meltano_project import REPO, MeltanoProject, emulator_settings, tap_env
 from tests.support.postgres import (
     connect,
     create_schema,
@@ -104,16 +104,7 @@ class Backend:
             self.raw_schema = create_schema(self.db)
 
     def env(self) -> dict[str, str]:
-        emu = self.emu
-        config = {
-            "app_key": emu.config.app_key,
-            "app_secret": emu.config.app_secret,
-            "refresh_token": emu.config.refresh_token,
-            "api_base_url": emu.base_url,
-            "auth_base_url": emu.base_url,
-            "token_store_enabled": "false",
-        }
-        env = {f"TAP_TIKTOK_SHOP_{key.upper()}": value for key, value in config.items()}
+        env = tap_env(emulator_settings(self.emu, token_store_enabled="false"))
         env["TAP_TIKTOK_SHOP__SELECT"] = json.dumps(SELECT)
         if self.name == "postgres":  # DuckDB: through the utility's build-with-affiliate
             env["DBT_POSTGRES_AFFILIATE_ORDER_SKUS_ENABLED"] = "true"  # the utility's setting
@@ -141,13 +132,7 @@ class Backend:
     def run(self) -> dict[str, str]:
         """Load, then build the affiliate models; dbt's test results."""
         env = self.env()
-        secrets = secret_values(
-            self.emu,
-            {
-                "app_secret": self.emu.config.app_secret,
-                "refresh_token": self.emu.config.refresh_token,
-            },
-        )
+        secrets = secret_values(self.emu, emulator_settings(self.emu))
         for args in (
             ("run", "tap-tiktok-shop", f"target-{self.name}"),
             ("invoke", f"dbt-{self.name}", "build", *DBT_SELECT)

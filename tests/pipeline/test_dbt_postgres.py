@@ -28,7 +28,7 @@ from tests.support.marts import (
     expected_marts,
     read_marts,
 )
-from tests.support.meltano_project import REPO, MeltanoProject
+from tests.support.meltano_project import REPO, MeltanoProject, emulator_settings, tap_env
 from tests.support.postgres import (
     connect,
     create_schema,
@@ -61,19 +61,8 @@ class Warehouse:
 
     def run(self) -> str:
         """The whole pipeline once, configured through the environment; its output."""
-        emu = self.emulator
-        config = {
-            "app_key": emu.config.app_key,
-            "app_secret": emu.config.app_secret,
-            "refresh_token": emu.config.refresh_token,
-            "api_base_url": emu.base_url,
-            "auth_base_url": emu.base_url,
-            # The emulator's 14 days of analytics (Meltano cannot pass the decimal
-            # analytics_requests_per_second from the environment: 1 request/s it is,
-            # the shops read at once).
-            "analytics_history_days": "16",
-        }
-        env = {f"TAP_TIKTOK_SHOP_{key.upper()}": value for key, value in config.items()}
+        config = emulator_settings(self.emulator)
+        env = tap_env(config)
         env.update(
             {
                 **target_postgres_env(self.raw_schema),
@@ -86,7 +75,7 @@ class Warehouse:
         done = self.project.meltano(
             "run", "tap-tiktok-shop", "target-postgres", "dbt-postgres:build", env=env
         )
-        assert_no_secrets(done.stdout + done.stderr, secret_values(emu, config))
+        assert_no_secrets(done.stdout + done.stderr, secret_values(self.emulator, config))
         assert done.returncode == 0, f"meltano run failed:\n{done.stderr[-6000:]}"
         return done.stderr
 

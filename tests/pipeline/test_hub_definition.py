@@ -20,7 +20,13 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.support.meltano_project import FOREIGN_PREFIXES, MELTANO, REPO
+from tests.support.meltano_project import (
+    FOREIGN_PREFIXES,
+    MELTANO,
+    REPO,
+    emulator_settings,
+    tap_env,
+)
 from tests.support.tap_runs import assert_no_secrets, secret_values
 from tiktok_shop_emulator import Emulator
 
@@ -217,14 +223,8 @@ def test_meltano_adds_installs_and_runs_the_hub_definition(tmp_path, emulator_fa
         project / ".meltano" / "extractors" / "tap-tiktok-shop" / "venv" / "bin" / "tap-tiktok-shop"
     ).exists()
 
-    config = {
-        "app_key": emu.config.app_key,
-        "app_secret": emu.config.app_secret,
-        "refresh_token": emu.config.refresh_token,
-        "api_base_url": emu.base_url,
-        "auth_base_url": emu.base_url,
-    }
-    env.update({f"TAP_TIKTOK_SHOP_{key.upper()}": str(value) for key, value in config.items()})
+    config = emulator_settings(emu)
+    env.update(tap_env(config))
     env["TAP_TIKTOK_SHOP__SELECT"] = json.dumps(["shops.*", "orders.*"])
     done = _meltano(project, "invoke", "tap-tiktok-shop", env=env)
     assert_no_secrets(done.stdout + done.stderr, secret_values(emu, config))

@@ -20,7 +20,7 @@ import yaml
 from psycopg import rows as pg_rows
 from psycopg import sql
 
-from tests.support.meltano_project import REPO, MeltanoProject
+from tests.support.meltano_project import REPO, MeltanoProject, emulator_settings, tap_env
 from tests.support.postgres import (
     connect,
     create_schema,
@@ -44,24 +44,15 @@ class Pipeline:
     project: MeltanoProject
     db: psycopg.Connection[t.Any]
 
-    def config(self) -> dict[str, t.Any]:
+    def config(self) -> dict[str, str]:
         """The tap's settings, as a user would put them in .env."""
-        return {
-            "app_key": self.emulator.config.app_key,
-            "app_secret": self.emulator.config.app_secret,
-            "refresh_token": self.emulator.config.refresh_token,
-            "api_base_url": self.emulator.base_url,
-            "auth_base_url": self.emulator.base_url,
-            # The emulator's 14 days of analytics (Meltano cannot pass the decimal
-            # analytics_requests_per_second from the environment: 1 request/s it is).
-            "analytics_history_days": 16,
-        }
+        return emulator_settings(self.emulator)
 
     def run(
         self, *extra: str, schema: str | None = None, settings: dict[str, str] | None = None
     ) -> None:
         """``meltano run tap-tiktok-shop target-postgres``, configured through the environment."""
-        env = {f"TAP_TIKTOK_SHOP_{key.upper()}": str(value) for key, value in self.config().items()}
+        env = tap_env(self.config())
         env.update(
             {
                 **target_postgres_env(schema or self.schema),

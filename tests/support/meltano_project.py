@@ -16,6 +16,11 @@ import typing as t
 from dataclasses import dataclass
 from pathlib import Path
 
+if t.TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from tiktok_shop_emulator import Emulator
+
 REPO = Path(__file__).resolve().parents[2]
 MELTANO = Path(sys.executable).with_name("meltano")
 PLUGIN_CACHE = REPO / ".meltano-test"
@@ -84,3 +89,27 @@ class MeltanoProject:
             state_id: entry["completed"].get("singer_state", {})
             for state_id, entry in exported.items()
         }
+
+
+def emulator_settings(emu: Emulator, **overrides: str) -> dict[str, str]:
+    """The tap's settings for a pipeline on the emulator, as text (what Meltano reads).
+
+    ``analytics_history_days`` covers the emulator's 14 days of analytics, not the real API's
+    90-day default at 1 request/s per shop: Meltano cannot pass the decimal pace from the
+    environment. A history shorter than the data would start where the shop's first answer
+    says, which differs from run to run.
+    """
+    return {
+        "app_key": emu.config.app_key,
+        "app_secret": emu.config.app_secret,
+        "refresh_token": emu.config.refresh_token,
+        "api_base_url": emu.base_url,
+        "auth_base_url": emu.base_url,
+        "analytics_history_days": "16",
+        **overrides,
+    }
+
+
+def tap_env(settings: Mapping[str, str]) -> dict[str, str]:
+    """The tap's settings as the ``TAP_TIKTOK_SHOP_*`` variables a deployment exports."""
+    return {f"TAP_TIKTOK_SHOP_{key.upper()}": value for key, value in settings.items()}
